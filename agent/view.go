@@ -1,0 +1,20 @@
+package agent
+
+import "github.com/lvs-agentx/lvs-agentx/agent/agentx"
+
+// View is the data a session serves: an immutable, lexicographically sorted
+// set of variables. Implementations must be safe for concurrent use and
+// answer both methods in O(log n); the mib package builds one per IPVS
+// snapshot.
+type View interface {
+	// Get returns the variable named exactly oid. When there is none it
+	// returns a VarBind named oid whose Type is NoSuchObject (oid names no
+	// object type the view knows) or NoSuchInstance (the object type exists
+	// but this instance does not), as RFC 2741 section 7.2.3.1 asks.
+	Get(oid agentx.OID) agentx.VarBind
+
+	// Next returns the first variable whose name is greater than from, or
+	// equal to it when include is set, and less than to (an empty to means
+	// no upper bound). ok is false when there is none.
+	Next(from agentx.OID, include bool, to agentx.OID) (vb agentx.VarBind, ok bool)
+}
