@@ -18,3 +18,18 @@ type View interface {
 	// no upper bound). ok is false when there is none.
 	Next(from agentx.OID, include bool, to agentx.OID) (vb agentx.VarBind, ok bool)
 }
+
+// ViewSource hands out the view to answer one request with. A session calls
+// CurrentView once per request PDU, so all varbinds of a response come from
+// one view and are never torn. Implementations must not block on I/O: a
+// source that refreshes (the mib package's, from netlink) keeps serving the
+// view it has while a refresh runs in the background.
+type ViewSource interface {
+	CurrentView() View
+}
+
+// StaticView is a ViewSource that always returns the same view.
+type StaticView struct{ V View }
+
+// CurrentView returns s.V.
+func (s StaticView) CurrentView() View { return s.V }
