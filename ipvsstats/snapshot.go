@@ -1,0 +1,171 @@
+// Package ipvsstats reads the kernel's IPVS state (Linux Virtual Server)
+// over the "IPVS" generic netlink family into an immutable Snapshot.
+package ipvsstats
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Address families as the kernel reports them.
+const (
+	FamilyIPv4 uint16 = 2  // AF_INET
+	FamilyIPv6 uint16 = 10 // AF_INET6
+)
+
+// IP protocols of virtual services. A fwmark service has protocol 0.
+const (
+	ProtoTCP  uint16 = 6
+	ProtoUDP  uint16 = 17
+	ProtoSCTP uint16 = 132
+)
+
+// Service flags (IP_VS_SVC_F_*).
+const (
+	FlagPersistent uint32 = 0x1
+	FlagHashed     uint32 = 0x2
+	FlagOnePacket  uint32 = 0x4
+	FlagSched1     uint32 = 0x8
+	FlagSched2     uint32 = 0x10
+	FlagSched3     uint32 = 0x20
+)
+
+// FwdMethod is a real server's forwarding method (IP_VS_CONN_F_FWD_MASK).
+type FwdMethod uint32
+
+// Forwarding methods.
+const (
+	FwdMasq      FwdMethod = 0
+	FwdLocalNode FwdMethod = 1
+	FwdTunnel    FwdMethod = 2
+	FwdRoute     FwdMethod = 3
+	FwdBypass    FwdMethod = 4
+)
+
+// TunnelType is the encapsulation of a tunnel real server, as the kernel
+// numbers it.
+type TunnelType uint8
+
+// Tunnel types.
+const (
+	TunnelIPIP TunnelType = 0
+	TunnelGUE  TunnelType = 1
+	TunnelGRE  TunnelType = 2
+)
+
+// DaemonState is the role of a connection sync daemon.
+type DaemonState uint32
+
+// Sync daemon roles.
+const (
+	DaemonMaster DaemonState = 1
+	DaemonBackup DaemonState = 2
+)
+
+// Snapshot is one consistent reading of IPVS. It is never modified after
+// Read returns it, so it may be shared between goroutines.
+type Snapshot struct {
+	Info     Info
+	Timeouts Timeouts
+	Daemons  []Daemon  // running sync daemons, at most one per role
+	Services []Service // in the order the kernel dumped them
+
+	ReadAt       time.Time     // when the read started
+	ReadDuration time.Duration // how long the read took
+}
+
+// Info is what IPVS_CMD_GET_INFO reports.
+type Info struct {
+	VersionCode   uint32 // e.g. 0x010201
+	ConnTableSize uint32 // connection hash table size
+}
+
+// Version formats VersionCode as ipvsadm does ("1.2.1").
+func (i Info) Version() string {
+	return itoa(i.VersionCode>>16) + "." + itoa((i.VersionCode>>8)&0xff) + "." + itoa(i.VersionCode&0xff)
+}
+
+// Timeouts are the connection timeouts of IPVS_CMD_GET_CONFIG, in seconds.
+type Timeouts struct {
+	TCP, TCPFin, UDP uint32
+}
+
+// Daemon is one running connection sync daemon. Fields the kernel did not
+// send (older kernels) are zero; Group is the zero Addr then.
+type Daemon struct {
+	State     DaemonState
+	Interface string
+	SyncID    uint32
+	MaxLen    uint16
+	Group     netip.Addr
+	Port      uint16
+	TTL       uint8
+}
+
+// Stats are a service's or real server's counters and estimated rates.
+// They come from the kernel's 64-bit attributes when it sends them, and
+// from the 32-bit ones otherwise.
+type Stats struct {
+	Conns, InPkts, OutPkts, InBytes, OutBytes uint64 // totals since creation
+	CPS, InPPS, OutPPS, InBPS, OutBPS         uint64 // per-second rates
+}
+
+// ServiceKey identifies a virtual service: either a fwmark (FWMark != 0,
+// Protocol 0, Addr invalid, Port 0) or a protocol, address and port. It is
+// comparable, so it can key maps.
+type ServiceKey struct {
+	Family   uint16
+	Protocol uint16
+	Addr     netip.Addr
+	Port     uint16
+	FWMark   uint32
+}
+
+// Service is one virtual service and its real servers.
+type Service struct {
+	ServiceKey
+	Scheduler string
+	Flags     uint32
+	Timeout   uint32 // persistence timeout in seconds
+	Netmask   uint32 // IPv4: the persistence mask (0xffffffff = /32); IPv6: a prefix length
+	PEName    string // persistence engine, "" when none
+	Stats     Stats
+	Dests     []Dest // in the order the kernel dumped them
+}
+
+// DestKey identifies a real server within its service.
+type DestKey struct {
+	Addr netip.Addr
+	Port uint16
+}
+
+// Dest is one real server (destination) of a service.
+type Dest struct {
+	DestKey
+	Family         uint16 // may differ from the service's (IPv6 service, IPv4 tunnel)
+	FwdMethod      FwdMethod
+	Weight         int32
+	UpperThreshold uint32
+	LowerThreshold uint32
+	ActiveConns    uint32
+	InactiveConns  uint32
+	PersistConns   uint32
+	TunnelType     TunnelType // meaningful only for FwdTunnel
+	TunnelPort     uint16
+	TunnelFlags    uint16
+	Stats          Stats
+}
+
+func itoa(v uint32) string {
+	if v == 0 {
+		return "0"
+	}
+	var b [10]byte
+	i := len(b)
+	for v > 0 {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(b[i:])
+}
