@@ -3,6 +3,7 @@
 package ipvsstats
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 )
@@ -82,7 +83,7 @@ type Info struct {
 
 // Version formats VersionCode as ipvsadm does ("1.2.1").
 func (i Info) Version() string {
-	return itoa(i.VersionCode>>16) + "." + itoa((i.VersionCode>>8)&0xff) + "." + itoa(i.VersionCode&0xff)
+	return fmt.Sprintf("%d.%d.%d", i.VersionCode>>16, (i.VersionCode>>8)&0xff, i.VersionCode&0xff)
 }
 
 // Timeouts are the connection timeouts of IPVS_CMD_GET_CONFIG, in seconds.
@@ -154,18 +155,4 @@ type Dest struct {
 	TunnelPort     uint16
 	TunnelFlags    uint16
 	Stats          Stats
-}
-
-func itoa(v uint32) string {
-	if v == 0 {
-		return "0"
-	}
-	var b [10]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return string(b[i:])
 }
