@@ -109,11 +109,10 @@ func MustRun(t testing.TB, s Scenario) *Result {
 // set.
 func Run(t testing.TB, s Scenario) *Result {
 	t.Helper()
-	if err := CheckPrerequisites(); err != nil {
-		t.Fatal(err)
-	}
 	dir := newWorkDir(t)
-	r, err := run(t, dir, s)
+	start := time.Now()
+	r, err := Boot(context.Background(), dir, s)
+	t.Logf("UML guest in %s ran %.1fs", dir, time.Since(start).Seconds())
 	if err != nil {
 		msg := err.Error()
 		if r != nil {
@@ -159,17 +158,25 @@ func modulesVersion() (string, error) {
 	return "", fmt.Errorf("no module directory in %s", ModulesRoot)
 }
 
-func newWorkDir(t testing.TB) string {
-	t.Helper()
+// NewWorkDir makes a fresh, uniquely named work directory under WorkRoot.
+func NewWorkDir(name string) (string, error) {
 	if err := os.MkdirAll(WorkRoot, 0o755); err != nil {
-		t.Fatalf("UML work root: %v", err)
+		return "", fmt.Errorf("UML work root: %w", err)
 	}
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
-	name := sanitize(t.Name()) + "-" + hex.EncodeToString(rnd[:])
-	dir := filepath.Join(WorkRoot, name)
+	dir := filepath.Join(WorkRoot, sanitize(name)+"-"+hex.EncodeToString(rnd[:]))
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatalf("UML work dir: %v", err)
+		return "", fmt.Errorf("UML work dir: %w", err)
+	}
+	return dir, nil
+}
+
+func newWorkDir(t testing.TB) string {
+	t.Helper()
+	dir, err := NewWorkDir(t.Name())
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if os.Getenv("LVS_UML_KEEP") != "" {
@@ -181,7 +188,14 @@ func newWorkDir(t testing.TB) string {
 	return dir
 }
 
-func run(t testing.TB, dir string, s Scenario) (*Result, error) {
+// Boot runs s in a fresh guest whose work directory is dir (an existing,
+// empty directory outside /tmp and /run). It returns an error when the guest
+// cannot be booted, outlives s.Timeout or ctx, or ends without the script
+// having run to the end; the Result is returned with it when there is one.
+func Boot(ctx context.Context, dir string, s Scenario) (*Result, error) {
+	if err := CheckPrerequisites(); err != nil {
+		return nil, err
+	}
 	timeout := s.Timeout
 	if timeout == 0 {
 		timeout = 3 * time.Minute
@@ -227,7 +241,7 @@ func run(t testing.TB, dir string, s Scenario) (*Result, error) {
 	}
 	args = append(args, s.Args...)
 
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.Command(Kernel, args...)
 	var console bytes.Buffer
@@ -236,7 +250,6 @@ func run(t testing.TB, dir string, s Scenario) (*Result, error) {
 	cmd.Stdin = nil
 	// UML runs as several host processes: kill the whole group on timeout.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", Kernel, err)
 	}
@@ -252,7 +265,6 @@ func run(t testing.TB, dir string, s Scenario) (*Result, error) {
 	}
 	// Stray UML helper processes (one per guest process) share the group.
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	t.Logf("UML guest %s ran %.1fs", umid, time.Since(start).Seconds())
 
 	r := &Result{Console: console.String(), Dir: dir}
 	r.Stdout = readOptional(filepath.Join(dir, "stdout"))

@@ -1,6 +1,7 @@
 package uml
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func TestWithoutIPVSTheKernelHasNone(t *testing.T) {
 func TestHungGuestIsKilled(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
-	_, err := run(t, newWorkDir(t), Scenario{Script: "sleep 600", Timeout: 20 * time.Second})
+	_, err := Boot(context.Background(), newWorkDir(t), Scenario{Script: "sleep 600", Timeout: 20 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "did not finish") {
 		t.Fatalf("err = %v, want a time-out", err)
 	}

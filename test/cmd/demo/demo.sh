@@ -1,0 +1,35 @@
+# The demo scenario, run in the UML guest as root with $WORK/bin on PATH.
+set -eu
+say() { printf '\n==== %s\n' "$*"; }
+
+say "Virtual services: TCP and UDP over IPv4, TCP over IPv6, a fwmark service"
+ip addr add 10.99.0.1/32 dev lo
+ip addr add 10.99.0.2/32 dev lo
+ip -6 addr add fd00::1/128 dev lo nodad
+mkdir -p /tmp/www
+head -c 2000 /dev/urandom > /tmp/www/index.html
+busybox httpd -p 127.0.0.1:8080 -h /tmp/www
+busybox httpd -p 127.0.0.1:8081 -h /tmp/www
+busybox httpd -p '[::1]:8080' -h /tmp/www
+
+ipvsadm -A -t 10.99.0.1:80 -s rr
+ipvsadm -a -t 10.99.0.1:80 -r 127.0.0.1:8080 -m -w 1
+ipvsadm -a -t 10.99.0.1:80 -r 127.0.0.1:8081 -m -w 2
+ipvsadm -A -u 10.99.0.2:53 -s wlc
+ipvsadm -a -u 10.99.0.2:53 -r 127.0.0.1:5353 -m
+ipvsadm -A -t '[fd00::1]:80' -s sh -p 300
+ipvsadm -a -t '[fd00::1]:80' -r '[::1]:8080' -m
+ipvsadm -A -f 5 -s wrr
+ipvsadm -a -f 5 -r 127.0.0.1 -g -w 0
+ipvsadm --start-daemon master --mcast-interface lo
+
+say "Sending traffic: 20 HTTP requests to 10.99.0.1:80 and 10 to [fd00::1]:80"
+for i in $(seq 20); do curl -sf -o /dev/null http://10.99.0.1/; done
+for i in $(seq 10); do curl -sf -o /dev/null 'http://[fd00::1]/'; done
+sleep 3 # the kernel folds per-CPU counters into the totals every 2 s
+
+say "ipvsadm -Ln --stats --exact (the kernel, through ipvsadm)"
+ipvsadm -Ln --stats --exact
+
+say "lvs-agentx dump (the same snapshot, read by our generic-netlink reader)"
+if lvs-agentx dump 2>/dev/null; then :; else echo "(lvs-agentx dump is not implemented yet)"; fi

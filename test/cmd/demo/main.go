@@ -1,0 +1,53 @@
+// Command demo is what `make demo` runs: it boots a UML guest with real
+// IPVS, sets up a few virtual services carrying traffic, and prints what the
+// kernel and lvs-agentx report about them.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/test/uml"
+)
+
+//go:embed demo.sh
+var script string
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	dir, err := uml.NewWorkDir("demo")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Booting a UML guest with IPVS (work directory %s)...\n", dir)
+	r, err := uml.Boot(ctx, dir, uml.Scenario{
+		Script:   script,
+		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
+		Modules:  []string{"ip_vs_sh"},
+		Timeout:  4 * time.Minute,
+	})
+	if err != nil {
+		if r != nil {
+			fmt.Fprintln(os.Stderr, r.Describe())
+		}
+		return err
+	}
+	fmt.Print(r.Stdout)
+	if r.ExitCode != 0 {
+		return fmt.Errorf("the guest scenario failed (exit %d):\n%s", r.ExitCode, r.Stderr)
+	}
+	fmt.Printf("\nEverything the guest wrote is in %s\n", dir)
+	return nil
+}
