@@ -129,3 +129,19 @@ type VarBind struct {
 	Bytes []byte
 	OID   OID
 }
+
+var typeNamesVB = map[Type]string{
+	Integer: "Integer", OctetString: "OctetString", Null: "Null",
+	ObjectIdentifier: "ObjectIdentifier", IPAddress: "IpAddress",
+	Counter32: "Counter32", Gauge32: "Gauge32", TimeTicks: "TimeTicks",
+	Opaque: "Opaque", Counter64: "Counter64", NoSuchObject: "noSuchObject",
+	NoSuchInstance: "noSuchInstance", EndOfMIBView: "endOfMibView",
+}
+
+// String returns the SMI name of t.
+func (t Type) String() string {
+	if s, ok := typeNamesVB[t]; ok {
+		return s
+	}
+	return "Type(" + strconv.Itoa(int(t)) + ")"
+}

@@ -1,0 +1,73 @@
+package agentx
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func fuzzSeeds(f *testing.F) {
+	for _, big := range []bool{false, true} {
+		for _, pdu := range allPDUs() {
+			p := &Packet{PacketID: 1, PDU: pdu}
+			if big {
+				p.Flags = FlagNetworkByteOrder
+			}
+			p.HasContext = pdu.Type().hasContext() && big
+			b, err := p.Encode()
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+}
+
+// FuzzDecode checks that Decode never panics, that what it accepts
+// re-encodes to a PDU that decodes to the same value, and that it never
+// allocates for a payload longer than the input.
+func FuzzDecode(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Decode(b, 1<<16)
+		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("untyped error %T: %v", err, err)
+			}
+			return
+		}
+		again, err := p.Encode()
+		if err != nil {
+			// Decoded values always fit their types, so they encode.
+			t.Fatalf("re-encode: %v", err)
+		}
+		q, err := Decode(again, 1<<16)
+		if err != nil {
+			t.Fatalf("decode of re-encoding: %v", err)
+		}
+		if !reflect.DeepEqual(normalize(p.PDU), normalize(q.PDU)) {
+			t.Fatalf("round trip changed the PDU: %+v vs %+v", p.PDU, q.PDU)
+		}
+	})
+}
+
+// FuzzReader feeds arbitrary streams to the framer in small chunks.
+func FuzzReader(f *testing.F) {
+	fuzzSeeds(f)
+	f.Add(bytes.Repeat([]byte{1, 5, 0, 0}, 11))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := NewReader(&chunkReader{b: b, n: 3}, 4096)
+		for range 1000 {
+			h, payload, err := r.Next()
+			if err != nil {
+				return
+			}
+			if len(payload) != int(h.PayloadLength) || len(payload) > 4096 {
+				t.Fatalf("payload %d bytes for length %d", len(payload), h.PayloadLength)
+			}
+			_, _ = DecodePayload(h, payload)
+		}
+	})
+}
