@@ -12,7 +12,7 @@ LDFLAGS := -X main.version=$(VERSION)
 TEST_DEBS := snmpd snmp ipvsadm user-mode-linux kmod busybox-static smitools curl \
 	erlang-snmp iproute2 util-linux procps libcap2-bin
 
-.PHONY: all build test unit e2e demo bench lint install deps clean
+.PHONY: all build test unit e2e demo bench lint install deb deps clean
 
 all: build
 
@@ -44,8 +44,29 @@ lint:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# Installs the binary, the MIB modules, the systemd unit, the example
+# environment file and the man page. Honours DESTDIR and PREFIX; the unit and
+# /etc files go where systemd and Debian expect them whatever PREFIX is.
 install: build
 	install -D -m 0755 bin/lvs-agentx $(DESTDIR)$(PREFIX)/sbin/lvs-agentx
+	install -D -m 0644 mib/LVS-MIB.txt $(DESTDIR)$(PREFIX)/share/snmp/mibs/LVS-MIB.txt
+	install -D -m 0644 mib/OC-MIB.txt $(DESTDIR)$(PREFIX)/share/snmp/mibs/OC-MIB.txt
+	install -D -m 0644 dist/lvs-agentx.8 $(DESTDIR)$(PREFIX)/share/man/man8/lvs-agentx.8
+	install -D -m 0644 dist/lvs-agentx.service $(DESTDIR)/lib/systemd/system/lvs-agentx.service
+	sed -i 's|/usr/sbin/lvs-agentx|$(PREFIX)/sbin/lvs-agentx|' $(DESTDIR)/lib/systemd/system/lvs-agentx.service
+	install -D -m 0644 dist/lvs-agentx.default $(DESTDIR)/etc/default/lvs-agentx
+	install -D -m 0644 dist/snmpd.conf.example $(DESTDIR)$(PREFIX)/share/doc/lvs-agentx/snmpd.conf.example
+
+# A Debian package of the same files (PREFIX=/usr), built with dpkg-deb.
+DEB_VERSION := $(shell echo '$(VERSION)' | sed -e 's/^v//' -e 's/[^A-Za-z0-9.+~]/+/g' -e 's/^[^0-9]/0+&/')
+deb:
+	rm -rf bin/deb && $(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/bin/deb PREFIX=/usr
+	gzip -9n bin/deb/usr/share/man/man8/lvs-agentx.8
+	install -d bin/deb/DEBIAN
+	sed -e 's/@VERSION@/$(DEB_VERSION)/' -e "s/@ARCH@/$$(dpkg --print-architecture)/" dist/debian/control > bin/deb/DEBIAN/control
+	install -m 0755 dist/debian/postinst dist/debian/prerm dist/debian/postrm bin/deb/DEBIAN/
+	echo /etc/default/lvs-agentx > bin/deb/DEBIAN/conffiles
+	dpkg-deb --root-owner-group --build bin/deb bin/lvs-agentx_$(DEB_VERSION)_$$(dpkg --print-architecture).deb
 
 clean:
 	rm -rf bin
