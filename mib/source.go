@@ -1,0 +1,182 @@
+package mib
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/agent"
+	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+)
+
+// Reader reads one IPVS snapshot; the ipvsstats reader satisfies it.
+type Reader interface {
+	Read(ctx context.Context) (*ipvsstats.Snapshot, error)
+}
+
+// Defaults of SourceConfig.
+const (
+	DefaultCacheTTL    = time.Second
+	DefaultReadTimeout = 30 * time.Second
+	DefaultFirstWait   = 5 * time.Second
+)
+
+// SourceConfig configures a Source. Reader and Indexes are required.
+type SourceConfig struct {
+	Reader  Reader
+	Indexes *Indexes
+	// CacheTTL is how old a view may get before a request starts a
+	// refresh (DefaultCacheTTL when zero).
+	CacheTTL time.Duration
+	// ReadTimeout bounds one read (DefaultReadTimeout when zero).
+	ReadTimeout time.Duration
+	// FirstWait bounds how long the first request waits for the first
+	// read (DefaultFirstWait when zero).
+	FirstWait time.Duration
+	Logger    *slog.Logger     // slog.Default() when nil
+	Now       func() time.Time // time.Now when nil
+}
+
+// Source is the agent.ViewSource that serves the LVS-MIB. It hands out the
+// current view at once and, when that view is older than the cache TTL,
+// starts one background refresh; requests never wait for the kernel while
+// a view exists.
+type Source struct {
+	ctx  context.Context
+	cfg  SourceConfig
+	cur  atomic.Pointer[entry]
+	busy atomic.Bool   // a background refresh is running
+	read sync.Mutex    // one read at a time, background or Refresh
+	done chan struct{} // closed when the first view is published
+
+	mu        sync.Mutex // serialises logging state changes
+	logged    bool       // a state has been logged at least once
+	available bool       // last logged state
+	saveErr   string     // last logged Save error, "" after a success
+}
+
+// entry is a published view and when it was built.
+type entry struct {
+	view    *View
+	builtAt time.Time
+}
+
+var _ agent.ViewSource = (*Source)(nil)
+
+// NewSource returns a Source that reads with cfg.Reader until ctx ends.
+// It does not read until Refresh or the first CurrentView.
+func NewSource(ctx context.Context, cfg SourceConfig) *Source {
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = DefaultCacheTTL
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.FirstWait <= 0 {
+		cfg.FirstWait = DefaultFirstWait
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Source{ctx: ctx, cfg: cfg, done: make(chan struct{})}
+}
+
+// CurrentView returns the current view, starting a background refresh if
+// it is stale. Only the first call may wait, for at most FirstWait; if no
+// read has finished by then it returns an unavailable view.
+func (s *Source) CurrentView() agent.View {
+	return s.View()
+}
+
+// View is CurrentView with the concrete type.
+func (s *Source) View() *View {
+	e := s.cur.Load()
+	if e == nil {
+		s.startRefresh()
+		t := time.NewTimer(s.cfg.FirstWait)
+		defer t.Stop()
+		select {
+		case <-s.done:
+			return s.cur.Load().view
+		case <-t.C:
+		case <-s.ctx.Done():
+		}
+		return Unavailable(s.cfg.Now(), s.cfg.Now)
+	}
+	if s.cfg.Now().Sub(e.builtAt) >= s.cfg.CacheTTL {
+		s.startRefresh()
+	}
+	return e.view
+}
+
+// startRefresh runs refresh in the background unless one is running.
+func (s *Source) startRefresh() {
+	if !s.busy.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.busy.Store(false)
+		s.Refresh(s.ctx)
+	}()
+}
+
+// Refresh reads IPVS now, publishes the new view and returns it. When the
+// read fails it publishes an unavailable view (keeping the indexes, so
+// returning services get their numbers back). Background refreshes call
+// it; `dump` may call it directly.
+func (s *Source) Refresh(ctx context.Context) *View {
+	s.read.Lock()
+	defer s.read.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadTimeout)
+	defer cancel()
+	start := s.cfg.Now()
+	snap, err := s.cfg.Reader.Read(ctx)
+	var v *View
+	if err != nil {
+		v = Unavailable(start, s.cfg.Now)
+	} else {
+		v = Build(snap, s.cfg.Indexes, s.cfg.Now)
+	}
+	s.logState(err)
+	s.logSave(s.cfg.Indexes.Save())
+	if s.cur.Swap(&entry{view: v, builtAt: s.cfg.Now()}) == nil {
+		close(s.done)
+	}
+	return v
+}
+
+// logState logs the first state and every change between available and
+// unavailable, not every failed read.
+func (s *Source) logState(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	available := err == nil
+	if s.logged && available == s.available {
+		return
+	}
+	s.logged, s.available = true, available
+	if available {
+		s.cfg.Logger.Info("IPVS readable, serving its state")
+	} else {
+		s.cfg.Logger.Warn("IPVS unreadable, serving empty tables with lvsIpvsAvailable false", "err", err)
+	}
+}
+
+// logSave logs a failure to write the state file once per distinct error.
+func (s *Source) logSave(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case err == nil && s.saveErr != "":
+		s.cfg.Logger.Info("index state file written again")
+		s.saveErr = ""
+	case err != nil && err.Error() != s.saveErr:
+		s.cfg.Logger.Warn("index state not saved; numbers may change at the next restart", "err", err)
+		s.saveErr = err.Error()
+	}
+}

@@ -1,0 +1,282 @@
+// Package mib turns an ipvsstats.Snapshot into the LVS-MIB view the agent
+// serves, keeps the table indexes stable across refreshes and restarts,
+// refreshes the view lazily, and carries the MIB module files.
+package mib
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+)
+
+// View is an immutable LVS-MIB view of one snapshot. It keeps one small
+// row per service, real server and sync daemon, sorted by index, and
+// computes a cell's value when a request asks for it, so memory grows with
+// rows, not with cells. It implements agent.View and is safe for concurrent
+// use.
+type View struct {
+	snap     *ipvsstats.Snapshot // nil when IPVS could not be read
+	readAt   time.Time           // when the data (or the failed attempt) was read
+	now      func() time.Time
+	services []serviceRow        // sorted by num
+	reals    []realRow           // sorted by (svcNum, num)
+	daemons  []*ipvsstats.Daemon // sorted by role
+}
+
+type serviceRow struct {
+	svc                       *ipvsstats.Service
+	num                       uint16
+	avail                     uint32 // real servers with weight > 0
+	active, inactive, persist uint64 // sums over the real servers
+}
+
+type realRow struct {
+	dest        *ipvsstats.Dest
+	svcNum, num uint16
+}
+
+// Build numbers the snapshot's services and real servers with idx (which
+// remembers new numbers; call idx.Save to persist them) and returns their
+// view. now is the clock for lvsDataAge, measured from snap.ReadAt; nil
+// means time.Now. Objects idx cannot number (all 65535 numbers in use) are
+// left out. Build runs in O(n log n).
+func Build(snap *ipvsstats.Snapshot, idx *Indexes, now func() time.Time) *View {
+	v := &View{snap: snap, readAt: snap.ReadAt, now: now}
+	svcNums, destNums := idx.assign(snap.Services)
+
+	nDests := 0
+	for i := range snap.Services {
+		nDests += len(snap.Services[i].Dests)
+	}
+	v.services = make([]serviceRow, 0, len(snap.Services))
+	v.reals = make([]realRow, 0, nDests)
+	d := 0
+	for i := range snap.Services {
+		s := &snap.Services[i]
+		row := serviceRow{svc: s, num: svcNums[i]}
+		for j := range s.Dests {
+			dest := &s.Dests[j]
+			row.active += uint64(dest.ActiveConns)
+			row.inactive += uint64(dest.InactiveConns)
+			row.persist += uint64(dest.PersistConns)
+			if dest.Weight > 0 {
+				row.avail++
+			}
+			if row.num != 0 && destNums[d] != 0 {
+				v.reals = append(v.reals, realRow{dest: dest, svcNum: row.num, num: destNums[d]})
+			}
+			d++
+		}
+		if row.num != 0 {
+			v.services = append(v.services, row)
+		}
+	}
+	slices.SortFunc(v.services, func(a, b serviceRow) int { return cmp.Compare(a.num, b.num) })
+	slices.SortFunc(v.reals, func(a, b realRow) int {
+		return cmp.Or(cmp.Compare(a.svcNum, b.svcNum), cmp.Compare(a.num, b.num))
+	})
+
+	for i := range snap.Daemons {
+		dm := &snap.Daemons[i]
+		if dm.State != ipvsstats.DaemonMaster && dm.State != ipvsstats.DaemonBackup {
+			continue // not a role the table can index
+		}
+		if slices.ContainsFunc(v.daemons, func(o *ipvsstats.Daemon) bool { return o.State == dm.State }) {
+			continue // at most one per role; a duplicate would break the order
+		}
+		v.daemons = append(v.daemons, dm)
+	}
+	slices.SortFunc(v.daemons, func(a, b *ipvsstats.Daemon) int { return cmp.Compare(a.State, b.State) })
+	return v
+}
+
+// Unavailable returns the view served when IPVS could not be read at time
+// at: lvsIpvsAvailable false, the other scalars zero or empty, no rows.
+func Unavailable(at time.Time, now func() time.Time) *View {
+	return &View{readAt: at, now: now}
+}
+
+// Available reports whether the view holds data read from IPVS.
+func (v *View) Available() bool { return v.snap != nil }
+
+// ReadAt is when the view's data was read (or the read was attempted).
+func (v *View) ReadAt() time.Time { return v.readAt }
+
+// Snapshot returns the snapshot the view shows, nil when unavailable.
+func (v *View) Snapshot() *ipvsstats.Snapshot { return v.snap }
+
+// Scalar helpers; an unavailable view answers zero values.
+
+func (v *View) info() ipvsstats.Info {
+	if v.snap == nil {
+		return ipvsstats.Info{}
+	}
+	return v.snap.Info
+}
+
+func (v *View) version() string {
+	if v.snap == nil {
+		return ""
+	}
+	return v.snap.Info.Version()
+}
+
+func (v *View) timeouts() ipvsstats.Timeouts {
+	if v.snap == nil {
+		return ipvsstats.Timeouts{}
+	}
+	return v.snap.Timeouts
+}
+
+func (v *View) numServices() int {
+	if v.snap == nil {
+		return 0
+	}
+	return len(v.snap.Services)
+}
+
+// lvsDaemonState values.
+const (
+	daemonNone            = 0
+	daemonMasterAndBackup = 3
+)
+
+func (v *View) daemonState() int {
+	state := daemonNone
+	for _, d := range v.daemons {
+		state |= int(d.State) // master(1) | backup(2) = masterAndBackup(3)
+	}
+	return state
+}
+
+func (v *View) mcastInterface() string {
+	for _, d := range v.daemons { // sorted by role: master first
+		return d.Interface
+	}
+	return ""
+}
+
+// dataAge is lvsDataAge, in hundredths of a second since the read.
+func (v *View) dataAge() agentx.VarBind {
+	now := time.Now
+	if v.now != nil {
+		now = v.now
+	}
+	cs := max(now().Sub(v.readAt)/(10*time.Millisecond), 0)
+	return agentx.VarBind{Type: agentx.TimeTicks, Uint: uint64(min(cs, math.MaxUint32))}
+}
+
+// rows returns how many instances an object of table t has.
+func (v *View) rows(t table) int {
+	switch t {
+	case serviceTable:
+		return len(v.services)
+	case realTable:
+		return len(v.reals)
+	case daemonTable:
+		return len(v.daemons)
+	}
+	return 1
+}
+
+// index is the instance suffix of row i of table t. It returns an array so
+// that comparing indexes allocates nothing.
+func (v *View) index(t table, i int) (idx [2]uint32, n int) {
+	switch t {
+	case serviceTable:
+		return [2]uint32{uint32(v.services[i].num)}, 1
+	case realTable:
+		return [2]uint32{uint32(v.reals[i].svcNum), uint32(v.reals[i].num)}, 2
+	case daemonTable:
+		return [2]uint32{uint32(v.daemons[i].State)}, 1
+	}
+	return [2]uint32{0}, 1
+}
+
+// search returns the first row of table t whose index is greater than
+// suffix (or equal to it when include is set).
+func (v *View) search(t table, suffix agentx.OID, include bool) int {
+	return sort.Search(v.rows(t), func(i int) bool {
+		idx, n := v.index(t, i)
+		c := agentx.OID(idx[:n]).Compare(suffix)
+		return c > 0 || (include && c == 0)
+	})
+}
+
+// findObject returns the position of the object whose OID is a prefix of
+// oid, or -1 and the position of the first object after oid.
+func findObject(oid agentx.OID) (match, next int) {
+	i := sort.Search(len(objects), func(i int) bool { return objects[i].oid.Compare(oid) > 0 })
+	// objects[i-1] <= oid < objects[i]; only objects[i-1] can be a prefix.
+	if i > 0 && oid.HasPrefix(objects[i-1].oid) {
+		return i - 1, i
+	}
+	return -1, i
+}
+
+// Get returns the instance named oid, or a NoSuchObject / NoSuchInstance
+// exception named oid.
+func (v *View) Get(oid agentx.OID) agentx.VarBind {
+	o, _ := findObject(oid)
+	if o < 0 {
+		return agentx.VarBind{Name: oid, Type: agentx.NoSuchObject}
+	}
+	obj := &objects[o]
+	suffix := oid[len(obj.oid):]
+	row := v.search(obj.table, suffix, true)
+	if row < v.rows(obj.table) {
+		if idx, n := v.index(obj.table, row); agentx.OID(idx[:n]).Compare(suffix) == 0 {
+			vb := obj.value(v, row)
+			vb.Name = oid
+			return vb
+		}
+	}
+	return agentx.VarBind{Name: oid, Type: agentx.NoSuchInstance}
+}
+
+// Next returns the first instance after from (or at it, with include) and
+// before to (no bound when to is empty), walking column by column.
+func (v *View) Next(from agentx.OID, include bool, to agentx.OID) (agentx.VarBind, bool) {
+	match, next := findObject(from)
+	if match >= 0 {
+		obj := &objects[match]
+		if vb, ok := v.first(obj, from[len(obj.oid):], include); ok {
+			return bounded(vb, to)
+		}
+	}
+	for i := next; i < len(objects); i++ {
+		obj := &objects[i]
+		if len(to) > 0 && obj.oid.Compare(to) >= 0 {
+			return agentx.VarBind{}, false
+		}
+		if vb, ok := v.first(obj, nil, true); ok {
+			return bounded(vb, to)
+		}
+	}
+	return agentx.VarBind{}, false
+}
+
+func bounded(vb agentx.VarBind, to agentx.OID) (agentx.VarBind, bool) {
+	if len(to) > 0 && vb.Name.Compare(to) >= 0 {
+		return agentx.VarBind{}, false
+	}
+	return vb, true
+}
+
+// first returns obj's first instance after suffix (or at it, with include).
+func (v *View) first(obj *object, suffix agentx.OID, include bool) (agentx.VarBind, bool) {
+	row := v.search(obj.table, suffix, include)
+	if row >= v.rows(obj.table) {
+		return agentx.VarBind{}, false
+	}
+	idx, n := v.index(obj.table, row)
+	vb := obj.value(v, row)
+	vb.Name = make(agentx.OID, 0, len(obj.oid)+n)
+	vb.Name = append(append(vb.Name, obj.oid...), idx[:n]...)
+	return vb, true
+}

@@ -1,0 +1,410 @@
+package mib
+
+import (
+	"bytes"
+	"net/netip"
+	"testing"
+
+	"github.com/lvs-agentx/lvs-agentx/agent"
+	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+)
+
+var _ agent.View = (*View)(nil)
+
+func vI(n int32) agentx.VarBind   { return agentx.VarBind{Type: agentx.Integer, Int: n} }
+func vS(s string) agentx.VarBind  { return agentx.VarBind{Type: agentx.OctetString, Bytes: []byte(s)} }
+func vH(b ...byte) agentx.VarBind { return agentx.VarBind{Type: agentx.OctetString, Bytes: b} }
+func vC32(n uint64) agentx.VarBind {
+	return agentx.VarBind{Type: agentx.Counter32, Uint: n}
+}
+func vC64(n uint64) agentx.VarBind { return agentx.VarBind{Type: agentx.Counter64, Uint: n} }
+func vG32(n uint64) agentx.VarBind { return agentx.VarBind{Type: agentx.Gauge32, Uint: n} }
+func vTT(n uint64) agentx.VarBind  { return agentx.VarBind{Type: agentx.TimeTicks, Uint: n} }
+func vIP(s string) agentx.VarBind {
+	a := netip.MustParseAddr(s).As4()
+	return agentx.VarBind{Type: agentx.IPAddress, Bytes: a[:]}
+}
+func v16(s string) agentx.VarBind {
+	a := netip.MustParseAddr(s).As16()
+	return vH(a[:]...)
+}
+
+func sameValue(a, b agentx.VarBind) bool {
+	return a.Type == b.Type && a.Int == b.Int && a.Uint == b.Uint && bytes.Equal(a.Bytes, b.Bytes) &&
+		a.OID.Compare(b.OID) == 0
+}
+
+func fixtureView(t testing.TB) *View {
+	t.Helper()
+	return Build(fixture(), NewIndexes(), fixedClock)
+}
+
+func TestValues(t *testing.T) {
+	v := fixtureView(t)
+	const big = uint64(1)<<32 + 7
+	tests := []struct {
+		oid  string
+		want agentx.VarBind
+	}{
+		// Scalars.
+		{"1.0", vS("1.2.1")},
+		{"2.0", vI(6)},
+		{"3.0", vI(4096)},
+		{"4.0", vI(900)},
+		{"5.0", vI(120)},
+		{"6.0", vI(300)},
+		{"7.0", vI(3)},
+		{"8.0", vS("eth0")},
+		{"9.0", vI(1)},
+		{"10.0", vTT(123)},
+
+		// lvsServiceTable, service 2: TCP 10.99.0.1:80.
+		{"17.1.1.2", vI(2)},
+		{"17.1.2.2", vS("rr")},
+		{"17.1.3.2", vI(6)},
+		{"17.1.4.2", vIP("10.99.0.1")},
+		{"17.1.5.2", vI(80)},
+		{"17.1.6.2", vI(0)},
+		{"17.1.7.2", vI(300)},
+		{"17.1.8.2", vIP("255.255.255.0")},
+		{"17.1.9.2", vI(3)},
+		{"17.1.10.2", vC32(7)},
+		{"17.1.11.2", vC32(8)},
+		{"17.1.12.2", vC32(5)},
+		{"17.1.13.2", vC64(big * 100)},
+		{"17.1.14.2", vC64(6)},
+		{"17.1.15.2", vG32(11)},
+		{"17.1.16.2", vG32(12)},
+		{"17.1.17.2", vG32(13)},
+		{"17.1.18.2", vG32(1<<32 - 1)},
+		{"17.1.19.2", vG32(15)},
+		{"17.1.20.2", vI(1)},
+		{"17.1.21.2", vH(10, 99, 0, 1)},
+		{"17.1.22.2", vG32(24)},
+		{"17.1.23.2", vH(0xc4)}, // persistent(0), hashed(1), schedFlag3(5)
+		{"17.1.24.2", vS("sip")},
+		{"17.1.25.2", vC64(big)},
+		{"17.1.26.2", vC64(big + 1)},
+		{"17.1.27.2", vC64(5)},
+		{"17.1.28.2", vG32(13)},
+		{"17.1.29.2", vG32(5)},
+		{"17.1.30.2", vG32(5)},
+		{"17.1.31.2", vG32(2)},
+		{"17.1.32.2", vC64(big)},
+		{"17.1.33.2", vC64(15)},
+		{"17.1.34.2", vS("TCP 10.99.0.1:80")},
+		// Service 1: FWM 7 (IPv4).
+		{"17.1.2.1", vS("lc")},
+		{"17.1.3.1", vI(-1)},
+		{"17.1.4.1", vIP("0.0.0.0")},
+		{"17.1.5.1", vI(-1)},
+		{"17.1.6.1", vI(7)},
+		{"17.1.8.1", vIP("255.255.0.0")},
+		{"17.1.20.1", vI(1)},
+		{"17.1.21.1", vH()},
+		{"17.1.22.1", vG32(16)},
+		{"17.1.23.1", vH(0)},
+		{"17.1.24.1", vS("")},
+		{"17.1.34.1", vS("FWM 7")},
+		// Service 3: UDP 10.99.0.2:53, one-packet scheduling.
+		{"17.1.3.3", vI(17)},
+		{"17.1.5.3", vI(53)},
+		{"17.1.22.3", vG32(32)},
+		{"17.1.23.3", vH(0x38)}, // onePacket(2), schedFlag1(3), schedFlag2(4)
+		{"17.1.31.3", vG32(0)},
+		{"17.1.34.3", vS("UDP 10.99.0.2:53")},
+		// Service 4: SCTP without real servers, rates beyond 32 bits.
+		{"17.1.3.4", vI(132)},
+		{"17.1.9.4", vI(0)},
+		{"17.1.15.4", vG32(1<<32 - 1)},
+		{"17.1.18.4", vG32(1<<32 - 1)},
+		{"17.1.28.4", vG32(0)},
+		{"17.1.32.4", vC64(1 << 40)},
+		{"17.1.34.4", vS("SCTP 10.99.0.3:3868")},
+		// Service 5: FWM 5 IPv6, persistent with a /64.
+		{"17.1.3.5", vI(-1)},
+		{"17.1.4.5", vIP("0.0.0.0")},
+		{"17.1.6.5", vI(5)},
+		{"17.1.7.5", vI(60)},
+		{"17.1.8.5", vIP("0.0.0.0")},
+		{"17.1.20.5", vI(2)},
+		{"17.1.21.5", vH()},
+		{"17.1.22.5", vG32(64)},
+		{"17.1.23.5", vH(0x80)},
+		{"17.1.34.5", vS("FWM 5 IPv6")},
+		// Service 6: TCP [fd00::1]:443.
+		{"17.1.4.6", vIP("0.0.0.0")},
+		{"17.1.5.6", vI(443)},
+		{"17.1.8.6", vIP("0.0.0.0")},
+		{"17.1.20.6", vI(2)},
+		{"17.1.21.6", v16("fd00::1")},
+		{"17.1.22.6", vG32(128)},
+		{"17.1.23.6", vH(0x40)},
+		{"17.1.34.6", vS("TCP [fd00::1]:443")},
+
+		// lvsRealTable, service 2 real server 3: 127.0.0.1:8080 masq.
+		{"18.1.1.2.3", vI(2)},
+		{"18.1.2.2.3", vI(3)},
+		{"18.1.3.2.3", vIP("127.0.0.1")},
+		{"18.1.4.2.3", vI(8080)},
+		{"18.1.5.2.3", vI(0)},
+		{"18.1.6.2.3", vI(1)},
+		{"18.1.7.2.3", vC32(7)},
+		{"18.1.8.2.3", vC32(21)},
+		{"18.1.9.2.3", vC32(22)},
+		{"18.1.10.2.3", vC64(23)},
+		{"18.1.11.2.3", vC64(24)},
+		{"18.1.12.2.3", vG32(25)},
+		{"18.1.13.2.3", vG32(26)},
+		{"18.1.14.2.3", vG32(27)},
+		{"18.1.15.2.3", vG32(28)},
+		{"18.1.16.2.3", vG32(1<<32 - 1)},
+		{"18.1.17.2.3", vI(1)},
+		{"18.1.18.2.3", vH(127, 0, 0, 1)},
+		{"18.1.19.2.3", vG32(3)},
+		{"18.1.20.2.3", vG32(4)},
+		{"18.1.21.2.3", vG32(5)},
+		{"18.1.22.2.3", vG32(100)},
+		{"18.1.23.2.3", vG32(10)},
+		{"18.1.24.2.3", vC64(big)},
+		{"18.1.25.2.3", vC64(21)},
+		{"18.1.26.2.3", vC64(22)},
+		{"18.1.27.2.3", vC64(28)},
+		{"18.1.28.2.3", vC64(big)},
+		{"18.1.29.2.3", vI(0)},
+		{"18.1.30.2.3", vG32(0)},
+		{"18.1.31.2.3", vS("127.0.0.1:8080")},
+		// Service 2 real server 2: GUE tunnel; 1: route with weight 0.
+		{"18.1.3.2.2", vIP("10.0.0.3")},
+		{"18.1.5.2.2", vI(2)},
+		{"18.1.29.2.2", vI(2)},
+		{"18.1.30.2.2", vG32(6080)},
+		{"18.1.31.2.2", vS("10.0.0.3:80")},
+		{"18.1.5.2.1", vI(3)},
+		{"18.1.6.2.1", vI(0)},
+		// Service 1 (FWM 7): GRE tunnel.
+		{"18.1.29.1.1", vI(3)},
+		// Service 3: bypass.
+		{"18.1.5.3.1", vI(4)},
+		// Service 5 (FWM 5 IPv6): 1 is the IPv4 IPIP tunnel, 2 the IPv6 local node.
+		{"18.1.3.5.1", vIP("192.0.2.9")},
+		{"18.1.17.5.1", vI(1)},
+		{"18.1.29.5.1", vI(1)},
+		{"18.1.3.5.2", vIP("0.0.0.0")},
+		{"18.1.5.5.2", vI(1)},
+		{"18.1.17.5.2", vI(2)},
+		{"18.1.18.5.2", v16("fd00::20")},
+		{"18.1.29.5.2", vI(0)},
+		{"18.1.31.5.2", vS("[fd00::20]:0")},
+		// Service 6.
+		{"18.1.31.6.1", vS("[fd00::20]:80")},
+
+		// lvsSyncDaemonTable.
+		{"19.1.1.1", vI(1)},
+		{"19.1.2.1", vS("eth0")},
+		{"19.1.3.1", vG32(7)},
+		{"19.1.4.1", vG32(1460)},
+		{"19.1.5.1", vI(1)},
+		{"19.1.6.1", vH(224, 0, 0, 81)},
+		{"19.1.7.1", vG32(8848)},
+		{"19.1.8.1", vG32(2)},
+		{"19.1.1.2", vI(2)},
+		{"19.1.2.2", vS("eth1")},
+		{"19.1.3.2", vG32(9)},
+		{"19.1.5.2", vI(0)},
+		{"19.1.6.2", vH()},
+		{"19.1.8.2", vG32(1)},
+	}
+	for _, tt := range tests {
+		oid := append(append(agentx.OID{}, Root...), agentx.MustParseOID(tt.oid)...)
+		got := v.Get(oid)
+		if got.Name.Compare(oid) != 0 || !sameValue(got, tt.want) {
+			t.Errorf("Get(%s) = %+v, want %+v", tt.oid, got, tt.want)
+		}
+	}
+}
+
+func TestDaemonStateAndInterface(t *testing.T) {
+	tests := []struct {
+		name   string
+		states []int // roles present, in snapshot order
+		state  int32
+		iface  string
+	}{
+		{"none", nil, 0, ""},
+		{"master", []int{1}, 1, "m"},
+		{"backup", []int{2}, 2, "b"},
+		{"both, backup first", []int{2, 1}, 3, "m"},
+	}
+	for _, tt := range tests {
+		snap := fixture()
+		snap.Daemons = nil
+		for _, s := range tt.states {
+			d := fixture().Daemons[2-s] // fixture lists backup, master
+			d.Interface = map[int]string{1: "m", 2: "b"}[s]
+			snap.Daemons = append(snap.Daemons, d)
+		}
+		v := Build(snap, NewIndexes(), fixedClock)
+		if got := v.Get(child(child(Root, 7), 0)); got.Int != tt.state {
+			t.Errorf("%s: lvsDaemonState = %d, want %d", tt.name, got.Int, tt.state)
+		}
+		if got := v.Get(child(child(Root, 8), 0)); string(got.Bytes) != tt.iface {
+			t.Errorf("%s: lvsMcastInt = %q, want %q", tt.name, got.Bytes, tt.iface)
+		}
+	}
+}
+
+func TestUnavailable(t *testing.T) {
+	v := Unavailable(fixtureReadAt, fixedClock)
+	want := map[uint32]agentx.VarBind{1: vS(""), 2: vI(0), 3: vI(0), 4: vI(0), 5: vI(0), 6: vI(0),
+		7: vI(0), 8: vS(""), 9: vI(2), 10: vTT(123)}
+	var walked []agentx.VarBind
+	from := Root
+	for {
+		vb, ok := v.Next(from, false, nil)
+		if !ok {
+			break
+		}
+		walked = append(walked, vb)
+		from = vb.Name
+	}
+	if len(walked) != len(want) {
+		t.Fatalf("walk of an unavailable view gave %d varbinds, want the %d scalars", len(walked), len(want))
+	}
+	for _, vb := range walked {
+		n := vb.Name[len(Root)]
+		if !sameValue(vb, want[n]) {
+			t.Errorf("scalar %d = %+v, want %+v", n, vb, want[n])
+		}
+	}
+	if got := v.Get(column(serviceTableArc, 2)); got.Type != agentx.NoSuchInstance {
+		t.Errorf("Get of a column in an empty table: %v, want noSuchInstance", got.Type)
+	}
+}
+
+// TestWalk checks that a walk visits every object for every row, column by
+// column, in strictly increasing order, and that Get agrees with Next.
+func TestWalk(t *testing.T) {
+	v := fixtureView(t)
+	var names []agentx.OID
+	from := agentx.OID{}
+	for {
+		vb, ok := v.Next(from, false, nil)
+		if !ok {
+			break
+		}
+		if len(names) > 0 && vb.Name.Compare(names[len(names)-1]) <= 0 {
+			t.Fatalf("walk not increasing: %v after %v", vb.Name, names[len(names)-1])
+		}
+		if g := v.Get(vb.Name); !sameValue(g, vb) {
+			t.Errorf("Get(%v) = %+v, Next gave %+v", vb.Name, g, vb)
+		}
+		names = append(names, vb.Name)
+		from = vb.Name
+	}
+	// 10 scalars, 34 columns x 6 services, 31 columns x 8 real servers, 8 x 2 daemons.
+	if want := 10 + 34*6 + 31*8 + 8*2; len(names) != want {
+		t.Errorf("walk gave %d varbinds, want %d", len(names), want)
+	}
+	// Column-major: the first real-table varbinds are column 1 of each row.
+	var firstReal []string
+	for _, n := range names {
+		if n.HasPrefix(column(realTableArc, 1)) {
+			firstReal = append(firstReal, n[len(Root)+3:].String())
+		}
+	}
+	want := []string{".1.1", ".2.1", ".2.2", ".2.3", ".3.1", ".5.1", ".5.2", ".6.1"}
+	if len(firstReal) != len(want) {
+		t.Fatalf("real rows %v", firstReal)
+	}
+	for i := range want {
+		if firstReal[i] != want[i] {
+			t.Errorf("real row %d = %s, want %s", i, firstReal[i], want[i])
+		}
+	}
+}
+
+func TestGetNextEdges(t *testing.T) {
+	v := fixtureView(t)
+	o := func(s string) agentx.OID {
+		if s == "" {
+			return agentx.OID{}
+		}
+		return agentx.MustParseOID(s)
+	}
+	lvs := Root.String()
+	gets := []struct {
+		oid  string
+		want agentx.Type
+	}{
+		{lvs + ".1.0", agentx.OctetString},
+		{lvs + ".1", agentx.NoSuchInstance},       // object without instance
+		{lvs + ".1.0.0", agentx.NoSuchInstance},   // longer than the instance
+		{lvs + ".1.1", agentx.NoSuchInstance},     // wrong instance
+		{lvs + ".11.0", agentx.NoSuchObject},      // no such scalar
+		{lvs, agentx.NoSuchObject},                // the module itself
+		{lvs + ".17.1", agentx.NoSuchObject},      // the entry
+		{lvs + ".17.1.35.1", agentx.NoSuchObject}, // no such column
+		{lvs + ".17.1.2", agentx.NoSuchInstance},  // column without index
+		{lvs + ".17.1.2.7", agentx.NoSuchInstance},
+		{lvs + ".17.1.2.2.1", agentx.NoSuchInstance},
+		{lvs + ".18.1.3.2", agentx.NoSuchInstance}, // shorter than an instance
+		{lvs + ".18.1.3.2.3", agentx.IPAddress},
+		{lvs + ".19.1.2.3", agentx.NoSuchInstance},
+		{"1.3.6.1.2.1.1.1.0", agentx.NoSuchObject},
+		{"", agentx.NoSuchObject},
+	}
+	for _, tt := range gets {
+		if got := v.Get(o(tt.oid)); got.Type != tt.want || got.Name.Compare(o(tt.oid)) != 0 {
+			t.Errorf("Get(%s) = %v %v, want %v", tt.oid, got.Name, got.Type, tt.want)
+		}
+	}
+
+	nexts := []struct {
+		from    string
+		include bool
+		to      string
+		want    string // "" for none
+	}{
+		{"", false, "", lvs + ".1.0"},
+		{"1.3.6", false, "", lvs + ".1.0"},
+		{lvs, false, "", lvs + ".1.0"},
+		{lvs + ".1.0", false, "", lvs + ".2.0"},
+		{lvs + ".1.0", true, "", lvs + ".1.0"},
+		{lvs + ".1", true, "", lvs + ".1.0"},
+		{lvs + ".1.0.5", true, "", lvs + ".2.0"},
+		{lvs + ".10.0", false, "", lvs + ".17.1.1.1"},
+		{lvs + ".11", false, "", lvs + ".17.1.1.1"},
+		{lvs + ".17", false, "", lvs + ".17.1.1.1"},
+		{lvs + ".17.1.1.6", false, "", lvs + ".17.1.2.1"},  // end of a column
+		{lvs + ".17.1.1.99", false, "", lvs + ".17.1.2.1"}, // past the rows
+		{lvs + ".17.1.2.3.5", false, "", lvs + ".17.1.2.4"},
+		{lvs + ".17.1.2.3", true, "", lvs + ".17.1.2.3"},
+		{lvs + ".17.1.34.6", false, "", lvs + ".18.1.1.1.1"},
+		{lvs + ".18.1.4.2", false, "", lvs + ".18.1.4.2.1"}, // shorter than an instance
+		{lvs + ".18.1.4.2", true, "", lvs + ".18.1.4.2.1"},
+		{lvs + ".18.1.4.2.3", false, "", lvs + ".18.1.4.3.1"},
+		{lvs + ".18.1.4.4", false, "", lvs + ".18.1.4.5.1"}, // a service without real servers
+		{lvs + ".18.1.31.6.1", false, "", lvs + ".19.1.1.1"},
+		{lvs + ".19.1.8.2", false, "", ""},
+		{lvs + ".19.1.8.2", true, "", lvs + ".19.1.8.2"},
+		{lvs + ".20", false, "", ""},
+		{"2", false, "", ""},
+		// End bounds are exclusive.
+		{lvs + ".1.0", false, lvs + ".2.0", ""},
+		{lvs + ".1.0", false, lvs + ".2.0.1", lvs + ".2.0"},
+		{lvs + ".10.0", false, lvs + ".17.1.1.1", ""},
+		{lvs + ".10.0", false, lvs + ".17.1.1.2", lvs + ".17.1.1.1"},
+		{lvs + ".10.0", false, lvs + ".17", ""},
+		{"", false, "1.3.6", ""},
+	}
+	for _, tt := range nexts {
+		got, ok := v.Next(o(tt.from), tt.include, o(tt.to))
+		switch {
+		case tt.want == "" && ok:
+			t.Errorf("Next(%s, %v, %s) = %v, want none", tt.from, tt.include, tt.to, got.Name)
+		case tt.want != "" && (!ok || got.Name.Compare(o(tt.want)) != 0):
+			t.Errorf("Next(%s, %v, %s) = %v %v, want %s", tt.from, tt.include, tt.to, got.Name, ok, tt.want)
+		}
+	}
+}
