@@ -1,0 +1,298 @@
+// Package agent is an AgentX subagent (RFC 2741): it connects to a master
+// agent such as net-snmp's snmpd, registers one subtree and answers the
+// master's requests from a View, reconnecting by itself when the master
+// goes away.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+)
+
+// DefaultAddress is where net-snmp's snmpd listens for subagents by default.
+const DefaultAddress = "/var/agentx/master"
+
+// Defaults for the zero values of Config.
+const (
+	DefaultPriority     = 127
+	DefaultTimeout      = 5 * time.Second
+	DefaultPingInterval = 15 * time.Second
+	DefaultBackoffMin   = 100 * time.Millisecond
+	DefaultBackoffMax   = time.Second
+)
+
+// State is the state of the agent's session with the master.
+type State int
+
+// Session states reported to Config.OnState.
+const (
+	// StateRegistered: the session is open and the subtree registered.
+	StateRegistered State = iota + 1
+	// StateLost: an established session ended; the agent reconnects.
+	StateLost
+	// StateUnreachable: the first attempt to reach the master failed (or
+	// the first after a loss); further failures are not reported.
+	StateUnreachable
+)
+
+func (s State) String() string {
+	switch s {
+	case StateRegistered:
+		return "registered"
+	case StateLost:
+		return "lost"
+	case StateUnreachable:
+		return "unreachable"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// Config configures an Agent.
+type Config struct {
+	// Address of the master in net-snmp's agentXSocket syntax: "/path",
+	// "unix:/path" or "tcp:host:port". Empty means DefaultAddress.
+	Address string
+	// Subtree is the OID registered with the master (and sent as the
+	// subagent's ID in the Open PDU). Required.
+	Subtree agentx.OID
+	// Priority of the registration; 0 means DefaultPriority (lower values
+	// win when registrations overlap).
+	Priority uint8
+	// Description is sent in the Open PDU.
+	Description string
+	// Timeout is how long the master may take to answer us, and what we
+	// ask the master to allow us per request (whole seconds, 1..255).
+	// 0 means DefaultTimeout.
+	Timeout time.Duration
+	// PingInterval is how often an idle session is checked with a Ping.
+	// 0 means DefaultPingInterval; negative disables pings.
+	PingInterval time.Duration
+	// BackoffMin and BackoffMax bound the delay between reconnection
+	// attempts, which doubles from BackoffMin up to BackoffMax with jitter.
+	BackoffMin, BackoffMax time.Duration
+	// Source provides the view each request is answered from. Required.
+	Source ViewSource
+	// Logger receives one line per session state change; nil discards.
+	Logger *slog.Logger
+	// OnState, if set, is called on every state change with the cause
+	// (nil for StateRegistered). It must not block.
+	OnState func(s State, cause error)
+}
+
+// Agent is an AgentX subagent. Create it with New and start it with Run.
+type Agent struct {
+	cfg     Config
+	network string
+	addr    string
+	start   time.Time
+	log     *slog.Logger
+
+	connected atomic.Bool
+	mu        sync.Mutex // guards sess
+	sess      *session
+}
+
+// ParseAddress converts an agentXSocket address into the network and
+// address net.Dial expects.
+func ParseAddress(s string) (network, addr string, err error) {
+	switch {
+	case s == "":
+		return "unix", DefaultAddress, nil
+	case strings.HasPrefix(s, "/"):
+		return "unix", s, nil
+	case strings.HasPrefix(s, "unix:"):
+		if p := strings.TrimPrefix(s, "unix:"); p != "" {
+			return "unix", p, nil
+		}
+	case strings.HasPrefix(s, "tcp:"):
+		hp := strings.TrimPrefix(s, "tcp:")
+		host, port, err := net.SplitHostPort(hp)
+		if err != nil {
+			return "", "", fmt.Errorf("agentx address %q: %w", s, err)
+		}
+		if host == "" {
+			host = "localhost"
+		}
+		if port == "" {
+			return "", "", fmt.Errorf("agentx address %q: missing port", s)
+		}
+		return "tcp", net.JoinHostPort(host, port), nil
+	}
+	return "", "", fmt.Errorf("agentx address %q: want /path, unix:/path or tcp:host:port", s)
+}
+
+// New validates cfg and returns an Agent. The agent's sysUpTime counts
+// from this call.
+func New(cfg Config) (*Agent, error) {
+	network, addr, err := ParseAddress(cfg.Address)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Subtree) == 0 {
+		return nil, errors.New("agent config: Subtree is required")
+	}
+	if len(cfg.Subtree) > 128 {
+		return nil, errors.New("agent config: Subtree has more than 128 sub-identifiers")
+	}
+	if cfg.Source == nil {
+		return nil, errors.New("agent config: Source is required")
+	}
+	if cfg.Priority == 0 {
+		cfg.Priority = DefaultPriority
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Timeout < time.Second || cfg.Timeout > 255*time.Second {
+		return nil, fmt.Errorf("agent config: Timeout %v outside 1s..255s", cfg.Timeout)
+	}
+	if cfg.PingInterval == 0 {
+		cfg.PingInterval = DefaultPingInterval
+	}
+	if cfg.BackoffMin <= 0 {
+		cfg.BackoffMin = DefaultBackoffMin
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = DefaultBackoffMax
+	}
+	if cfg.BackoffMax < cfg.BackoffMin {
+		return nil, fmt.Errorf("agent config: BackoffMax %v below BackoffMin %v", cfg.BackoffMax, cfg.BackoffMin)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Agent{cfg: cfg, network: network, addr: addr, start: time.Now(), log: log}, nil
+}
+
+// Connected reports whether a session is open and the subtree registered.
+func (a *Agent) Connected() bool { return a.connected.Load() }
+
+// sysUpTime is the agent's uptime in centiseconds, as a TimeTicks value.
+func (a *Agent) sysUpTime() uint32 {
+	return uint32(time.Since(a.start) / (10 * time.Millisecond))
+}
+
+// Run connects to the master, opens a session, registers the subtree and
+// serves requests until ctx is done. Any failure (master gone, timeout,
+// refused Open or Register) leads to a new connection after a capped
+// exponential backoff. When ctx is done Run unregisters, closes the
+// session with reason shutdown and returns nil. Run must not be called
+// concurrently.
+func (a *Agent) Run(ctx context.Context) error {
+	delay := a.cfg.BackoffMin
+	everUp, reported := false, false
+	for {
+		s, err := a.connect(ctx)
+		if err == nil {
+			a.setSession(s)
+			if everUp {
+				a.log.Info("agentx session re-established", "master", a.addr)
+			} else {
+				a.log.Info("agentx session registered", "master", a.addr, "subtree", a.cfg.Subtree.String())
+			}
+			a.notify(StateRegistered, nil)
+			everUp, reported = true, false
+			delay = a.cfg.BackoffMin
+			err = s.serve(ctx, a.cfg.PingInterval)
+			a.setSession(nil)
+			if ctx.Err() != nil {
+				s.shutdown(a.cfg.Subtree, a.cfg.Priority)
+				a.log.Info("agentx session closed", "master", a.addr)
+				return nil
+			}
+			a.log.Warn("agentx master lost", "master", a.addr, "reason", err)
+			a.notify(StateLost, err)
+			reported = true
+		} else if ctx.Err() != nil {
+			return nil
+		} else if !reported {
+			a.log.Warn("agentx master unreachable, retrying", "master", a.addr, "reason", err)
+			a.notify(StateUnreachable, err)
+			reported = true
+		} else {
+			a.log.Debug("agentx connect failed", "master", a.addr, "reason", err)
+		}
+		// Jitter in [delay/2, delay] keeps many subagents from reconnecting
+		// in lockstep after a master restart.
+		wait := delay/2 + rand.N(delay/2+1)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		delay = min(delay*2, a.cfg.BackoffMax)
+	}
+}
+
+func (a *Agent) notify(s State, cause error) {
+	if a.cfg.OnState != nil {
+		a.cfg.OnState(s, cause)
+	}
+}
+
+func (a *Agent) setSession(s *session) {
+	a.mu.Lock()
+	a.sess = s
+	a.mu.Unlock()
+	a.connected.Store(s != nil)
+}
+
+// connect dials the master, opens a session and registers the subtree.
+func (a *Agent) connect(ctx context.Context) (*session, error) {
+	d := net.Dialer{Timeout: a.cfg.Timeout}
+	conn, err := d.DialContext(ctx, a.network, a.addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s %s: %w", a.network, a.addr, err)
+	}
+	s := newSession(a, conn)
+	go s.readLoop()
+	go s.writeLoop()
+	if err := s.open(ctx); err != nil {
+		s.close(err)
+		return nil, err
+	}
+	return s, nil
+}
+
+// ErrNotConnected is returned by Notify while no session is registered.
+var ErrNotConnected = errors.New("agentx: not connected to the master")
+
+// Well-known OIDs RFC 2741 section 6.2.10 requires at the head of a Notify.
+var (
+	sysUpTimeOID   = agentx.OID{1, 3, 6, 1, 2, 1, 1, 3, 0}
+	snmpTrapOIDOID = agentx.OID{1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0}
+)
+
+// Notify sends a notification through the master: sysUpTime.0 and
+// snmpTrapOID.0 (= trap) first, as RFC 2741 section 6.2.10 requires, then
+// vbs. It waits for the master's response.
+func (a *Agent) Notify(ctx context.Context, trap agentx.OID, vbs []agentx.VarBind) error {
+	a.mu.Lock()
+	s := a.sess
+	a.mu.Unlock()
+	if s == nil {
+		return ErrNotConnected
+	}
+	all := make([]agentx.VarBind, 0, len(vbs)+2)
+	all = append(all,
+		agentx.VarBind{Name: sysUpTimeOID, Type: agentx.TimeTicks, Uint: uint64(a.sysUpTime())},
+		agentx.VarBind{Name: snmpTrapOIDOID, Type: agentx.ObjectIdentifier, OID: trap})
+	all = append(all, vbs...)
+	if _, err := s.callOK(ctx, &agentx.Notify{VarBinds: all}); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+)
+
+// maxBulkVarBinds caps a GetBulk response; the response is cut at a whole
+// repetition, which RFC 3416 allows, to keep one PDU within what an SNMP
+// message can carry anyway.
+const maxBulkVarBinds = 1024
+
+// handle answers one request PDU from the master. It returns an error only
+// when the session cannot continue.
+func (s *session) handle(h agentx.Header, payload []byte) error {
+	res := &agentx.Response{}
+	p, err := agentx.DecodePayload(h, payload)
+	switch {
+	case err != nil:
+		s.a.log.Debug("agentx: malformed request", "type", h.Type, "err", err)
+		res.Error = agentx.ParseError
+	case h.SessionID != s.id.Load():
+		res.Error = agentx.NotOpen
+	default:
+		if _, ok := p.PDU.(*agentx.CleanupSet); ok {
+			// RFC 2741 section 7.2.4.4: CleanupSet is not answered.
+			return nil
+		}
+		s.answer(p, res)
+	}
+	return s.reply(h, res)
+}
+
+// answer fills res for a well-formed request.
+func (s *session) answer(p *agentx.Packet, res *agentx.Response) {
+	switch p.PDU.(type) {
+	case *agentx.Get, *agentx.GetNext, *agentx.GetBulk, *agentx.TestSet:
+		if p.HasContext {
+			// Only the default context is registered.
+			res.Error = agentx.UnsupportedContext
+			return
+		}
+	}
+	switch q := p.PDU.(type) {
+	case *agentx.Get:
+		v := s.view()
+		res.VarBinds = make([]agentx.VarBind, len(q.Ranges))
+		for i, r := range q.Ranges {
+			res.VarBinds[i] = v.Get(r.Start)
+		}
+	case *agentx.GetNext:
+		v := s.view()
+		res.VarBinds = make([]agentx.VarBind, len(q.Ranges))
+		for i, r := range q.Ranges {
+			res.VarBinds[i] = next(v, r.Start, r.Include, r.End)
+		}
+	case *agentx.GetBulk:
+		res.VarBinds = bulk(s.view(), q)
+	case *agentx.TestSet:
+		// Everything this agent serves is read-only.
+		res.Error = agentx.NotWritable
+		if len(q.VarBinds) > 0 {
+			res.Index = 1
+		}
+	case *agentx.CommitSet:
+		// No TestSet ever succeeds, so there is nothing to commit.
+		res.Error = agentx.CommitFailed
+	case *agentx.UndoSet:
+		// Nothing was changed, so undoing succeeds.
+	case *agentx.Ping:
+	default:
+		// Subagent-to-master PDUs (Open, Register, Notify, ...) sent to us.
+		res.Error = agentx.ProcessingError
+	}
+}
+
+// view returns the view for one request; a nil view serves nothing.
+func (s *session) view() View {
+	if v := s.a.cfg.Source.CurrentView(); v != nil {
+		return v
+	}
+	return emptyView{}
+}
+
+// next answers one search range: the first variable in range, or
+// endOfMibView named by the range's start.
+func next(v View, from agentx.OID, include bool, to agentx.OID) agentx.VarBind {
+	if vb, ok := v.Next(from, include, to); ok {
+		return vb
+	}
+	return agentx.VarBind{Name: from, Type: agentx.EndOfMIBView}
+}
+
+// bulk answers a GetBulk as RFC 2741 section 7.2.3.3 describes: the
+// non-repeaters once, then the repeaters row by row, each continuing after
+// its previous result.
+func bulk(v View, q *agentx.GetBulk) []agentx.VarBind {
+	nonRep := min(int(q.NonRepeaters), len(q.Ranges))
+	out := make([]agentx.VarBind, 0, nonRep)
+	for _, r := range q.Ranges[:nonRep] {
+		out = append(out, next(v, r.Start, r.Include, r.End))
+	}
+	reps := q.Ranges[nonRep:]
+	if len(reps) == 0 || q.MaxRepetitions == 0 {
+		return out
+	}
+	rows := min(int(q.MaxRepetitions), max(1, (maxBulkVarBinds-nonRep)/len(reps)))
+	cur := make([]agentx.SearchRange, len(reps))
+	copy(cur, reps)
+	done := make([]bool, len(reps))
+	for range rows {
+		finished := 0
+		for i := range cur {
+			if done[i] {
+				out = append(out, agentx.VarBind{Name: cur[i].Start, Type: agentx.EndOfMIBView})
+				finished++
+				continue
+			}
+			vb := next(v, cur[i].Start, cur[i].Include, cur[i].End)
+			out = append(out, vb)
+			if vb.Type == agentx.EndOfMIBView {
+				done[i] = true
+				finished++
+				continue
+			}
+			cur[i].Start, cur[i].Include = vb.Name, false
+		}
+		if finished == len(cur) {
+			break
+		}
+	}
+	return out
+}
+
+// reply encodes and queues the response to the request with header h, in
+// the request's byte order. A varbind the view produced that cannot be
+// encoded turns the response into genErr pointing at it.
+func (s *session) reply(h agentx.Header, res *agentx.Response) error {
+	res.SysUpTime = s.a.sysUpTime()
+	p := agentx.Packet{Flags: h.Flags & agentx.FlagNetworkByteOrder,
+		SessionID: h.SessionID, TransactionID: h.TransactionID, PacketID: h.PacketID, PDU: res}
+	bp := s.pool.Get().(*[]byte)
+	b, err := p.AppendTo((*bp)[:0])
+	if err != nil {
+		var ee *agentx.EncodeError
+		if !errors.As(err, &ee) {
+			return fmt.Errorf("encode response: %w", err)
+		}
+		s.a.log.Debug("agentx: unencodable varbind from view", "err", err)
+		*res = agentx.Response{SysUpTime: res.SysUpTime, Error: agentx.GenErr, Index: uint16(min(ee.Index+1, 0xffff))}
+		if b, err = p.AppendTo(b[:0]); err != nil {
+			return fmt.Errorf("encode genErr response: %w", err)
+		}
+	}
+	*bp = b
+	return s.send(bp)
+}
+
+// emptyView serves nothing; it stands in for a source without a view yet.
+type emptyView struct{}
+
+func (emptyView) Get(oid agentx.OID) agentx.VarBind {
+	return agentx.VarBind{Name: oid, Type: agentx.NoSuchObject}
+}
+
+func (emptyView) Next(agentx.OID, bool, agentx.OID) (agentx.VarBind, bool) {
+	return agentx.VarBind{}, false
+}
