@@ -1,0 +1,265 @@
+package mib
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+)
+
+// numbersOf maps each service name (and "svc/real" for real servers) to
+// its numbers in the view built from snap.
+func numbersOf(t *testing.T, snap *ipvsstats.Snapshot, idx *Indexes) map[string]string {
+	t.Helper()
+	v := Build(snap, idx, fixedClock)
+	got := map[string]string{}
+	for _, r := range v.services {
+		got[ServiceName(&r.svc.ServiceKey)] = itoa(r.num)
+	}
+	for _, r := range v.reals {
+		svc := v.services[slices.IndexFunc(v.services, func(s serviceRow) bool { return s.num == r.svcNum })]
+		got[ServiceName(&svc.svc.ServiceKey)+"/"+DestName(r.dest)] = itoa(r.svcNum) + "." + itoa(r.num)
+	}
+	return got
+}
+
+func itoa(n uint16) string { return strconv.Itoa(int(n)) }
+
+func without(snap *ipvsstats.Snapshot, name string) *ipvsstats.Snapshot {
+	snap.Services = slices.DeleteFunc(snap.Services, func(s ipvsstats.Service) bool {
+		return ServiceName(&s.ServiceKey) == name
+	})
+	return snap
+}
+
+func TestIndexesDeterministic(t *testing.T) {
+	a := numbersOf(t, fixture(), NewIndexes())
+	snap := fixture()
+	slices.Reverse(snap.Services)
+	for i := range snap.Services {
+		slices.Reverse(snap.Services[i].Dests)
+	}
+	b := numbersOf(t, snap, NewIndexes())
+	if len(a) != 6+8 {
+		t.Fatalf("numbered %d objects, want 14: %v", len(a), a)
+	}
+	for k, n := range a {
+		if b[k] != n {
+			t.Errorf("%s numbered %s and %s depending on kernel order", k, n, b[k])
+		}
+	}
+	if a["FWM 7"] != "1" || a["TCP [fd00::1]:443"] != "6" || a["TCP 10.99.0.1:80/127.0.0.1:8080"] != "2.3" {
+		t.Errorf("numbers not in key order: %v", a)
+	}
+}
+
+func TestIndexesStable(t *testing.T) {
+	idx := NewIndexes()
+	before := numbersOf(t, fixture(), idx)
+
+	// Delete a service in the middle and a real server: nothing renumbers.
+	snap := without(fixture(), "UDP 10.99.0.2:53")
+	snap.Services[1].Dests = snap.Services[1].Dests[1:] // drop 127.0.0.1:8080 of TCP 10.99.0.1:80
+	mid := numbersOf(t, snap, idx)
+	for k, n := range mid {
+		if before[k] != n {
+			t.Errorf("after deletes %s is %s, was %s", k, n, before[k])
+		}
+	}
+	if _, ok := mid["UDP 10.99.0.2:53"]; ok {
+		t.Error("deleted service still numbered")
+	}
+
+	// A new service gets a fresh number, not the deleted one's.
+	snap = fixture()
+	snap.Services = append(snap.Services, ipvsstats.Service{ServiceKey: ipvsstats.ServiceKey{
+		Family: ipvsstats.FamilyIPv4, Protocol: ipvsstats.ProtoTCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 1}})
+	snap = without(snap, "UDP 10.99.0.2:53")
+	if got := numbersOf(t, snap, idx)["TCP 10.0.0.1:1"]; got != "7" {
+		t.Errorf("new service numbered %s, want 7", got)
+	}
+
+	// Re-created service and real server get their old numbers back.
+	after := numbersOf(t, fixture(), idx)
+	for k, n := range before {
+		if after[k] != n {
+			t.Errorf("after re-creation %s is %s, was %s", k, after[k], n)
+		}
+	}
+}
+
+func TestIndexesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "state.json")
+	idx, err := OpenIndexes(path)
+	if err != nil {
+		t.Fatalf("missing state file: %v", err)
+	}
+	snap := without(fixture(), "TCP 10.99.0.1:80")
+	numbersOf(t, fixture(), idx)
+	before := numbersOf(t, snap, idx) // TCP 10.99.0.1:80 now absent but remembered
+	if err := idx.Save(); err != nil {
+		t.Fatal(err)
+	}
+
+	idx2, err := OpenIndexes(path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	// Present services come back in a different kernel order.
+	slices.Reverse(snap.Services)
+	after := numbersOf(t, snap, idx2)
+	for k, n := range before {
+		if after[k] != n {
+			t.Errorf("after restart %s is %s, was %s", k, after[k], n)
+		}
+	}
+	snap = fixture()
+	snap.Services = append(snap.Services, ipvsstats.Service{ServiceKey: ipvsstats.ServiceKey{
+		Family: ipvsstats.FamilyIPv4, FWMark: 1}})
+	got := numbersOf(t, snap, idx2)
+	if got["TCP 10.99.0.1:80"] != "2" || got["TCP 10.99.0.1:80/127.0.0.1:8080"] != "2.3" || got["FWM 1"] != "7" {
+		t.Errorf("after restart: %v", got)
+	}
+
+	// Saving twice without changes writes nothing new; the file is valid JSON state.
+	if err := idx2.Save(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeState(data); err != nil {
+		t.Errorf("saved state does not decode: %v", err)
+	}
+}
+
+func TestIndexesBadStateFile(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, content string
+	}{
+		{"garbage", "not json"},
+		{"version", `{"version":2,"generation":1,"next_service":1,"services":[]}`},
+		{"number zero", `{"version":1,"generation":1,"next_service":2,"services":[{"number":0,"next_real":1}]}`},
+		{"number not handed out", `{"version":1,"generation":1,"next_service":2,"services":[{"number":5,"next_real":1}]}`},
+		{"duplicate number", `{"version":1,"generation":1,"next_service":9,"services":[{"fwmark":1,"number":5,"next_real":1},{"fwmark":2,"number":5,"next_real":1}]}`},
+		{"duplicate key", `{"version":1,"generation":1,"next_service":9,"services":[{"fwmark":1,"number":5,"next_real":1},{"fwmark":1,"number":6,"next_real":1}]}`},
+		{"next out of range", `{"version":1,"generation":1,"next_service":70000,"services":[]}`},
+		{"last seen in the future", `{"version":1,"generation":1,"next_service":9,"services":[{"fwmark":1,"number":5,"last_seen":2,"next_real":1}]}`},
+		{"bad address", `{"version":1,"generation":1,"next_service":9,"services":[{"addr":"10.0.0.300","number":5,"next_real":1}]}`},
+		{"bad real", `{"version":1,"generation":1,"next_service":9,"services":[{"number":5,"next_real":2,"reals":[{"number":2}]}]}`},
+		{"unknown field", `{"version":1,"generation":1,"next_service":1,"services":[],"x":1}`},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_"))
+		if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		idx, err := OpenIndexes(path)
+		if err == nil {
+			t.Errorf("%s: no warning", tt.name)
+		}
+		if got := numbersOf(t, fixture(), idx); got["FWM 7"] != "1" {
+			t.Errorf("%s: numbering after a corrupt file: %v", tt.name, got)
+		}
+		if err := idx.Save(); err != nil {
+			t.Errorf("%s: corrupt file not replaced: %v", tt.name, err)
+		}
+		if _, err := OpenIndexes(path); err != nil {
+			t.Errorf("%s: replaced file: %v", tt.name, err)
+		}
+	}
+
+	// An unwritable location: Save fails, numbering and serving go on.
+	blocker := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := OpenIndexes(filepath.Join(blocker, "state.json"))
+	if err == nil {
+		t.Error("state file below a regular file: no warning")
+	}
+	if got := numbersOf(t, fixture(), idx); len(got) != 14 {
+		t.Errorf("numbering with an unwritable state file: %v", got)
+	}
+	if err := idx.Save(); err == nil {
+		t.Error("Save below a regular file succeeded")
+	}
+}
+
+func TestNumberingRecycle(t *testing.T) {
+	cmpInt := func(a, b int) int { return a - b }
+	n := newNumbering[int]()
+	n.next = maxNumber + 1
+	// Keys 1..3 hold numbers 10, 20, 30; 2 was seen longest ago.
+	n.slots[1] = slot{num: 10, lastSeen: 5}
+	n.slots[2] = slot{num: 20, lastSeen: 3}
+	n.slots[3] = slot{num: 30, lastSeen: 4}
+	var forgotten []int
+	nums, changed := n.pass([]int{1, 99}, 6, cmpInt, func(k int) { forgotten = append(forgotten, k) })
+	if !changed || nums[0] != 10 || nums[1] != 20 || !slices.Equal(forgotten, []int{2}) {
+		t.Errorf("recycle: nums %v changed %v forgotten %v, want [10 20] true [2]", nums, changed, forgotten)
+	}
+	// Next: key 3 (last seen 4) goes to 97, the lower of the new keys;
+	// then nothing is free for 98.
+	nums, _ = n.pass([]int{1, 99, 98, 97}, 7, cmpInt, nil)
+	if !slices.Equal(nums, []uint16{10, 20, 0, 30}) {
+		t.Errorf("exhausted: %v, want [10 20 0 30]", nums)
+	}
+	// Returning key 2 lost its number to 99; it takes 97's, absent now.
+	nums, _ = n.pass([]int{1, 99, 98, 2}, 8, cmpInt, nil)
+	if !slices.Equal(nums, []uint16{10, 20, 0, 30}) {
+		t.Errorf("after recycling: %v", nums)
+	}
+}
+
+func TestNumberingDuplicatesAndChanges(t *testing.T) {
+	cmpInt := func(a, b int) int { return a - b }
+	n := newNumbering[int]()
+	nums, changed := n.pass([]int{5, 3, 5}, 1, cmpInt, nil)
+	if !slices.Equal(nums, []uint16{2, 1, 0}) || !changed {
+		t.Errorf("first pass %v %v", nums, changed)
+	}
+	if _, changed = n.pass([]int{3, 5}, 2, cmpInt, nil); changed {
+		t.Error("same keys reported a change")
+	}
+	if _, changed = n.pass([]int{3}, 3, cmpInt, nil); !changed {
+		t.Error("a disappearance was not a change")
+	}
+	if _, changed = n.pass([]int{3}, 4, cmpInt, nil); changed {
+		t.Error("no change reported as one")
+	}
+	if nums, changed = n.pass([]int{3, 5}, 5, cmpInt, nil); !changed || nums[1] != 2 {
+		t.Errorf("reappearance: %v %v", nums, changed)
+	}
+}
+
+func FuzzDecodeState(f *testing.F) {
+	idx := NewIndexes()
+	Build(fixture(), idx, fixedClock)
+	good, err := idx.encode()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(`{"version":1,"generation":0,"next_service":1,"services":[]}`))
+	f.Add([]byte(`{"version":1,"generation":3,"next_service":65536,"services":[{"number":65535,"next_real":65536,"reals":[{"addr":"::1","number":1}]}]}`))
+	f.Add([]byte("{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		x, err := decodeState(data)
+		if err != nil {
+			return
+		}
+		// A decoded state numbers and re-encodes without trouble.
+		Build(fixture(), x, fixedClock)
+		if _, err := x.encode(); err != nil {
+			t.Fatalf("encode after decode: %v", err)
+		}
+	})
+}
