@@ -90,7 +90,7 @@ func fixture() *ipvsstats.Snapshot {
 				ServiceKey: ipvsstats.ServiceKey{Family: ipvsstats.FamilyIPv4, Protocol: ipvsstats.ProtoSCTP,
 					Addr: netip.MustParseAddr("10.99.0.3"), Port: 3868},
 				Scheduler: "rr", Netmask: 0xffffffff,
-				Stats:     ipvsstats.Stats{CPS: 1 << 40, InBPS: 1 << 40},
+				Stats: ipvsstats.Stats{CPS: 1 << 40, InBPS: 1 << 40},
 			},
 		},
 		ReadAt: fixtureReadAt,

@@ -1,0 +1,210 @@
+package mib
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/agent"
+	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+)
+
+var _ agent.ViewSource = (*Source)(nil)
+
+// fakeReader hands out one result per read, when the test sends it.
+type fakeReader struct {
+	results  chan readResult
+	started  chan struct{} // receives once per started read
+	inFlight atomic.Int32
+	maxSeen  atomic.Int32
+}
+
+type readResult struct {
+	snap *ipvsstats.Snapshot
+	err  error
+}
+
+func newFakeReader() *fakeReader {
+	return &fakeReader{results: make(chan readResult), started: make(chan struct{}, 100)}
+}
+
+func (r *fakeReader) Read(ctx context.Context) (*ipvsstats.Snapshot, error) {
+	n := r.inFlight.Add(1)
+	defer r.inFlight.Add(-1)
+	for {
+		m := r.maxSeen.Load()
+		if n <= m || r.maxSeen.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	r.started <- struct{}{}
+	select {
+	case res := <-r.results:
+		return res.snap, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// logRecorder collects log messages.
+type logRecorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs = append(l.msgs, r.Message)
+	return nil
+}
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler      { return l }
+func (l *logRecorder) count(prefix string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, m := range l.msgs {
+		if strings.HasPrefix(m, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func newTestSource(t *testing.T, r Reader, clock *fakeClock, logs *logRecorder) *Source {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+		FirstWait: time.Minute, Logger: slog.New(logs), Now: clock.Now})
+}
+
+// waitIdle waits until no background refresh runs.
+func waitIdle(s *Source) {
+	for s.busy.Load() {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestSourceSingleRefresh(t *testing.T) {
+	r := newFakeReader()
+	clock := &fakeClock{t: fixtureReadAt}
+	logs := &logRecorder{}
+	s := newTestSource(t, r, clock, logs)
+
+	// The first request waits for the first read.
+	first := make(chan agent.View)
+	go func() { first <- s.CurrentView() }()
+	<-r.started
+	r.results <- readResult{snap: fixture()}
+	v1 := (<-first).(*View)
+	if !v1.Available() || len(v1.services) != 6 {
+		t.Fatalf("first view: available %v, %d services", v1.Available(), len(v1.services))
+	}
+	waitIdle(s)
+
+	// Fresh: no read.
+	if s.View() != v1 {
+		t.Error("a fresh view was replaced")
+	}
+	// Stale: many requests start one read and get the old view meanwhile.
+	clock.Add(time.Second)
+	for range 50 {
+		if s.View() != v1 {
+			t.Fatal("a request did not get the current view while a refresh runs")
+		}
+	}
+	<-r.started
+	for range 50 {
+		s.View()
+	}
+	snap := fixture()
+	snap.Services = snap.Services[:1]
+	r.results <- readResult{snap: snap}
+	waitIdle(s)
+	if got := r.maxSeen.Load(); got != 1 {
+		t.Errorf("%d reads ran at once, want 1", got)
+	}
+	if len(r.started) != 0 {
+		t.Errorf("%d extra reads started", len(r.started))
+	}
+	if v2 := s.View(); v2 == v1 || len(v2.services) != 1 {
+		t.Errorf("refreshed view not published")
+	}
+}
+
+func TestSourceFailureAndRecovery(t *testing.T) {
+	r := newFakeReader()
+	clock := &fakeClock{t: fixtureReadAt}
+	logs := &logRecorder{}
+	s := newTestSource(t, r, clock, logs)
+
+	read := func(res readResult) *View {
+		clock.Add(time.Second)
+		done := make(chan *View)
+		go func() { done <- s.Refresh(context.Background()) }()
+		<-r.started
+		r.results <- res
+		return <-done
+	}
+	v := read(readResult{snap: fixture()})
+	num := Build(fixture(), s.cfg.Indexes, fixedClock).services[0].num
+	fail := errors.New("netlink: no such family")
+	for range 3 {
+		v = read(readResult{err: fail})
+		if v.Available() || len(v.services) != 0 || s.View() != v {
+			t.Fatalf("failed read: available %v, %d services", v.Available(), len(v.services))
+		}
+	}
+	if got := v.Get(child(child(Root, 9), 0)); got.Int != 2 {
+		t.Errorf("lvsIpvsAvailable = %d, want false(2)", got.Int)
+	}
+	v = read(readResult{snap: fixture()})
+	if !v.Available() || v.services[0].num != num {
+		t.Errorf("after recovery: available %v, first number %d want %d", v.Available(), v.services[0].num, num)
+	}
+	v = read(readResult{snap: fixture()})
+	if logs.count("IPVS unreadable") != 1 || logs.count("IPVS readable") != 2 {
+		t.Errorf("logged %q, want one line per change", logs.msgs)
+	}
+}
+
+func TestSourceFirstWaitBounded(t *testing.T) {
+	r := newFakeReader()
+	clock := &fakeClock{t: fixtureReadAt}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), FirstWait: time.Millisecond,
+		Logger: slog.New(&logRecorder{}), Now: clock.Now})
+	v := s.View()
+	if v.Available() {
+		t.Error("view available before any read finished")
+	}
+	<-r.started
+	cancel() // ends the blocked read
+	waitIdle(s)
+}
