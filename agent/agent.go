@@ -255,7 +255,7 @@ func (a *Agent) connect(ctx context.Context) (*session, error) {
 	d := net.Dialer{Timeout: a.cfg.Timeout}
 	conn, err := d.DialContext(ctx, a.network, a.addr)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s %s: %w", a.network, a.addr, err)
+		return nil, fmt.Errorf("connect to master: %w", err)
 	}
 	s := newSession(a, conn)
 	go s.readLoop()

@@ -55,6 +55,8 @@ func RenderConfig(p ConfigParams) string {
 		fmt.Fprintf(&b, "agentXTimeout %d\n", int(p.AgentXTimeout/time.Second))
 	}
 	fmt.Fprintf(&b, "rocommunity %s 127.0.0.1\n", Community)
+	// One log line per manager request would drown everything else.
+	b.WriteString("dontLogTCPWrappersConnects yes\n")
 	if p.PersistentDir != "" {
 		fmt.Fprintf(&b, "[snmp] persistentDir %s\n", p.PersistentDir)
 	}
