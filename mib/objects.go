@@ -140,7 +140,7 @@ func buildObjects() []object {
 		objs = append(objs, object{name: name, oid: column(daemonTableArc, c), table: daemonTable,
 			value: func(v *View, row int) agentx.VarBind { return f(v.daemons[row]) }})
 	}
-	daemon(1, "lvsSyncDaemonRole", func(d *ipvsstats.Daemon) agentx.VarBind { return integer(int64(d.State)) })
+	// Column 1, lvsSyncDaemonRole, is the not-accessible index.
 	daemon(2, "lvsSyncDaemonInterface", func(d *ipvsstats.Daemon) agentx.VarBind { return str(d.Interface) })
 	daemon(3, "lvsSyncDaemonSyncId", func(d *ipvsstats.Daemon) agentx.VarBind { return gauge32(uint64(d.SyncID)) })
 	daemon(4, "lvsSyncDaemonMaxLen", func(d *ipvsstats.Daemon) agentx.VarBind { return gauge32(uint64(d.MaxLen)) })

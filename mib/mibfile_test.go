@@ -1,0 +1,238 @@
+package mib
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+)
+
+// baseModules are the modules LVS-MIB needs beyond its own two files;
+// Debian ships them only in erlang-snmp.
+var baseModules = []string{"SNMPv2-SMI", "SNMPv2-TC", "SNMPv2-CONF", "SNMPv2-MIB", "INET-ADDRESS-MIB"}
+
+const aptLine = "apt-get install -y smitools snmp erlang-snmp"
+
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s not found (%v); install it: %s", name, err, aptLine)
+	}
+	return p
+}
+
+// mibDirs returns a directory for smilint (SMIPATH: one entry per module,
+// named by module) and one for net-snmp (-M +dir), both holding the base
+// modules and the embedded files.
+func mibDirs(t *testing.T) (smiDir, netsnmpDir string) {
+	t.Helper()
+	base, _ := filepath.Glob("/usr/lib/erlang/lib/snmp-*/mibs")
+	if len(base) == 0 {
+		t.Fatalf("no erlang-snmp MIB directory; install it: %s", aptLine)
+	}
+	smiDir, netsnmpDir = t.TempDir(), t.TempDir()
+	for _, m := range baseModules {
+		src := filepath.Join(base[len(base)-1], m+".mib")
+		if _, err := os.Stat(src); err != nil {
+			t.Fatalf("base module %s missing (%v); install it: %s", m, err, aptLine)
+		}
+		for _, link := range []string{filepath.Join(smiDir, m), filepath.Join(netsnmpDir, m+".mib")} {
+			if err := os.Symlink(src, link); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, f := range Files() {
+		module := strings.TrimSuffix(f.Name, ".txt")
+		for _, p := range []string{filepath.Join(smiDir, module), filepath.Join(netsnmpDir, f.Name)} {
+			if err := os.WriteFile(p, f.Content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return smiDir, netsnmpDir
+}
+
+// TestSmilint lints both modules at the strictest level. The one warning
+// ignored, index-element-accessible, is about the classic tables' index
+// columns, which the classic module served as read-only values and which
+// we keep serving for compatibility.
+func TestSmilint(t *testing.T) {
+	smilint := needTool(t, "smilint")
+	smiDir, _ := mibDirs(t)
+	for _, f := range Files() {
+		cmd := exec.Command(smilint, "-l", "6", "-s", "-m", "-i", "index-element-accessible",
+			filepath.Join(smiDir, strings.TrimSuffix(f.Name, ".txt")))
+		cmd.Env = append(os.Environ(), "SMIPATH="+smiDir)
+		out, err := cmd.CombinedOutput()
+		if err != nil || len(out) > 0 {
+			t.Errorf("smilint %s: %v\n%s", f.Name, err, out)
+		}
+	}
+}
+
+// mibObject is an OBJECT-TYPE as declared in LVS-MIB.txt.
+type mibObject struct {
+	name, syntax, access, parent string
+	arc                          uint32
+}
+
+var (
+	objectTypeRE = regexp.MustCompile(`(?m)^(\w+) OBJECT-TYPE\n\s+SYNTAX\s+(.+)\n(?:\s+UNITS .*\n)?\s+MAX-ACCESS\s+(\S+)\n(?s:.*?)::= \{ (\w+) (\d+) \}`)
+	tcRE         = regexp.MustCompile(`(?m)^(\w+) ::= TEXTUAL-CONVENTION\n(?s:.*?)\n\s+SYNTAX\s+(\S+)`)
+	nodeRE       = regexp.MustCompile(`(?m)^(\w+) +(?:OBJECT IDENTIFIER +|MODULE-IDENTITY(?s:.*?)|OBJECT-TYPE(?s:.*?)|OBJECT-GROUP(?s:.*?)|MODULE-COMPLIANCE(?s:.*?))::= \{ (\w+) (\d+) \}`)
+)
+
+func parseMIB(t *testing.T) (objs []mibObject, tcs map[string]string, oids map[string]agentx.OID) {
+	t.Helper()
+	text := string(lvsMIB)
+	for _, m := range objectTypeRE.FindAllStringSubmatch(text, -1) {
+		arc, _ := strconv.ParseUint(m[5], 10, 32)
+		objs = append(objs, mibObject{name: m[1], syntax: m[2], access: m[3], parent: m[4], arc: uint32(arc)})
+	}
+	tcs = map[string]string{}
+	for _, m := range tcRE.FindAllStringSubmatch(text, -1) {
+		tcs[m[1]] = m[2]
+	}
+	// Resolve OIDs from the module identity down.
+	parents := map[string][2]string{}
+	for _, m := range nodeRE.FindAllStringSubmatch(text, -1) {
+		parents[m[1]] = [2]string{m[2], m[3]}
+	}
+	oids = map[string]agentx.OID{"opencon": {1, 3, 6, 1, 4, 1, 8225}}
+	var resolve func(string) agentx.OID
+	resolve = func(name string) agentx.OID {
+		if o, ok := oids[name]; ok {
+			return o
+		}
+		p, ok := parents[name]
+		if !ok {
+			t.Fatalf("cannot resolve %s", name)
+		}
+		arc, _ := strconv.ParseUint(p[1], 10, 32)
+		o := child(resolve(p[0]), uint32(arc))
+		oids[name] = o
+		return o
+	}
+	for name := range parents {
+		resolve(name)
+	}
+	return objs, tcs, oids
+}
+
+// wireType maps a declared SYNTAX to the type it is sent as.
+func wireType(syntax string, tcs map[string]string) agentx.Type {
+	word := strings.Fields(strings.NewReplacer("(", " ", "{", " ").Replace(syntax))[0]
+	if base, ok := tcs[word]; ok {
+		word = base
+	}
+	switch word {
+	case "Integer32", "INTEGER", "TruthValue", "InetAddressType":
+		return agentx.Integer
+	case "OCTET", "DisplayString", "InetAddress", "BITS":
+		return agentx.OctetString
+	case "IpAddress":
+		return agentx.IPAddress
+	case "Counter32":
+		return agentx.Counter32
+	case "Counter64":
+		return agentx.Counter64
+	case "Gauge32", "Unsigned32", "InetAddressPrefixLength", "InetPortNumber":
+		return agentx.Gauge32
+	case "TimeTicks":
+		return agentx.TimeTicks
+	}
+	return agentx.Null
+}
+
+// TestMIBMatchesView checks that every object the view serves is declared
+// read-only in LVS-MIB.txt at the same OID with a SYNTAX sent as the type
+// the view sends, and that every read-only object declared is served.
+func TestMIBMatchesView(t *testing.T) {
+	declared, tcs, oids := parseMIB(t)
+	// Served objects plus 3 tables, 3 entries and lvsSyncDaemonRole.
+	if want := len(objects) + 7; len(declared) != want {
+		t.Fatalf("parsed %d OBJECT-TYPEs, want %d", len(declared), want)
+	}
+	byName := map[string]mibObject{}
+	for _, d := range declared {
+		byName[d.name] = d
+	}
+	v := fixtureView(t)
+	served := map[string]bool{}
+	for _, o := range objects {
+		served[o.name] = true
+		d, ok := byName[o.name]
+		if !ok {
+			t.Errorf("%s served but not declared", o.name)
+			continue
+		}
+		if oids[o.name].Compare(o.oid) != 0 {
+			t.Errorf("%s served at %v, declared at %v", o.name, o.oid, oids[o.name])
+		}
+		if d.access != "read-only" {
+			t.Errorf("%s served but declared %s", o.name, d.access)
+		}
+		vb, ok := v.Next(o.oid, false, nil)
+		if !ok || !vb.Name.HasPrefix(o.oid) {
+			t.Errorf("%s: fixture has no instance", o.name)
+			continue
+		}
+		if want := wireType(d.syntax, tcs); vb.Type != want {
+			t.Errorf("%s: served as %v, SYNTAX %q is sent as %v", o.name, vb.Type, d.syntax, want)
+		}
+	}
+	for _, d := range declared {
+		if d.access == "read-only" && !served[d.name] {
+			t.Errorf("%s declared read-only but not served", d.name)
+		}
+	}
+}
+
+// TestSnmptranslate resolves every object declared in the file, by name,
+// with net-snmp, and checks the OIDs against the view's.
+func TestSnmptranslate(t *testing.T) {
+	snmptranslate := needTool(t, "snmptranslate")
+	_, dir := mibDirs(t)
+	declared, _, _ := parseMIB(t)
+	want := map[string]agentx.OID{}
+	for _, o := range objects {
+		want[o.name] = o.oid
+	}
+	args := []string{"-M", "+" + dir, "-m", "LVS-MIB", "-IR", "-On"}
+	for _, d := range declared {
+		args = append(args, d.name)
+	}
+	cmd := exec.Command(snmptranslate, args...)
+	cmd.Env = append(os.Environ(), "MIBS=", "MIBDIRS=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("snmptranslate: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) != len(declared) {
+		t.Fatalf("snmptranslate printed %d OIDs for %d objects:\n%s", len(lines), len(declared), out)
+	}
+	for i, d := range declared {
+		got, err := agentx.ParseOID(lines[i])
+		if err != nil {
+			t.Errorf("%s: %q", d.name, lines[i])
+			continue
+		}
+		if w, ok := want[d.name]; ok && got.Compare(w) != 0 {
+			t.Errorf("%s: net-snmp says %v, the view serves %v", d.name, got, w)
+		}
+		if !got.HasPrefix(Root) {
+			t.Errorf("%s resolved outside lvs: %v", d.name, got)
+		}
+	}
+}
