@@ -1,0 +1,472 @@
+package agent_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/agent"
+	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+)
+
+// fakeMaster is an AgentX master under the test's control, for what snmpd
+// will not send on demand.
+type fakeMaster struct {
+	l     net.Listener
+	conns chan net.Conn
+	addr  string
+}
+
+func newFakeMaster(t *testing.T) *fakeMaster {
+	path := filepath.Join(t.TempDir(), "master")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeMaster{l: l, conns: make(chan net.Conn, 8), addr: "unix:" + path}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			f.conns <- c
+		}
+	}()
+	t.Cleanup(func() { l.Close() })
+	return f
+}
+
+type fakeConn struct {
+	t      *testing.T
+	c      net.Conn
+	r      *agentx.Reader
+	sessID uint32
+	nextID uint32
+}
+
+// accept waits for the agent to connect and completes Open and Register.
+func (f *fakeMaster) accept(t *testing.T, sessID uint32) *fakeConn {
+	t.Helper()
+	select {
+	case c := <-f.conns:
+		t.Cleanup(func() { c.Close() })
+		fc := &fakeConn{t: t, c: c, r: agentx.NewReader(c, 0), sessID: sessID, nextID: 100}
+		open := fc.read()
+		if _, ok := open.PDU.(*agentx.Open); !ok {
+			t.Fatalf("first PDU is %s, want Open", open.PDU.Type())
+		}
+		fc.respond(open, agentx.NoError)
+		reg := fc.read()
+		r, ok := reg.PDU.(*agentx.Register)
+		if !ok || reg.SessionID != sessID || r.Subtree.Compare(base) != 0 || r.Priority != agent.DefaultPriority {
+			t.Fatalf("second PDU %+v %+v, want Register of %s in session %d", reg, reg.PDU, base, sessID)
+		}
+		fc.respond(reg, agentx.NoError)
+		return fc
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent did not connect")
+	}
+	return nil
+}
+
+func (c *fakeConn) read() *agentx.Packet {
+	c.t.Helper()
+	c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	h, payload, err := c.r.Next()
+	if err != nil {
+		c.t.Fatalf("fake master read: %v", err)
+	}
+	p, err := agentx.DecodePayload(h, payload)
+	if err != nil {
+		c.t.Fatalf("fake master decode %s: %v", h.Type, err)
+	}
+	return p
+}
+
+func (c *fakeConn) respond(req *agentx.Packet, e agentx.ErrorStatus) {
+	c.t.Helper()
+	c.send(&agentx.Packet{Flags: req.Flags & agentx.FlagNetworkByteOrder, SessionID: c.sessID,
+		TransactionID: req.TransactionID, PacketID: req.PacketID, PDU: &agentx.Response{Error: e}})
+}
+
+// request encodes a master request in this session with a fresh packet id.
+func (c *fakeConn) request(pdu agentx.PDU, big bool) (*agentx.Packet, []byte) {
+	c.t.Helper()
+	c.nextID++
+	p := &agentx.Packet{SessionID: c.sessID, TransactionID: c.nextID + 1000, PacketID: c.nextID, PDU: pdu}
+	if big {
+		p.Flags = agentx.FlagNetworkByteOrder
+	}
+	b, err := p.Encode()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return p, b
+}
+
+func (c *fakeConn) send(p *agentx.Packet) {
+	c.t.Helper()
+	b, err := p.Encode()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.write(b)
+}
+
+func (c *fakeConn) write(b []byte) {
+	c.t.Helper()
+	if _, err := c.c.Write(b); err != nil {
+		c.t.Fatalf("fake master write: %v", err)
+	}
+}
+
+// response reads the agent's response to req and checks the ids echoed.
+func (c *fakeConn) response(req *agentx.Packet) *agentx.Response {
+	c.t.Helper()
+	p := c.read()
+	res, ok := p.PDU.(*agentx.Response)
+	if !ok {
+		c.t.Fatalf("got %s, want Response", p.PDU.Type())
+	}
+	if p.PacketID != req.PacketID || p.TransactionID != req.TransactionID || p.SessionID != req.SessionID {
+		c.t.Fatalf("response ids s/t/p %d/%d/%d, want %d/%d/%d", p.SessionID, p.TransactionID, p.PacketID,
+			req.SessionID, req.TransactionID, req.PacketID)
+	}
+	if p.Flags&agentx.FlagNetworkByteOrder != req.Flags&agentx.FlagNetworkByteOrder {
+		c.t.Fatalf("response byte order flag %#x, request %#x", p.Flags, req.Flags)
+	}
+	return res
+}
+
+func (c *fakeConn) roundTrip(pdu agentx.PDU, big bool) *agentx.Response {
+	c.t.Helper()
+	p, b := c.request(pdu, big)
+	c.write(b)
+	return c.response(p)
+}
+
+func noPing(c *agent.Config) { c.PingInterval = -1 }
+
+func getOf(oids ...agentx.OID) *agentx.Get {
+	g := &agentx.Get{}
+	for _, o := range oids {
+		g.Ranges = append(g.Ranges, agentx.SearchRange{Start: o})
+	}
+	return g
+}
+
+func sameVarBinds(t *testing.T, what string, got []agentx.VarBind, want []agentx.VarBind) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d varbinds, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if g, w := format(got[i]), format(want[i]); g != w {
+			t.Fatalf("%s: varbind %d: %s, want %s", what, i, g, w)
+		}
+	}
+}
+
+func TestFakeMasterRequests(t *testing.T) {
+	f := newFakeMaster(t)
+	v := newTable(10)
+	startAgent(t, f.addr, agent.StaticView{V: v}, false, noPing)
+	c := f.accept(t, 42)
+	end := append(append(agentx.OID{}, base...), 1, 3)
+	end4 := append(append(agentx.OID{}, base...), 1, 4)
+
+	for _, big := range []bool{false, true} {
+		res := c.roundTrip(getOf(cell(1, 1), cell(1, 99), cell(99, 1)), big)
+		sameVarBinds(t, "get", res.VarBinds, []agentx.VarBind{v.Get(cell(1, 1)),
+			{Name: cell(1, 99), Type: agentx.NoSuchInstance}, {Name: cell(99, 1), Type: agentx.NoSuchObject}})
+
+		res = c.roundTrip(&agentx.GetNext{Ranges: []agentx.SearchRange{
+			{Start: cell(1, 1), Include: true},
+			{Start: cell(1, 1)},
+			{Start: cell(2, 10), End: end},
+			{Start: cell(16, 10)},
+		}}, big)
+		sameVarBinds(t, "getnext", res.VarBinds, []agentx.VarBind{v.Get(cell(1, 1)), v.Get(cell(1, 2)),
+			{Name: cell(2, 10), Type: agentx.EndOfMIBView}, {Name: cell(16, 10), Type: agentx.EndOfMIBView}})
+
+		res = c.roundTrip(&agentx.GetBulk{NonRepeaters: 1, MaxRepetitions: 3, Ranges: []agentx.SearchRange{
+			{Start: cell(1, 5)}, {Start: cell(2, 8)}, {Start: cell(3, 9), End: end4}}}, big)
+		sameVarBinds(t, "getbulk", res.VarBinds, []agentx.VarBind{v.Get(cell(1, 6)),
+			v.Get(cell(2, 9)), v.Get(cell(3, 10)),
+			v.Get(cell(2, 10)), {Name: cell(3, 10), Type: agentx.EndOfMIBView},
+			v.Get(cell(3, 1)), {Name: cell(3, 10), Type: agentx.EndOfMIBView}})
+	}
+
+	res := c.roundTrip(&agentx.TestSet{VarBinds: []agentx.VarBind{{Name: cell(1, 1), Type: agentx.Integer, Int: 3}}}, false)
+	if res.Error != agentx.NotWritable || res.Index != 1 {
+		t.Errorf("TestSet: error %d index %d, want notWritable index 1", res.Error, res.Index)
+	}
+	if res := c.roundTrip(&agentx.CommitSet{}, false); res.Error != agentx.CommitFailed {
+		t.Errorf("CommitSet: error %d", res.Error)
+	}
+	if res := c.roundTrip(&agentx.UndoSet{}, false); res.Error != agentx.NoError {
+		t.Errorf("UndoSet: error %d", res.Error)
+	}
+	// CleanupSet is not answered: the next response is the Get's.
+	_, b := c.request(&agentx.CleanupSet{}, false)
+	c.write(b)
+	if res := c.roundTrip(getOf(cell(1, 2)), false); len(res.VarBinds) != 1 {
+		t.Errorf("get after CleanupSet: %+v", res)
+	}
+	if res := c.roundTrip(&agentx.Ping{}, true); res.Error != agentx.NoError {
+		t.Errorf("Ping: error %d", res.Error)
+	}
+	if res := c.roundTrip(&agentx.Register{Subtree: base}, false); res.Error != agentx.ProcessingError {
+		t.Errorf("Register sent to subagent: error %d", res.Error)
+	}
+
+	// A non-default context is refused, and the session carries on.
+	p, _ := c.request(getOf(cell(1, 1)), true)
+	p.HasContext, p.Context = true, []byte("other")
+	c.send(p)
+	if res := c.response(p); res.Error != agentx.UnsupportedContext {
+		t.Errorf("get in context: error %d, want unsupportedContext", res.Error)
+	}
+	// A request in another session is refused.
+	p, _ = c.request(getOf(cell(1, 1)), false)
+	p.SessionID = 7
+	c.send(p)
+	if res := c.response(p); res.Error != agentx.NotOpen {
+		t.Errorf("get in session 7: error %d, want notOpen", res.Error)
+	}
+	if res := c.roundTrip(getOf(cell(1, 3)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != 3 {
+		t.Errorf("get after refusals: %+v", res)
+	}
+}
+
+func TestFakeMasterFraming(t *testing.T) {
+	f := newFakeMaster(t)
+	v := newTable(10)
+	startAgent(t, f.addr, agent.StaticView{V: v}, false, noPing)
+	c := f.accept(t, 1)
+
+	// A header split across writes.
+	p, b := c.request(getOf(cell(1, 1)), true)
+	for _, part := range [][]byte{b[:3], b[3:11], b[11:20], b[20:]} {
+		c.write(part)
+		time.Sleep(5 * time.Millisecond)
+	}
+	if res := c.response(p); len(res.VarBinds) != 1 || res.VarBinds[0].Int != 1 {
+		t.Fatalf("split header: %+v", res)
+	}
+
+	// Several PDUs in one write, mixed byte orders, answered in order.
+	var batch []byte
+	var reqs []*agentx.Packet
+	for i := range 5 {
+		p, b := c.request(getOf(cell(1, i+1)), i%2 == 0)
+		batch = append(batch, b...)
+		reqs = append(reqs, p)
+	}
+	c.write(batch)
+	for i, p := range reqs {
+		if res := c.response(p); len(res.VarBinds) != 1 || res.VarBinds[0].Int != int32(i+1) {
+			t.Fatalf("batched request %d: %+v", i, res)
+		}
+	}
+
+	// A malformed payload behind a readable header: parseError, session kept.
+	p, b = c.request(getOf(cell(1, 1)), false)
+	b[agentx.HeaderSize] = 100 // n_subid beyond the payload
+	c.write(b)
+	if res := c.response(p); res.Error != agentx.ParseError {
+		t.Fatalf("malformed get: error %d, want parseError", res.Error)
+	}
+	// An unknown PDU type: an error response, session kept.
+	p, b = c.request(&agentx.Ping{}, false)
+	b[1] = 99
+	c.write(b)
+	if res := c.response(p); res.Error != agentx.ParseError {
+		t.Fatalf("unknown type: error %d, want parseError", res.Error)
+	}
+	if res := c.roundTrip(getOf(cell(1, 4)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != 4 {
+		t.Fatalf("get after errors: %+v", res)
+	}
+}
+
+func TestFakeMasterUnframeableReconnects(t *testing.T) {
+	tests := []struct {
+		name string
+		b    []byte
+	}{
+		{"oversized length", []byte{1, 5, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xf0}},
+		{"garbage", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")},
+	}
+	f := newFakeMaster(t)
+	v := newTable(3)
+	a := startAgent(t, f.addr, agent.StaticView{V: v}, false, noPing)
+	c := f.accept(t, 1)
+	for i, tt := range tests {
+		c.write(tt.b)
+		a.waitState(t, agent.StateLost, 5*time.Second)
+		c = f.accept(t, uint32(i+2))
+		if res := c.roundTrip(getOf(cell(1, 2)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != 2 {
+			t.Fatalf("after %s: %+v", tt.name, res)
+		}
+	}
+	// A Close from the master also leads to a new session.
+	c.send(&agentx.Packet{SessionID: c.sessID, PDU: &agentx.Close{Reason: agentx.ReasonShutdown}})
+	a.waitState(t, agent.StateLost, 5*time.Second)
+	f.accept(t, 9)
+}
+
+func TestFakeMasterPingTimeout(t *testing.T) {
+	f := newFakeMaster(t)
+	a := startAgent(t, f.addr, agent.StaticView{V: newTable(1)}, false, func(c *agent.Config) {
+		c.PingInterval, c.Timeout = 50*time.Millisecond, time.Second
+	})
+	c := f.accept(t, 5)
+	p := c.read()
+	if _, ok := p.PDU.(*agentx.Ping); !ok || p.SessionID != 5 {
+		t.Fatalf("got %s in session %d, want Ping in 5", p.PDU.Type(), p.SessionID)
+	}
+	c.respond(p, agentx.NoError)
+	// Ignore the next ping: the agent must give up on this master.
+	if p := c.read(); p.PDU.Type() != agentx.TypePing {
+		t.Fatalf("got %s, want Ping", p.PDU.Type())
+	}
+	a.waitState(t, agent.StateLost, 5*time.Second)
+	f.accept(t, 6)
+}
+
+func TestFakeMasterNotifyAndShutdown(t *testing.T) {
+	f := newFakeMaster(t)
+	a, err := agent.New(agent.Config{Address: f.addr, Subtree: base, Source: agent.StaticView{V: newTable(1)}, PingInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Notify(context.Background(), base, nil); !errors.Is(err, agent.ErrNotConnected) {
+		t.Fatalf("Notify before connecting: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	defer func() { cancel(); wg.Wait() }()
+	c := f.accept(t, 3)
+	for !a.Connected() {
+		time.Sleep(time.Millisecond)
+	}
+	trap := append(append(agentx.OID{}, base...), 0, 1)
+	extra := agentx.VarBind{Name: cell(1, 1), Type: agentx.Integer, Int: 1}
+	errc := make(chan error, 1)
+	go func() { errc <- a.Notify(context.Background(), trap, []agentx.VarBind{extra}) }()
+	p := c.read()
+	n, ok := p.PDU.(*agentx.Notify)
+	if !ok || len(n.VarBinds) != 3 {
+		t.Fatalf("got %+v, want Notify of 3 varbinds", p.PDU)
+	}
+	if n.VarBinds[0].Name.String() != ".1.3.6.1.2.1.1.3.0" || n.VarBinds[0].Type != agentx.TimeTicks ||
+		n.VarBinds[1].Name.String() != ".1.3.6.1.6.3.1.1.4.1.0" || n.VarBinds[1].OID.Compare(trap) != 0 ||
+		format(n.VarBinds[2]) != format(extra) {
+		t.Fatalf("notify varbinds %+v", n.VarBinds)
+	}
+	c.respond(p, agentx.NoError)
+	if err := <-errc; err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+
+	cancel()
+	p = c.read()
+	if u, ok := p.PDU.(*agentx.Unregister); !ok || u.Subtree.Compare(base) != 0 {
+		t.Fatalf("got %+v, want Unregister", p.PDU)
+	}
+	c.respond(p, agentx.NoError)
+	p = c.read()
+	if cl, ok := p.PDU.(*agentx.Close); !ok || cl.Reason != agentx.ReasonShutdown {
+		t.Fatalf("got %+v, want Close(shutdown)", p.PDU)
+	}
+	c.respond(p, agentx.NoError)
+	wg.Wait()
+	if a.Connected() {
+		t.Error("still connected after Run returned")
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	src := agent.StaticView{V: newTable(1)}
+	tests := []struct {
+		name string
+		cfg  agent.Config
+	}{
+		{"no subtree", agent.Config{Source: src}},
+		{"no source", agent.Config{Subtree: base}},
+		{"bad address", agent.Config{Subtree: base, Source: src, Address: "udp:1.2.3.4:5"}},
+		{"tcp without port", agent.Config{Subtree: base, Source: src, Address: "tcp:localhost"}},
+		{"timeout too short", agent.Config{Subtree: base, Source: src, Timeout: time.Millisecond}},
+		{"backoff inverted", agent.Config{Subtree: base, Source: src, BackoffMin: time.Second, BackoffMax: time.Millisecond}},
+	}
+	for _, tt := range tests {
+		if _, err := agent.New(tt.cfg); err == nil {
+			t.Errorf("%s: no error", tt.name)
+		}
+	}
+}
+
+func TestParseAddress(t *testing.T) {
+	tests := []struct{ in, network, addr string }{
+		{"", "unix", "/var/agentx/master"},
+		{"/run/agentx", "unix", "/run/agentx"},
+		{"unix:/run/agentx", "unix", "/run/agentx"},
+		{"tcp:127.0.0.1:705", "tcp", "127.0.0.1:705"},
+		{"tcp:[::1]:705", "tcp", "[::1]:705"},
+		{"tcp::705", "tcp", "localhost:705"},
+	}
+	for _, tt := range tests {
+		n, a, err := agent.ParseAddress(tt.in)
+		if err != nil || n != tt.network || a != tt.addr {
+			t.Errorf("ParseAddress(%q) = %q, %q, %v; want %q, %q", tt.in, n, a, err, tt.network, tt.addr)
+		}
+	}
+	for _, bad := range []string{"udp:1.2.3.4:161", "unix:", "tcp:nohost", "relative/path"} {
+		if _, _, err := agent.ParseAddress(bad); err == nil {
+			t.Errorf("ParseAddress(%q): no error", bad)
+		}
+	}
+}
+
+// badView serves one IpAddress of 16 bytes, which cannot be encoded.
+type badView struct{}
+
+func (badView) Get(oid agentx.OID) agentx.VarBind {
+	return agentx.VarBind{Name: oid, Type: agentx.IPAddress, Bytes: make([]byte, 16)}
+}
+
+func (badView) Next(from agentx.OID, _ bool, _ agentx.OID) (agentx.VarBind, bool) {
+	return agentx.VarBind{Name: append(append(agentx.OID{}, from...), 1), Type: agentx.IPAddress, Bytes: make([]byte, 16)}, true
+}
+
+func TestFakeMasterUnencodableValueAndUptime(t *testing.T) {
+	f := newFakeMaster(t)
+	before := time.Now()
+	startAgent(t, f.addr, agent.StaticView{V: badView{}}, false, noPing)
+	c := f.accept(t, 1)
+	time.Sleep(30 * time.Millisecond)
+	res := c.roundTrip(getOf(cell(1, 1), cell(1, 2)), false)
+	if res.Error != agentx.GenErr || res.Index != 1 || len(res.VarBinds) != 0 {
+		t.Fatalf("get of unencodable value: %+v, want genErr at index 1", res)
+	}
+	// sysUpTime counts centiseconds since the agent was created.
+	if limit := uint32(time.Since(before) / (10 * time.Millisecond)); res.SysUpTime < 3 || res.SysUpTime > limit {
+		t.Errorf("sysUpTime %d, want between 3 and %d", res.SysUpTime, limit)
+	}
+	res = c.roundTrip(&agentx.GetNext{Ranges: []agentx.SearchRange{{Start: cell(1, 1)}}}, true)
+	if res.Error != agentx.GenErr {
+		t.Fatalf("getnext of unencodable value: %+v", res)
+	}
+}
