@@ -41,7 +41,7 @@ func WriteOIDs(w io.Writer, v agent.View) error {
 	return nil
 }
 
-// FormatVarBind formats one variable as a line of `snmpwalk -On -m ''`,
+// FormatVarBind formats one variable as a line of `snmpwalk -On -m ""`,
 // without the newline. A multi-line value (a long hex string, a string
 // with a newline) contains newlines, as net-snmp prints it.
 func FormatVarBind(vb agentx.VarBind) (string, error) {

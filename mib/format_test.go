@@ -15,7 +15,7 @@ import (
 )
 
 // TestFormatVarBind pins the formats observed from net-snmp 5.9.3's
-// `snmpwalk -On -m ''`; TestWriteOIDsMatchesSnmpwalk checks them against
+// `snmpwalk -On -m ""`; TestWriteOIDsMatchesSnmpwalk checks them against
 // a real snmpwalk.
 func TestFormatVarBind(t *testing.T) {
 	name := agentx.OID{1, 3, 6}
@@ -88,7 +88,7 @@ func passValue(vb agentx.VarBind) (string, string) {
 
 // TestWriteOIDsMatchesSnmpwalk serves the fixture view through a real
 // snmpd (a `pass` script generated from the view) and compares
-// `snmpwalk -v2c -On -m ''` with WriteOIDs byte for byte.
+// `snmpwalk -v2c -On -m ""` with WriteOIDs byte for byte.
 func TestWriteOIDsMatchesSnmpwalk(t *testing.T) {
 	snmpd := needTool(t, "snmpd")
 	snmpwalk := needTool(t, "snmpwalk")
