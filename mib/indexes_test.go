@@ -168,6 +168,9 @@ func TestIndexesBadStateFile(t *testing.T) {
 		if got := numbersOf(t, fixture(), idx); got["FWM 7"] != "1" {
 			t.Errorf("%s: numbering after a corrupt file: %v", tt.name, got)
 		}
+		if kept, err := os.ReadFile(path + ".corrupt"); err != nil || string(kept) != tt.content {
+			t.Errorf("%s: corrupt file not kept aside: %q, %v", tt.name, kept, err)
+		}
 		if err := idx.Save(); err != nil {
 			t.Errorf("%s: corrupt file not replaced: %v", tt.name, err)
 		}

@@ -62,8 +62,14 @@ func OpenIndexes(path string) (*Indexes, error) {
 	}
 	loaded, err := decodeState(data)
 	if err != nil {
-		x.dirty = true // replace the corrupt file at the first Save
-		return x, fmt.Errorf("index state %s: %w", path, err)
+		// Keep the corrupt file for inspection instead of overwriting it
+		// at the first Save.
+		x.dirty = true
+		aside := path + ".corrupt"
+		if rerr := os.Rename(path, aside); rerr != nil {
+			return x, fmt.Errorf("index state %s: %w (and could not move it aside: %v)", path, err, rerr)
+		}
+		return x, fmt.Errorf("index state %s: %w (moved to %s)", path, err, aside)
 	}
 	loaded.path = path
 	return loaded, nil
