@@ -259,7 +259,6 @@ func (a *Agent) connect(ctx context.Context) (*session, error) {
 	}
 	s := newSession(a, conn)
 	go s.readLoop()
-	go s.writeLoop()
 	if err := s.open(ctx); err != nil {
 		s.close(err)
 		return nil, err

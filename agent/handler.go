@@ -2,7 +2,6 @@ package agent
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 )
@@ -134,28 +133,24 @@ func bulk(v View, q *agentx.GetBulk) []agentx.VarBind {
 	return out
 }
 
-// reply encodes and queues the response to the request with header h, in
-// the request's byte order. A varbind the view produced that cannot be
-// encoded turns the response into genErr pointing at it.
+// reply queues the response to the request with header h, in the
+// request's byte order, and writes the queue unless another request is
+// already buffered (so a burst of requests is answered in one write). A
+// varbind the view produced that cannot be encoded turns the response into
+// genErr pointing at it.
 func (s *session) reply(h agentx.Header, res *agentx.Response) error {
 	res.SysUpTime = s.a.sysUpTime()
-	p := agentx.Packet{Flags: h.Flags & agentx.FlagNetworkByteOrder,
+	p := &agentx.Packet{Flags: h.Flags & agentx.FlagNetworkByteOrder,
 		SessionID: h.SessionID, TransactionID: h.TransactionID, PacketID: h.PacketID, PDU: res}
-	bp := s.pool.Get().(*[]byte)
-	b, err := p.AppendTo((*bp)[:0])
-	if err != nil {
-		var ee *agentx.EncodeError
-		if !errors.As(err, &ee) {
-			return fmt.Errorf("encode response: %w", err)
-		}
+	flush := !s.rd.Ready()
+	err := s.write(p, flush)
+	var ee *agentx.EncodeError
+	if errors.As(err, &ee) {
 		s.a.log.Debug("agentx: unencodable varbind from view", "err", err)
 		*res = agentx.Response{SysUpTime: res.SysUpTime, Error: agentx.GenErr, Index: uint16(min(ee.Index+1, 0xffff))}
-		if b, err = p.AppendTo(b[:0]); err != nil {
-			return fmt.Errorf("encode genErr response: %w", err)
-		}
+		err = s.write(p, flush)
 	}
-	*bp = b
-	return s.send(bp)
+	return err
 }
 
 // emptyView serves nothing; it stands in for a source without a view yet.

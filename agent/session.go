@@ -12,19 +12,21 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 )
 
-// maxQueued bounds the encoded PDUs waiting for the writer; a master that
-// stops reading stalls the reader rather than growing memory.
-const maxQueued = 256
+// maxWriteBuffer is the largest write buffer kept between writes; a
+// larger one (after a huge response) is dropped.
+const maxWriteBuffer = 1 << 20
 
-// session is one connection to the master: a reader goroutine answering
-// requests as they are framed, a writer goroutine batching what is queued
-// into single writes, and the agent's own requests waiting for responses.
+// session is one connection to the master: a reader goroutine answers
+// requests as they are framed and writes the replies itself, batching
+// them while more requests are already buffered; the agent's own requests
+// (Open, Ping, Notify, ...) wait for their responses by packet id.
 type session struct {
 	a    *Agent
 	conn net.Conn
 	rd   *agentx.Reader
-	out  chan *[]byte
-	pool sync.Pool
+
+	wmu  sync.Mutex
+	wbuf []byte // encoded PDUs not yet written
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -38,16 +40,13 @@ type session struct {
 }
 
 func newSession(a *Agent, conn net.Conn) *session {
-	s := &session{
+	return &session{
 		a:       a,
 		conn:    conn,
 		rd:      agentx.NewReader(conn, agentx.DefaultMaxPDUSize),
-		out:     make(chan *[]byte, maxQueued),
 		done:    make(chan struct{}),
 		pending: make(map[uint32]chan *agentx.Packet),
 	}
-	s.pool.New = func() any { b := make([]byte, 0, 512); return &b }
-	return s
 }
 
 // close ends the session once, recording why.
@@ -59,51 +58,35 @@ func (s *session) close(err error) {
 	})
 }
 
-// send queues an encoded PDU for the writer.
-func (s *session) send(b *[]byte) error {
+// write encodes p after what is queued and, if flush is set, writes the
+// queue. A write that cannot complete within the timeout ends the session.
+func (s *session) write(p *agentx.Packet, flush bool) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	select {
-	case s.out <- b:
-		return nil
 	case <-s.done:
 		return s.err
+	default:
 	}
-}
-
-func (s *session) writeLoop() {
-	bufs := make([]*[]byte, 0, maxQueued)
-	var iov net.Buffers
-	for {
-		select {
-		case <-s.done:
-			return
-		case b := <-s.out:
-			bufs = append(bufs[:0], b)
-		}
-		// Coalesce whatever else is queued into one write.
-	drain:
-		for len(bufs) < maxQueued {
-			select {
-			case b := <-s.out:
-				bufs = append(bufs, b)
-			default:
-				break drain
-			}
-		}
-		iov = iov[:0]
-		for _, b := range bufs {
-			iov = append(iov, *b)
-		}
-		s.conn.SetWriteDeadline(time.Now().Add(s.a.cfg.Timeout))
-		_, err := iov.WriteTo(s.conn)
-		for _, b := range bufs {
-			*b = (*b)[:0]
-			s.pool.Put(b)
-		}
-		if err != nil {
-			s.close(fmt.Errorf("write: %w", err))
-			return
-		}
+	b, err := p.AppendTo(s.wbuf)
+	s.wbuf = b
+	if err != nil {
+		return err
 	}
+	if !flush {
+		return nil
+	}
+	s.conn.SetWriteDeadline(time.Now().Add(s.a.cfg.Timeout))
+	_, err = s.conn.Write(s.wbuf)
+	s.wbuf = s.wbuf[:0]
+	if cap(s.wbuf) > maxWriteBuffer {
+		s.wbuf = nil
+	}
+	if err != nil {
+		err = fmt.Errorf("write: %w", err)
+		s.close(err)
+	}
+	return err
 }
 
 func (s *session) readLoop() {
@@ -160,13 +143,6 @@ func (s *session) call(ctx context.Context, p *agentx.Packet) (*agentx.Packet, e
 	id := s.nextID.Add(1)
 	p.SessionID, p.PacketID = s.id.Load(), id
 	p.Flags |= agentx.FlagNetworkByteOrder
-	bp := s.pool.Get().(*[]byte)
-	b, err := p.AppendTo((*bp)[:0])
-	if err != nil {
-		s.pool.Put(bp)
-		return nil, err
-	}
-	*bp = b
 	ch := make(chan *agentx.Packet, 1)
 	s.pmu.Lock()
 	s.pending[id] = ch
@@ -176,7 +152,7 @@ func (s *session) call(ctx context.Context, p *agentx.Packet) (*agentx.Packet, e
 		delete(s.pending, id)
 		s.pmu.Unlock()
 	}()
-	if err := s.send(bp); err != nil {
+	if err := s.write(p, true); err != nil {
 		return nil, err
 	}
 	t := time.NewTimer(s.a.cfg.Timeout)
@@ -187,7 +163,14 @@ func (s *session) call(ctx context.Context, p *agentx.Packet) (*agentx.Packet, e
 	case <-t.C:
 		return nil, fmt.Errorf("%s: %w after %v", p.PDU.Type(), errTimeout, s.a.cfg.Timeout)
 	case <-s.done:
-		return nil, s.err
+		// The reader delivers a response before it reads further, so one
+		// that arrived before the session ended is returned.
+		select {
+		case r := <-ch:
+			return r, nil
+		default:
+			return nil, s.err
+		}
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -50,3 +50,17 @@ func (r *Reader) Next() (Header, []byte, error) {
 // Buffered returns the number of bytes already received and not yet
 // framed, so a caller can batch replies while more requests are waiting.
 func (r *Reader) Buffered() int { return r.br.Buffered() }
+
+// Ready reports whether a complete PDU is already buffered, so that Next
+// will return without reading from the stream.
+func (r *Reader) Ready() bool {
+	if r.br.Buffered() < HeaderSize {
+		return false
+	}
+	b, err := r.br.Peek(HeaderSize)
+	if err != nil {
+		return false
+	}
+	h, err := ParseHeader(b, r.max)
+	return err == nil && uint64(r.br.Buffered()) >= HeaderSize+uint64(h.PayloadLength)
+}
