@@ -365,3 +365,15 @@ func familyAddr(family uint16, a netip.Addr) netip.Addr {
 	}
 	return a
 }
+
+// Describe returns the descriptor of the object type oid is an instance of
+// (or names), such as "lvsServiceStatsConns", and the instance part after
+// the object's OID (the row index, or 0 for a scalar).
+func Describe(oid agentx.OID) (name string, instance agentx.OID, ok bool) {
+	for i := range objects {
+		if oid.HasPrefix(objects[i].oid) {
+			return objects[i].name, oid[len(objects[i].oid):], true
+		}
+	}
+	return "", nil, false
+}

@@ -50,28 +50,49 @@ type stateReal struct {
 // says why, for the caller to log as a warning. Either way the Indexes are
 // usable.
 func OpenIndexes(path string) (*Indexes, error) {
-	x := NewIndexes()
+	x, err := loadIndexes(path)
 	x.path = path
+	if errors.Is(err, errCorrupt) {
+		// Keep the corrupt file for inspection instead of overwriting it
+		// at the first Save.
+		aside := path + ".corrupt"
+		if rerr := os.Rename(path, aside); rerr != nil {
+			return x, fmt.Errorf("%w (and could not move it aside: %v)", err, rerr)
+		}
+		return x, fmt.Errorf("%w (moved to %s)", err, aside)
+	}
+	return x, err
+}
+
+// OpenIndexesReadOnly is OpenIndexes for a reader that must not change the
+// file, such as "lvs-agentx dump" next to a running agent: Save on the
+// result does nothing.
+func OpenIndexesReadOnly(path string) (*Indexes, error) {
+	return loadIndexes(path)
+}
+
+var errCorrupt = errors.New("corrupt index state")
+
+// loadIndexes reads the state file at path; the Indexes are usable even
+// with an error. A new or replaced file is marked to be written at the
+// first Save.
+func loadIndexes(path string) (*Indexes, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		x.dirty = true // create the file at the first Save
+		x := NewIndexes()
+		x.dirty = true
 		return x, nil
 	}
 	if err != nil {
+		x := NewIndexes()
 		return x, fmt.Errorf("read index state: %w", err)
 	}
 	loaded, err := decodeState(data)
 	if err != nil {
-		// Keep the corrupt file for inspection instead of overwriting it
-		// at the first Save.
+		x := NewIndexes()
 		x.dirty = true
-		aside := path + ".corrupt"
-		if rerr := os.Rename(path, aside); rerr != nil {
-			return x, fmt.Errorf("index state %s: %w (and could not move it aside: %v)", path, err, rerr)
-		}
-		return x, fmt.Errorf("index state %s: %w (moved to %s)", path, err, aside)
+		return x, fmt.Errorf("%w %s: %w", errCorrupt, path, err)
 	}
-	loaded.path = path
 	return loaded, nil
 }
 

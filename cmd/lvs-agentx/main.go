@@ -1,13 +1,90 @@
 // Command lvs-agentx is an SNMP AgentX subagent that serves Linux Virtual
 // Server (IPVS) statistics, the LVS-MIB, to net-snmp's snmpd.
+//
+// Usage:
+//
+//	lvs-agentx [run] [flags]   serve the LVS-MIB to snmpd (the default)
+//	lvs-agentx dump [flags]    print one IPVS snapshot (table, json or oids)
+//	lvs-agentx check [flags]   walk the LVS-MIB through snmpd and compare it with IPVS
+//	lvs-agentx mib             print the MIB files
+//	lvs-agentx version         print the version
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
-func main() {
-	fmt.Fprintln(os.Stderr, "lvs-agentx: not implemented yet")
-	os.Exit(2)
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// usageError is a mistake on the command line: one line, exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...)}
 }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the process exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd, rest := "run", args
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, rest = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "run":
+		err = runAgent(ctx, rest, stdout, stderr)
+	case "dump":
+		err = runDump(ctx, rest, stdout, stderr)
+	case "check":
+		err = runCheck(ctx, rest, stdout, stderr)
+	case "mib":
+		err = runMIB(rest, stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "lvs-agentx %s\n", version)
+	case "help":
+		fmt.Fprint(stdout, topUsage)
+	default:
+		err = usagef("unknown command %q (commands: run, dump, check, mib, version)", cmd)
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(stderr, "lvs-agentx %s: %v\n", cmd, err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "lvs-agentx %s: %v\n", cmd, err)
+		return 1
+	}
+}
+
+const topUsage = `lvs-agentx serves Linux Virtual Server (IPVS) statistics, the LVS-MIB
+(.1.3.6.1.4.1.8225.4711), to net-snmp's snmpd over AgentX.
+
+Usage:
+  lvs-agentx [run] [flags]   serve the LVS-MIB to snmpd (the default command)
+  lvs-agentx dump [flags]    print one IPVS snapshot: --format table|json|oids
+  lvs-agentx check [flags]   walk the LVS-MIB through snmpd and compare it with IPVS
+  lvs-agentx mib             print the MIB files (LVS-MIB, OC-MIB)
+  lvs-agentx version         print the version
+
+Run "lvs-agentx COMMAND --help" for a command's flags. Every flag can also be
+set with an environment variable LVS_AGENTX_<FLAG> (e.g. LVS_AGENTX_CACHE_TTL=2s).
+`

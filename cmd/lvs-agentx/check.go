@@ -1,0 +1,374 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+
+	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+	"github.com/lvs-agentx/lvs-agentx/mib"
+)
+
+// Columns that name a row: rows are matched by name, not number, so the
+// check does not depend on the agent's index state.
+var (
+	serviceNameCol = agentx.MustParseOID(".1.3.6.1.4.1.8225.4711.17.1.34")
+	realNameCol    = agentx.MustParseOID(".1.3.6.1.4.1.8225.4711.18.1.31")
+	serviceTable   = agentx.MustParseOID(".1.3.6.1.4.1.8225.4711.17")
+	realTable      = agentx.MustParseOID(".1.3.6.1.4.1.8225.4711.18")
+)
+
+// runCheck is the "check" command: walk the LVS-MIB through snmpd, read
+// IPVS directly, and say whether they agree and, if not, why.
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check", "lvs-agentx check --snmp udp:HOST:PORT [--community C | --user U ...]", stdout)
+	target := fs.String("snmp", "udp:127.0.0.1:161", "snmpd to query: [udp:|tcp:]host[:port]")
+	community := fs.String("community", "public", "SNMPv2c community (ignored with --user)")
+	user := fs.String("user", "", "SNMPv3 user name; selects SNMPv3")
+	authProto := fs.String("auth-proto", "SHA", "SNMPv3 authentication: MD5, SHA, SHA224, SHA256, SHA384, SHA512")
+	authPass := fs.String("auth-pass", "", "SNMPv3 authentication passphrase (empty: noAuthNoPriv)")
+	privProto := fs.String("priv-proto", "AES", "SNMPv3 privacy: DES, AES, AES192, AES256")
+	privPass := fs.String("priv-pass", "", "SNMPv3 privacy passphrase (empty: no privacy)")
+	timeout := fs.Duration("timeout", 3*time.Second, "time to wait for each SNMP answer")
+	netns := fs.String("netns", "", "read IPVS in the network namespace at this path, as the agent does")
+	if err := parseFlags(fs, args, os.Getenv); err != nil {
+		return err
+	}
+	snmp, err := newSNMP(*target, *timeout)
+	if err != nil {
+		return err
+	}
+	if *user != "" {
+		if err := setV3(snmp, *user, *authProto, *authPass, *privProto, *privPass); err != nil {
+			return err
+		}
+	} else {
+		snmp.Version, snmp.Community = gosnmp.Version2c, *community
+	}
+	if err := checkNetNS(*netns); err != nil {
+		return err
+	}
+
+	problems, summary := check(ctx, snmp, *netns)
+	if len(problems) == 0 {
+		fmt.Fprintf(stdout, "OK: %s\n", summary)
+		return nil
+	}
+	fmt.Fprintf(stdout, "PROBLEM: %d finding(s)\n", len(problems))
+	for _, p := range problems {
+		fmt.Fprintf(stdout, "- %s\n", p)
+	}
+	return errors.New("the LVS-MIB served through snmpd does not match IPVS (see above)")
+}
+
+func newSNMP(target string, timeout time.Duration) (*gosnmp.GoSNMP, error) {
+	transport := "udp"
+	if t, rest, ok := strings.Cut(target, ":"); ok && (t == "udp" || t == "tcp") {
+		transport, target = t, rest
+	}
+	host, port := target, "161"
+	if h, p, err := net.SplitHostPort(target); err == nil {
+		host, port = h, p
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || host == "" {
+		return nil, usagef("--snmp %q: want [udp:|tcp:]host[:port]", target)
+	}
+	return &gosnmp.GoSNMP{Target: host, Port: uint16(n), Transport: transport, Timeout: timeout,
+		Retries: 1, MaxRepetitions: 50, MaxOids: gosnmp.MaxOids}, nil
+}
+
+func setV3(g *gosnmp.GoSNMP, user, authProto, authPass, privProto, privPass string) error {
+	auths := map[string]gosnmp.SnmpV3AuthProtocol{"MD5": gosnmp.MD5, "SHA": gosnmp.SHA, "SHA224": gosnmp.SHA224,
+		"SHA256": gosnmp.SHA256, "SHA384": gosnmp.SHA384, "SHA512": gosnmp.SHA512}
+	privs := map[string]gosnmp.SnmpV3PrivProtocol{"DES": gosnmp.DES, "AES": gosnmp.AES, "AES192": gosnmp.AES192, "AES256": gosnmp.AES256}
+	params := &gosnmp.UsmSecurityParameters{UserName: user, AuthenticationProtocol: gosnmp.NoAuth, PrivacyProtocol: gosnmp.NoPriv}
+	flags := gosnmp.NoAuthNoPriv
+	if authPass != "" {
+		a, ok := auths[strings.ToUpper(authProto)]
+		if !ok {
+			return usagef("--auth-proto %q: want MD5, SHA, SHA224, SHA256, SHA384 or SHA512", authProto)
+		}
+		params.AuthenticationProtocol, params.AuthenticationPassphrase = a, authPass
+		flags = gosnmp.AuthNoPriv
+		if privPass != "" {
+			p, ok := privs[strings.ToUpper(privProto)]
+			if !ok {
+				return usagef("--priv-proto %q: want DES, AES, AES192 or AES256", privProto)
+			}
+			params.PrivacyProtocol, params.PrivacyPassphrase = p, privPass
+			flags = gosnmp.AuthPriv
+		}
+	} else if privPass != "" {
+		return usagef("--priv-pass needs --auth-pass (SNMPv3 has no privacy without authentication)")
+	}
+	g.Version, g.SecurityModel, g.MsgFlags, g.SecurityParameters = gosnmp.Version3, gosnmp.UserSecurityModel, flags, params
+	return nil
+}
+
+// check compares the walk with IPVS and returns the problems found, or a
+// one-line summary of what matched.
+func check(ctx context.Context, g *gosnmp.GoSNMP, netns string) (problems []string, summary string) {
+	where := fmt.Sprintf("%s:%s:%d", g.Transport, g.Target, g.Port)
+	if err := g.Connect(); err != nil {
+		return []string{fmt.Sprintf("cannot open a socket to snmpd at %s: %v", where, err)}, ""
+	}
+	defer g.Conn.Close()
+
+	pdus, err := g.BulkWalkAll(mib.Root.String())
+	if err != nil {
+		return []string{explainSNMPError(where, g.Version, err)}, ""
+	}
+	if len(pdus) == 0 {
+		return []string{fmt.Sprintf("snmpd at %s answers but serves nothing under %s (LVS-MIB): "+
+			"lvs-agentx is not registered with it, or this community's/user's view excludes the subtree. "+
+			"Check that snmpd.conf has 'master agentx', that its agentXSocket is lvs-agentx's --agentx and agentXPerms "+
+			"let lvs-agentx's user connect, that lvs-agentx logs 'registered', and that the view includes %s",
+			where, mib.Root, mib.Root)}, ""
+	}
+
+	snap, err := readOnce(ctx, netns)
+	if err != nil {
+		return []string{fmt.Sprintf("cannot read IPVS directly to compare (%v); run check as root or with CAP_NET_ADMIN, in the agent's namespace", err)}, ""
+	}
+	got, err := keyedWalk(pdus)
+	if err != nil {
+		return []string{err.Error()}, ""
+	}
+	want := keyedView(mib.Build(snap, mib.NewIndexes(), time.Now))
+
+	if v, ok := got["lvsIpvsAvailable"]; ok && v.vb.Int != 1 {
+		problems = append(problems, "the agent reports IPVS unavailable (lvsIpvsAvailable = false) although check can read it: "+
+			"the agent lacks CAP_NET_ADMIN, or reads another network namespace (--netns); see its log")
+	}
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w := want[k]
+		gv, ok := got[k]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s: missing from snmpd's answer (IPVS has %s)", k, format(w.vb)))
+			continue
+		}
+		if p := compareValue(w, gv); p != "" {
+			problems = append(problems, fmt.Sprintf("%s: %s", k, p))
+		}
+	}
+	var extra []string
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			extra = append(extra, fmt.Sprintf("%s: served (%s) but not in IPVS", k, format(got[k].vb)))
+		}
+	}
+	sort.Strings(extra)
+	problems = append(problems, extra...)
+	return problems, fmt.Sprintf("%d objects served through snmpd at %s match IPVS (%d services, %d real servers)",
+		len(got), where, len(snap.Services), countDests(snap))
+}
+
+func countDests(s *ipvsstats.Snapshot) int {
+	n := 0
+	for i := range s.Services {
+		n += len(s.Services[i].Dests)
+	}
+	return n
+}
+
+func explainSNMPError(where string, v gosnmp.SnmpVersion, err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "timeout") || strings.Contains(msg, "connection refused"):
+		hint := "is snmpd running and listening there"
+		if v != gosnmp.Version3 {
+			hint += "? snmpd silently ignores a community it does not accept, so also check --community against rocommunity in snmpd.conf"
+		} else {
+			hint += "?"
+		}
+		return fmt.Sprintf("snmpd at %s does not answer (%v): %s", where, err, hint)
+	case strings.Contains(strings.ToLower(msg), "unknown user") || strings.Contains(msg, "authentication") ||
+		strings.Contains(msg, "wrong digest") || strings.Contains(msg, "decryption"):
+		return fmt.Sprintf("snmpd at %s refused the SNMPv3 credentials (%v): check --user, --auth-*, --priv-* against snmpd's createUser/rouser lines", where, err)
+	}
+	return fmt.Sprintf("walking the LVS-MIB through snmpd at %s failed: %v", where, err)
+}
+
+// cell is one value, with the object it belongs to.
+type cell struct {
+	name string // object descriptor
+	vb   agentx.VarBind
+}
+
+// keyedWalk keys walked values by object and row name.
+func keyedWalk(pdus []gosnmp.SnmpPDU) (map[string]cell, error) {
+	vbs := make([]agentx.VarBind, 0, len(pdus))
+	for _, p := range pdus {
+		vb, err := fromPDU(p)
+		if err != nil {
+			return nil, err
+		}
+		vbs = append(vbs, vb)
+	}
+	return keyed(vbs), nil
+}
+
+func keyedView(v *mib.View) map[string]cell {
+	var vbs []agentx.VarBind
+	for vb, ok := v.Next(mib.Root, false, nil); ok && vb.Name.HasPrefix(mib.Root); vb, ok = v.Next(vb.Name, false, nil) {
+		vbs = append(vbs, vb)
+	}
+	return keyed(vbs)
+}
+
+// keyed names each value "object" (scalars), "object[row name]" (tables)
+// or "object.instance" (other tables), skipping the index columns, whose
+// values are numbers that legitimately differ between numberings.
+func keyed(vbs []agentx.VarBind) map[string]cell {
+	svcName := map[string]string{} // service index -> name
+	realName := map[string]string{}
+	for _, vb := range vbs {
+		switch {
+		case vb.Name.HasPrefix(serviceNameCol):
+			svcName[vb.Name[len(serviceNameCol):].String()] = string(vb.Bytes)
+		case vb.Name.HasPrefix(realNameCol):
+			realName[vb.Name[len(realNameCol):].String()] = string(vb.Bytes)
+		}
+	}
+	out := make(map[string]cell, len(vbs))
+	for _, vb := range vbs {
+		name, inst, ok := mib.Describe(vb.Name)
+		if !ok {
+			out[vb.Name.String()] = cell{name: "unknown", vb: vb}
+			continue
+		}
+		key := name
+		switch {
+		case name == "lvsServiceNumber" || name == "lvsRealServiceNumber" || name == "lvsRealServerNumber":
+			continue
+		case vb.Name.HasPrefix(serviceTable):
+			key = fmt.Sprintf("%s[%s]", name, svcName[inst.String()])
+		case vb.Name.HasPrefix(realTable) && len(inst) == 2:
+			key = fmt.Sprintf("%s[%s -> %s]", name, svcName[inst[:1].String()], realName[inst.String()])
+		case len(inst) == 1 && inst[0] == 0:
+		default:
+			key = name + inst.String()
+		}
+		out[key] = cell{name: name, vb: vb}
+	}
+	return out
+}
+
+// compareValue says how a served value w differs from IPVS's (want),
+// allowing for what changes between the agent's read and ours: counters
+// may lag (never lead), rates, connection gauges and the data age move.
+func compareValue(want, got cell) string {
+	n := want.name
+	switch {
+	case strings.Contains(n, "Rate") || strings.HasSuffix(n, "ActiveConns") || strings.HasSuffix(n, "InactiveConns") ||
+		strings.HasSuffix(n, "PersistConns") || n == "lvsDataAge":
+		if got.vb.Type != want.vb.Type {
+			return fmt.Sprintf("type %s, want %s", format(got.vb), format(want.vb))
+		}
+		return ""
+	case strings.Contains(n, "Stats"):
+		if got.vb.Type != want.vb.Type {
+			return fmt.Sprintf("type %s, want %s", format(got.vb), format(want.vb))
+		}
+		ahead := got.vb.Uint > want.vb.Uint
+		if want.vb.Type == agentx.Counter32 { // compare modulo 2^32
+			ahead = uint32(got.vb.Uint-want.vb.Uint) != 0 && uint32(want.vb.Uint-got.vb.Uint) > 1<<31
+		}
+		if ahead {
+			return fmt.Sprintf("counter %d is ahead of the kernel's %d", got.vb.Uint, want.vb.Uint)
+		}
+		return ""
+	}
+	if g, w := format(got.vb), format(want.vb); g != w {
+		return fmt.Sprintf("snmpd serves %s, IPVS has %s", g, w)
+	}
+	return ""
+}
+
+func format(vb agentx.VarBind) string {
+	s, err := mib.FormatVarBind(vb)
+	if err != nil {
+		return fmt.Sprintf("unformattable %v", vb.Type)
+	}
+	return s
+}
+
+// fromPDU converts a gosnmp value into a VarBind.
+func fromPDU(p gosnmp.SnmpPDU) (agentx.VarBind, error) {
+	oid, err := agentx.ParseOID(p.Name)
+	if err != nil {
+		return agentx.VarBind{}, fmt.Errorf("snmpd returned a bad OID %q", p.Name)
+	}
+	vb := agentx.VarBind{Name: oid}
+	bad := func() (agentx.VarBind, error) {
+		return agentx.VarBind{}, fmt.Errorf("%s: unexpected %v value %T", p.Name, p.Type, p.Value)
+	}
+	switch p.Type {
+	case gosnmp.Integer:
+		v, ok := p.Value.(int)
+		if !ok {
+			return bad()
+		}
+		vb.Type, vb.Int = agentx.Integer, int32(v)
+	case gosnmp.OctetString:
+		v, ok := p.Value.([]byte)
+		if !ok {
+			return bad()
+		}
+		vb.Type, vb.Bytes = agentx.OctetString, v
+	case gosnmp.IPAddress:
+		s, _ := p.Value.(string)
+		ip := net.ParseIP(s).To4()
+		if ip == nil {
+			return bad()
+		}
+		vb.Type, vb.Bytes = agentx.IPAddress, []byte(ip)
+	case gosnmp.Counter32, gosnmp.Gauge32:
+		v, ok := p.Value.(uint)
+		if !ok {
+			return bad()
+		}
+		vb.Type, vb.Uint = agentx.Counter32, uint64(v)
+		if p.Type == gosnmp.Gauge32 {
+			vb.Type = agentx.Gauge32
+		}
+	case gosnmp.TimeTicks:
+		v, ok := p.Value.(uint32)
+		if !ok {
+			return bad()
+		}
+		vb.Type, vb.Uint = agentx.TimeTicks, uint64(v)
+	case gosnmp.Counter64:
+		v, ok := p.Value.(uint64)
+		if !ok {
+			return bad()
+		}
+		vb.Type, vb.Uint = agentx.Counter64, v
+	case gosnmp.ObjectIdentifier:
+		s, _ := p.Value.(string)
+		o, err := agentx.ParseOID(s)
+		if err != nil {
+			return bad()
+		}
+		vb.Type, vb.OID = agentx.ObjectIdentifier, o
+	default:
+		return bad()
+	}
+	return vb, nil
+}

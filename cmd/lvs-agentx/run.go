@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/lvs-agentx/lvs-agentx/agent"
+	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+	"github.com/lvs-agentx/lvs-agentx/mib"
+)
+
+// DefaultStateFile is where the stable indexes are kept.
+const DefaultStateFile = "/var/lib/lvs-agentx/indexes.json"
+
+// runAgent is the "run" command: serve the LVS-MIB to snmpd until ctx ends.
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", "lvs-agentx [run] [flags]", stdout)
+	addr := fs.String("agentx", agent.DefaultAddress, "snmpd's AgentX socket in agentXSocket syntax: /path, unix:/path or tcp:host:port")
+	ttl := fs.Duration("cache-ttl", mib.DefaultCacheTTL, "how old served data may get before a request triggers a background re-read of IPVS")
+	stateFile := fs.String("state-file", DefaultStateFile, "file keeping the stable service and real server numbers")
+	netns := fs.String("netns", "", "read IPVS in the network namespace at this path (e.g. /run/netns/lb); empty: the agent's own")
+	prio := fs.Uint("priority", agent.DefaultPriority, "AgentX registration priority, 1-255, lower wins")
+	ping := fs.Duration("ping-interval", agent.DefaultPingInterval, "how often to ping snmpd to notice a dead master (0: never)")
+	var lf logFlags
+	lf.register(fs)
+	if err := parseFlags(fs, args, os.Getenv); err != nil {
+		return err
+	}
+	if *prio < 1 || *prio > 255 {
+		return usagef("--priority %d: want 1 to 255", *prio)
+	}
+	if *ttl <= 0 {
+		return usagef("--cache-ttl %s: want a positive duration", *ttl)
+	}
+	if _, _, err := agent.ParseAddress(*addr); err != nil {
+		return usagef("--agentx: %v", err)
+	}
+	if err := checkNetNS(*netns); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	pingInterval := *ping
+	if pingInterval == 0 {
+		pingInterval = -1 // agent.Config: negative disables pings
+	}
+
+	log.Info("lvs-agentx starting", "version", version, "agentx", *addr, "netns", *netns,
+		"cache_ttl", ttl.String(), "state_file", *stateFile)
+
+	reader, err := ipvsstats.Open(ipvsstats.Options{NetNS: *netns})
+	if err != nil {
+		return fmt.Errorf("open IPVS reader: %w", err)
+	}
+	defer reader.Close()
+
+	idx, err := mib.OpenIndexes(*stateFile)
+	if err != nil {
+		log.Warn("index state unusable; numbering afresh", "err", err)
+	}
+	src := mib.NewSource(ctx, mib.SourceConfig{Reader: reader, Indexes: idx, CacheTTL: *ttl, Logger: log})
+	a, err := agent.New(agent.Config{
+		Address:      *addr,
+		Subtree:      mib.Root,
+		Priority:     uint8(*prio),
+		Description:  "lvs-agentx " + version + ": LVS-MIB (IPVS statistics)",
+		PingInterval: pingInterval,
+		Source:       src,
+		Logger:       log,
+	})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	// Read IPVS before snmpd asks, so the first request is answered at once
+	// and an unreadable IPVS is logged at start.
+	src.Refresh(ctx)
+
+	err = a.Run(ctx)
+	if serr := idx.Save(); serr != nil {
+		log.Warn("could not save index state", "file", *stateFile, "err", serr)
+	}
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	log.Info("lvs-agentx stopped")
+	return nil
+}
