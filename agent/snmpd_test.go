@@ -77,9 +77,10 @@ func TestSnmpGet(t *testing.T) {
 }
 
 func TestSnmpGetNext(t *testing.T) {
-	srv := snmpd.Start(t, snmpd.Options{})
+	// Over TCP, to cover the other transport.
+	srv := snmpd.Start(t, snmpd.Options{TCP: true})
 	v := newTable(200)
-	startAgent(t, srv.AgentXAddress(), agent.StaticView{V: v}, true)
+	startAgent(t, "tcp:"+srv.TCPAddr, agent.StaticView{V: v}, true)
 	var oids []agentx.OID
 	var want []string
 	for i := range 100 {
