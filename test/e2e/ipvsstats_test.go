@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 	"github.com/lvs-agentx/lvs-agentx/test/uml"
@@ -162,7 +163,7 @@ func ipvsadmRows(t *testing.T, text string) map[string][]string {
 	return rows
 }
 
-func u(v uint64) string  { return strconv.FormatUint(v, 10) }
+func u(v uint64) string   { return strconv.FormatUint(v, 10) }
 func u32(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
 
 // compareIpvsadm checks every ipvsadm listing against the snapshot, in
@@ -430,4 +431,204 @@ func saveFixtures(t *testing.T, r *uml.Result) {
 		t.Fatal(err)
 	}
 	t.Logf("recorded %d fixtures into %s", len(ents), dst)
+}
+
+// TestIPVSStatsChurn reads many snapshots while a background loop adds and
+// deletes services and real servers. Stable rows that the loop never
+// touches must be in every snapshot (a torn dump skips or repeats rows);
+// each snapshot must be free of duplicates; a read may only fail with
+// ErrInconsistent. The stable table spans several dump datagrams, and so
+// does the big service's list of real servers.
+func TestIPVSStatsChurn(t *testing.T) {
+	t.Parallel()
+	r := uml.MustRun(t, uml.Scenario{
+		Binaries: map[string]string{"ipvsdump": ipvsdumpPkg},
+		Timeout:  5 * time.Minute,
+		Script: `
+set -e
+{
+for i in $(seq 0 199); do
+  echo "-A -t 10.98.$((i / 100)).$((i % 100)):80 -s rr"
+  for j in 1 2 3; do echo "-a -t 10.98.$((i / 100)).$((i % 100)):80 -r 10.1.$((i % 100)).$j:80 -g"; done
+done
+echo "-A -t 10.97.0.1:80 -s wlc"
+for j in $(seq 1 150); do echo "-a -t 10.97.0.1:80 -r 10.4.$((j / 100)).$((j % 100)):80 -g"; done
+} > stable.rules
+ipvsadm -R < stable.rules
+{ for i in $(seq 1 20); do
+    echo "-A -t 10.96.0.$i:80 -s rr"
+    echo "-a -t 10.96.0.$i:80 -r 10.2.0.1:80 -g"
+    echo "-a -t 10.97.0.1:80 -r 10.3.0.$i:80 -g"
+  done; } > add.rules
+{ for i in $(seq 1 20); do
+    echo "-D -t 10.96.0.$i:80"
+    echo "-d -t 10.97.0.1:80 -r 10.3.0.$i:80"
+  done; } > del.rules
+( while :; do ipvsadm -R < add.rules; sleep 0.05; ipvsadm -R < del.rules; sleep 0.05; done ) &
+churn=$!
+ipvsdump -count 100 > churn.jsonl
+kill $churn
+wait $churn || true
+`})
+	var ok, inconsistent int
+	for i, line := range strings.Split(strings.TrimSpace(string(r.File(t, "churn.jsonl"))), "\n") {
+		var e struct{ Error string }
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		if e.Error != "" {
+			if !strings.Contains(e.Error, ipvsstats.ErrInconsistent.Error()) {
+				t.Errorf("read %d failed with %q, want only ErrInconsistent", i, e.Error)
+			}
+			inconsistent++
+			continue
+		}
+		ok++
+		checkChurnSnapshot(t, i, decodeSnapshot(t, []byte(line)))
+	}
+	t.Logf("%d consistent snapshots, %d reads gave up with ErrInconsistent", ok, inconsistent)
+	if ok < 30 {
+		t.Errorf("only %d of %d reads succeeded under churn", ok, ok+inconsistent)
+	}
+}
+
+func checkChurnSnapshot(t *testing.T, i int, s *ipvsstats.Snapshot) {
+	t.Helper()
+	seen := map[string]bool{}
+	stable := 0
+	for _, svc := range s.Services {
+		label := svc.Label()
+		if seen[label] {
+			t.Errorf("read %d: service %s twice", i, label)
+		}
+		seen[label] = true
+		dests := map[string]bool{}
+		for j := range svc.Dests {
+			d := netipPort(&svc.Dests[j])
+			if dests[d] {
+				t.Errorf("read %d: %s lists %s twice", i, label, d)
+			}
+			dests[d] = true
+		}
+		a := svc.Addr.As4()
+		switch {
+		case a[0] == 10 && a[1] == 98:
+			stable++
+			n := int(a[2])*100 + int(a[3])
+			for j := 1; j <= 3; j++ {
+				if d := fmt.Sprintf("10.1.%d.%d:80", n%100, j); !dests[d] {
+					t.Errorf("read %d: stable %s lacks %s", i, label, d)
+				}
+			}
+			if len(dests) != 3 {
+				t.Errorf("read %d: stable %s has %d real servers, want 3", i, label, len(dests))
+			}
+		case label == "TCP 10.97.0.1:80":
+			stable++
+			extra := len(dests)
+			for j := 1; j <= 150; j++ {
+				if d := fmt.Sprintf("10.4.%d.%d:80", j/100, j%100); !dests[d] {
+					t.Errorf("read %d: big service lacks stable real server %s", i, d)
+				} else {
+					extra--
+				}
+			}
+			for d := range dests {
+				if !strings.HasPrefix(d, "10.4.") && !strings.HasPrefix(d, "10.3.0.") {
+					t.Errorf("read %d: big service has stranger %s", i, d)
+				}
+			}
+			if extra > 20 {
+				t.Errorf("read %d: big service has %d churning real servers, at most 20 exist", i, extra)
+			}
+		case a[0] == 10 && a[1] == 96:
+			for d := range dests {
+				if d != "10.2.0.1:80" {
+					t.Errorf("read %d: %s has stranger %s", i, label, d)
+				}
+			}
+		default:
+			t.Errorf("read %d: unexpected service %s", i, label)
+		}
+	}
+	if stable != 201 {
+		t.Errorf("read %d: %d of the 201 stable services present", i, stable)
+	}
+}
+
+// TestIPVSStatsErrors checks the errors with a way out: no IPVS in the
+// kernel, no CAP_NET_ADMIN, a namespace path that does not exist; and that
+// a namespace path reads that namespace's table.
+func TestIPVSStatsErrors(t *testing.T) {
+	t.Parallel()
+	t.Run("not loaded", func(t *testing.T) {
+		t.Parallel()
+		r := uml.MustRun(t, uml.Scenario{
+			NoIPVS:   true,
+			Binaries: map[string]string{"ipvsdump": ipvsdumpPkg},
+			Script:   `ipvsdump; echo "exit=$?"; lsmod | grep -c '^ip_vs' || true`,
+		})
+		if !strings.Contains(r.Stdout, "exit=1") || !strings.Contains(r.Stderr, "modprobe ip_vs") {
+			t.Errorf("want exit 1 and the modprobe advice:\n%s", r.Describe())
+		}
+	})
+	t.Run("permission and namespaces", func(t *testing.T) {
+		t.Parallel()
+		r := uml.MustRun(t, uml.Scenario{
+			Binaries: map[string]string{"ipvsdump": ipvsdumpPkg},
+			Script: `
+ipvsadm -A -t 10.5.5.1:80 -s rr
+setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all ipvsdump 2> eperm.txt; echo "eperm exit=$?"
+ipvsdump -netns /run/netns/nope 2> nons.txt; echo "nons exit=$?"
+ip netns add blue
+ip netns exec blue ipvsadm -A -u 10.6.6.6:53 -s wrr
+ipvsdump -netns /run/netns/blue > blue.json; echo "blue exit=$?"
+ipvsdump > root.json; echo "root exit=$?"
+`,
+		})
+		for _, c := range []struct{ file, exit, want string }{
+			{"eperm.txt", "eperm exit=1", "CAP_NET_ADMIN"},
+			{"nons.txt", "nons exit=1", "cannot enter network namespace /run/netns/nope"},
+		} {
+			if got := string(r.File(t, c.file)); !strings.Contains(r.Stdout, c.exit) || !strings.Contains(got, c.want) {
+				t.Errorf("%s: want %q and %q, got %q\n%s", c.file, c.exit, c.want, got, r.Describe())
+			}
+		}
+		for file, want := range map[string]string{"blue.json": "UDP 10.6.6.6:53", "root.json": "TCP 10.5.5.1:80"} {
+			s := decodeSnapshot(t, r.File(t, file))
+			if len(s.Services) != 1 || s.Services[0].Label() != want {
+				t.Errorf("%s: want only %s, got %+v", file, want, s.Services)
+			}
+		}
+	})
+}
+
+// TestIPVSStatsReadTime times a snapshot of 1000 services x 10 real
+// servers against `ipvsadm -Ln --stats --exact` of the same table in the
+// same guest, and logs the numbers; it asserts only that the whole table
+// was read.
+func TestIPVSStatsReadTime(t *testing.T) {
+	t.Parallel()
+	r := uml.MustRun(t, uml.Scenario{
+		Binaries: map[string]string{"ipvsbench": "github.com/lvs-agentx/lvs-agentx/test/cmd/ipvsbench"},
+		Timeout:  5 * time.Minute,
+		Script: `
+set -e
+ipvsbench -rules 1000 10 > table.rules
+ipvsadm -R < table.rules
+ipvsbench -n 20 > bench.json
+`,
+	})
+	var res struct {
+		Services, Dests, Reads        int
+		IpvsstatsMs, IpvsadmMs, Ratio float64
+	}
+	if err := json.Unmarshal(r.File(t, "bench.json"), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Services != 1000 || res.Dests != 10000 {
+		t.Fatalf("read %d services and %d real servers, want 1000 and 10000", res.Services, res.Dests)
+	}
+	t.Logf("1000x10 in UML: ipvsstats %.1f ms/read, ipvsadm -Ln --stats --exact %.1f ms/run, ratio %.2f",
+		res.IpvsstatsMs, res.IpvsadmMs, res.Ratio)
 }

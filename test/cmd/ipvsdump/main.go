@@ -44,17 +44,15 @@ func run(netns string, useMoby, table bool, count int) error {
 		return err
 	}
 	defer r.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	if table {
-		s, err := r.Read(ctx)
+		s, err := read(r)
 		if err != nil {
 			return err
 		}
 		return ipvsstats.WriteTable(os.Stdout, s)
 	}
 	for range count {
-		s, err := r.Read(ctx)
+		s, err := read(r)
 		if err != nil {
 			if count == 1 {
 				return err
@@ -69,6 +67,12 @@ func run(netns string, useMoby, table bool, count int) error {
 		}
 	}
 	return nil
+}
+
+func read(r *ipvsstats.Reader) (*ipvsstats.Snapshot, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return r.Read(ctx)
 }
 
 // mobyService is moby/ipvs's view of a service, with addresses as strings.

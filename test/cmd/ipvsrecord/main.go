@@ -124,4 +124,3 @@ func serviceKey(b []byte) ([]byte, error) {
 	}
 	return ae.Encode()
 }
-
