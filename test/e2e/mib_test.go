@@ -1,0 +1,310 @@
+package e2e
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/test/uml"
+)
+
+const agentPkg = "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"
+
+// guestSNMP starts snmpd as AgentX master and lvs-agentx in the guest, and
+// defines walk and waitserved for the rest of the script.
+const guestSNMP = `
+cat > snmpd.conf <<CONF
+master agentx
+agentXSocket $WORK/agentx.sock
+agentXPerms 0777 0777
+rocommunity public 127.0.0.1
+CONF
+snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 &
+startagent() {
+	lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --cache-ttl 1s "$@" 2>>agent.log &
+	AGENT=$!
+}
+walk() { snmpwalk -v2c -c public -On -m '' -t 5 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711; }
+waitserved() { # until the agent answers through snmpd
+	for i in $(seq 100); do
+		snmpget -v2c -c public -On -m '' 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711.1.0 2>/dev/null | grep -q STRING && return 0
+		sleep 0.2
+	done
+	echo "the agent never answered through snmpd" >&2; return 1
+}
+startagent
+waitserved
+`
+
+// TestLVSMIBThroughSnmpd is issue 5's proof: the scenario's table, walked
+// through a real snmpd from our agent, equals what "lvs-agentx dump
+// --format=oids" says it serves and what ipvsadm reports in the same guest,
+// names resolve through the MIB file, and indexes survive a deletion, an
+// agent restart and a re-creation.
+func TestLVSMIBThroughSnmpd(t *testing.T) {
+	t.Parallel()
+	r := uml.MustRun(t, uml.Scenario{
+		Modules:  []string{"ip_vs_sh", "ip_vs_mh"},
+		Binaries: map[string]string{"lvs-agentx": agentPkg},
+		Timeout:  5 * time.Minute,
+		Script: scenarioSetup + `
+for i in 1 2 3 4 5 6; do curl -sf -o /dev/null http://10.99.0.1/; done
+for i in 1 2 3 4; do curl -sf -o /dev/null http://10.99.0.2:8083/; done
+sleep 3
+sysctl -qw net.ipv4.vs.run_estimation=0
+sleep 1
+ipvsadm -Ln > ln.txt
+ipvsadm -Ln --stats --exact > stats.txt
+ipvsadm -Ln --rate --exact > rate.txt
+ipvsadm -Ln --timeout > timeout.txt
+` + guestSNMP + `
+walk > walk.txt
+snmpbulkwalk -v2c -c public -On -m '' -Cr50 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711 > bulkwalk.txt
+lvs-agentx dump --format=oids --state-file "$WORK/state.json" > dump.txt
+
+mkdir -p mibs
+for f in /usr/lib/erlang/lib/snmp-*/mibs/{SNMPv2-SMI,SNMPv2-TC,SNMPv2-CONF,SNMPv2-MIB,INET-ADDRESS-MIB}.mib; do ln -sf "$f" mibs/; done
+lvs-agentx mib --dir mibs
+snmpwalk -v2c -c public -M +$WORK/mibs -m LVS-MIB 127.0.0.1:1161 LVS-MIB::lvs > named.txt 2> named.err
+
+ipvsadm -D -t 10.99.0.2:8083
+sleep 1.2; walk > /dev/null; sleep 0.5  # the first request after the TTL starts the refresh
+walk > walk-deleted.txt
+kill -TERM $AGENT; wait $AGENT; echo "agent exit $?" > agent-exit.txt
+startagent
+waitserved
+walk > walk-restarted.txt
+ipvsadm -A -t 10.99.0.2:8083 -s wlc
+ipvsadm -a -t 10.99.0.2:8083 -r 10.99.0.2:8083 -g
+sleep 1.2; walk > /dev/null; sleep 0.5
+walk > walk-recreated.txt
+kill -TERM $AGENT; wait $AGENT
+`})
+	t.Logf("agent log:\n%s", r.File(t, "agent.log"))
+	walk := string(r.File(t, "walk.txt"))
+	w := parseWalk(t, walk)
+	if len(w.order) < 300 {
+		t.Fatalf("walk has only %d varbinds:\n%s", len(w.order), walk)
+	}
+
+	// What the agent serves equals what dump says it serves, and a bulk
+	// walk equals a plain walk; only the data age differs by the moment.
+	const age = ".1.3.6.1.4.1.8225.4711.10.0"
+	sameWalk(t, "dump --format=oids", parseWalk(t, string(r.File(t, "dump.txt"))), w, age)
+	sameWalk(t, "snmpbulkwalk", parseWalk(t, string(r.File(t, "bulkwalk.txt"))), w, age)
+
+	checkAgainstIpvsadm(t, r, w)
+
+	// Names, not numbers, for every object.
+	named := strings.TrimSpace(string(r.File(t, "named.txt")))
+	lines := strings.Split(named, "\n")
+	if len(lines) < len(w.order) {
+		t.Errorf("named walk has %d lines, numeric %d", len(lines), len(w.order))
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "LVS-MIB::") && !strings.HasPrefix(l, " ") && l != "" {
+			t.Errorf("not resolved by name: %q", l)
+		}
+	}
+	if e := strings.TrimSpace(string(r.File(t, "named.err"))); e != "" {
+		t.Errorf("snmpwalk -m LVS-MIB complained:\n%s", e)
+	}
+
+	// Stable indexes.
+	before := w.rowIndexes()
+	deleted := parseWalk(t, string(r.File(t, "walk-deleted.txt"))).rowIndexes()
+	const gone = "TCP 10.99.0.2:8083"
+	if _, ok := deleted[gone]; ok {
+		t.Errorf("%s still served after ipvsadm -D", gone)
+	}
+	for name, idx := range before {
+		if strings.HasPrefix(name, gone) {
+			continue
+		}
+		if deleted[name] != idx {
+			t.Errorf("after deleting %s: %s moved from %s to %q", gone, name, idx, deleted[name])
+		}
+	}
+	if got := strings.TrimSpace(string(r.File(t, "agent-exit.txt"))); got != "agent exit 0" {
+		t.Errorf("SIGTERM: %s", got)
+	}
+	restarted := parseWalk(t, string(r.File(t, "walk-restarted.txt"))).rowIndexes()
+	for name, idx := range deleted {
+		if restarted[name] != idx {
+			t.Errorf("after an agent restart: %s moved from %s to %q", name, idx, restarted[name])
+		}
+	}
+	recreated := parseWalk(t, string(r.File(t, "walk-recreated.txt"))).rowIndexes()
+	for name, idx := range before {
+		if recreated[name] != idx {
+			t.Errorf("after re-creating %s: %s is %q, was %s", gone, name, recreated[name], idx)
+		}
+	}
+}
+
+// walkResult is an snmpwalk -On output: values by OID, in walk order.
+type walkResult struct {
+	values map[string]string
+	order  []string
+}
+
+func parseWalk(t *testing.T, text string) *walkResult {
+	t.Helper()
+	w := &walkResult{values: map[string]string{}}
+	for _, line := range strings.Split(text, "\n") {
+		oid, val, ok := strings.Cut(line, " = ")
+		switch {
+		case ok && strings.HasPrefix(oid, "."):
+			w.values[oid] = val
+			w.order = append(w.order, oid)
+		case line == "":
+		case len(w.order) > 0: // a long Hex-STRING goes on over several lines
+			last := w.order[len(w.order)-1]
+			w.values[last] += "\n" + line
+		default:
+			t.Fatalf("unexpected walk line %q", line)
+		}
+	}
+	return w
+}
+
+func sameWalk(t *testing.T, what string, got, want *walkResult, ignore string) {
+	t.Helper()
+	if len(got.order) != len(want.order) {
+		t.Errorf("%s: %d varbinds, snmpwalk %d", what, len(got.order), len(want.order))
+	}
+	for i, oid := range want.order {
+		if i >= len(got.order) || got.order[i] != oid {
+			t.Errorf("%s: varbind %d is %v, snmpwalk has %s", what, i, at(got.order, i), oid)
+			return
+		}
+		if oid != ignore && got.values[oid] != want.values[oid] {
+			t.Errorf("%s: %s = %s, snmpwalk %s", what, oid, got.values[oid], want.values[oid])
+		}
+	}
+}
+
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return "(none)"
+}
+
+const lvs = ".1.3.6.1.4.1.8225.4711"
+
+// rowIndexes maps each row's Name ("TCP 10.99.0.1:80", and
+// "TCP 10.99.0.1:80 -> 127.0.0.1:8081" for real servers) to its index.
+func (w *walkResult) rowIndexes() map[string]string {
+	out := map[string]string{}
+	svcName := map[string]string{}
+	for _, oid := range w.order {
+		if idx, ok := strings.CutPrefix(oid, lvs+".17.1.34."); ok {
+			svcName[idx] = unquote(w.values[oid])
+			out[svcName[idx]] = idx
+		}
+	}
+	for _, oid := range w.order {
+		if idx, ok := strings.CutPrefix(oid, lvs+".18.1.31."); ok {
+			svc, _, _ := strings.Cut(idx, ".")
+			out[svcName[svc]+" -> "+unquote(w.values[oid])] = idx
+		}
+	}
+	return out
+}
+
+func unquote(v string) string {
+	s, _ := strings.CutPrefix(v, "STRING: ")
+	if u, err := strconv.Unquote(s); err == nil {
+		return u
+	}
+	return s
+}
+
+// num returns the number in an "INTEGER: 5", "Counter64: 7" or
+// "Gauge32: 3" value.
+func num(v string) string {
+	_, n, _ := strings.Cut(v, ": ")
+	return n
+}
+
+// checkAgainstIpvsadm compares walked values with ipvsadm's listings, row by
+// row, matched by the Name columns.
+func checkAgainstIpvsadm(t *testing.T, r *uml.Result, w *walkResult) {
+	t.Helper()
+	idx := w.rowIndexes()
+	get := func(table, col int, row string) string {
+		return w.values[fmt.Sprintf("%s.%d.1.%d.%s", lvs, table, col, row)]
+	}
+	stats := ipvsadmRows(t, string(r.File(t, "stats.txt")))
+	rates := ipvsadmRows(t, string(r.File(t, "rate.txt")))
+	ln := ipvsadmRows(t, string(r.File(t, "ln.txt")))
+	if len(stats) == 0 || len(idx) != len(stats) {
+		t.Errorf("walk has %d named rows, ipvsadm %d", len(idx), len(stats))
+	}
+	for name, st := range stats {
+		row, ok := idx[name]
+		if !ok {
+			t.Errorf("%s: in ipvsadm, not in the walk", name)
+			continue
+		}
+		table, hc := 17, []int{25, 26, 27, 13, 14} // service: Conns, InPkts, OutPkts HC; bytes
+		rateCols := []int{15, 16, 17, 18, 19}
+		if strings.Contains(name, " -> ") {
+			table, hc = 18, []int{24, 25, 26, 10, 11}
+			rateCols = []int{12, 13, 14, 15, 16}
+		}
+		for i, c := range hc {
+			if got := num(get(table, c, row)); got != st[i] {
+				t.Errorf("%s column %d = %s, ipvsadm --stats %s", name, c, got, st[i])
+			}
+		}
+		for i, c := range rateCols {
+			if got := num(get(table, c, row)); got != rates[name][i] {
+				t.Errorf("%s rate column %d = %s, ipvsadm --rate %s", name, c, got, rates[name][i])
+			}
+		}
+		l := ln[name]
+		if table == 17 {
+			if got := unquote(get(17, 2, row)); got != l[0] {
+				t.Errorf("%s scheduler %q, ipvsadm %q", name, got, l[0])
+			}
+			continue
+		}
+		// ipvsadm -Ln real server: Forward Weight ActiveConn InActConn
+		fwd := map[string]string{"Masq": "0", "Local": "1", "Tunnel": "2", "Route": "3"}[l[0]]
+		for _, c := range []struct {
+			col  int
+			want string
+		}{{5, fwd}, {6, l[1]}, {19, l[2]}, {20, l[3]}} {
+			if got := num(get(18, c.col, row)); got != c.want {
+				t.Errorf("%s column %d = %s, ipvsadm -Ln %s", name, c.col, got, c.want)
+			}
+		}
+	}
+	// Scalars: ipvsadm --timeout says "Timeout (tcp tcpfin udp): 900 120 300".
+	to := strings.Fields(string(r.File(t, "timeout.txt")))
+	scalars := map[string]string{
+		".1.0": `STRING: "1.2.1"`, ".2.0": "INTEGER: 9", ".3.0": "INTEGER: 4096",
+		".4.0": "INTEGER: " + to[len(to)-3], ".5.0": "INTEGER: " + to[len(to)-2], ".6.0": "INTEGER: " + to[len(to)-1],
+		".7.0": "INTEGER: 3", ".8.0": `STRING: "lo"`, ".9.0": "INTEGER: 1",
+	}
+	for s, want := range scalars {
+		if got := w.values[lvs+s]; got != want {
+			t.Errorf("scalar lvs%s = %s, want %s", s, got, want)
+		}
+	}
+	// IPv6 rows carry their address in the Inet columns.
+	row := idx["TCP [fd00::1]:443"]
+	if got := get(17, 20, row); got != "INTEGER: 2" {
+		t.Errorf("TCP [fd00::1]:443 lvsServiceAddrType = %s, want ipv6(2)", got)
+	}
+	if got := get(17, 21, row); !strings.HasPrefix(got, "Hex-STRING: FD 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01") {
+		t.Errorf("TCP [fd00::1]:443 lvsServiceInetAddr = %s, want fd00::1", got)
+	}
+	if got := get(17, 4, row); got != "IpAddress: 0.0.0.0" {
+		t.Errorf("TCP [fd00::1]:443 lvsServiceAddr = %s, want 0.0.0.0", got)
+	}
+}
