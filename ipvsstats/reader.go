@@ -37,13 +37,18 @@ type Reader struct {
 	closed bool
 }
 
-// Open returns a Reader for the namespace in opts. It fails with ErrNetNS,
-// ErrNotLoaded or another error describing why IPVS cannot be reached.
+// Open returns a Reader for the namespace in opts. It fails with ErrNetNS
+// or another error describing why netlink cannot be used there. An IPVS
+// that is not loaded yet is not an error here but of each Read until it is,
+// so a long-running reader recovers by itself after "modprobe ip_vs".
 func Open(opts Options) (*Reader, error) {
 	if opts.Attempts <= 0 {
 		opts.Attempts = 5
 	}
 	c, err := dial(opts.NetNS)
+	if errors.Is(err, ErrNotLoaded) {
+		return &Reader{opts: opts}, nil // Read dials again
+	}
 	if err != nil {
 		return nil, err
 	}
