@@ -31,5 +31,32 @@ sleep 3 # the kernel folds per-CPU counters into the totals every 2 s
 say "ipvsadm -Ln --stats --exact (the kernel, through ipvsadm)"
 ipvsadm -Ln --stats --exact
 
-say "lvs-agentx dump (the same snapshot, read by our generic-netlink reader)"
-if lvs-agentx dump 2>/dev/null; then :; else echo "(lvs-agentx dump is not implemented yet)"; fi
+say "lvs-agentx dump (the same kernel state, read by our generic-netlink reader)"
+lvs-agentx dump
+
+say "snmpd as AgentX master, lvs-agentx as its subagent"
+cat > snmpd.conf <<CONF
+master agentx
+agentXSocket $WORK/agentx.sock
+agentXPerms 0777 0777
+rocommunity public 127.0.0.1
+[snmp] persistentDir $WORK/snmp-state
+CONF
+snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 &
+lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/indexes.json" 2> agent.log &
+for i in $(seq 100); do
+	snmpget -v2c -c public -m '' 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711.1.0 2>/dev/null | grep -q STRING && break
+	sleep 0.2
+done
+cat agent.log
+
+mkdir -p mibs
+for f in /usr/lib/erlang/lib/snmp-*/mibs/{SNMPv2-SMI,SNMPv2-TC,SNMPv2-CONF,SNMPv2-MIB,INET-ADDRESS-MIB}.mib; do
+	[ -e "$f" ] && ln -sf "$f" mibs/
+done
+lvs-agentx mib --dir mibs
+say "snmpwalk -v2c -c public -m LVS-MIB 127.0.0.1:1161 LVS-MIB::lvs (through snmpd)"
+snmpwalk -v2c -c public -M "+$WORK/mibs" -m LVS-MIB 127.0.0.1:1161 LVS-MIB::lvs
+
+say "lvs-agentx check: the walk through snmpd agrees with IPVS"
+lvs-agentx check --snmp udp:127.0.0.1:1161 --community public
