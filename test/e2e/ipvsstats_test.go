@@ -63,6 +63,23 @@ ipvsadm --start-daemon master --mcast-interface lo --syncid 5
 ipvsadm --start-daemon backup --mcast-interface lo --syncid 6
 `
 
+// trafficThenFreeze sends requests through the scenario's two web services,
+// stops the estimator once their counters are folded in, and saves the
+// listings every comparison needs.
+const trafficThenFreeze = `
+for i in 1 2 3 4 5 6; do curl -sf -o /dev/null http://10.99.0.1/; done
+for i in 1 2 3 4; do curl -sf -o /dev/null http://10.99.0.2:8083/; done
+# Totals and rates move on the estimator's 2 s tick: let one pass, then
+# stop it so every reader below sees the same values.
+sleep 3
+sysctl -qw net.ipv4.vs.run_estimation=0
+sleep 1
+ipvsadm -Ln > ln.txt
+ipvsadm -Ln --stats --exact > stats.txt
+ipvsadm -Ln --rate --exact > rate.txt
+ipvsadm -Ln --timeout > timeout.txt
+`
+
 // TestIPVSStatsMatchesIpvsadm reads the scenario's table with ipvsstats,
 // ipvsadm and moby/ipvs in one guest and compares them field by field. The
 // estimator is stopped after the traffic so that counters and rates hold
@@ -75,21 +92,10 @@ func TestIPVSStatsMatchesIpvsadm(t *testing.T) {
 			"ipvsdump":   ipvsdumpPkg,
 			"ipvsrecord": "github.com/lvs-agentx/lvs-agentx/test/cmd/ipvsrecord",
 		},
-		Script: scenarioSetup + `
-for i in 1 2 3 4 5 6; do curl -sf -o /dev/null http://10.99.0.1/; done
-for i in 1 2 3 4; do curl -sf -o /dev/null http://10.99.0.2:8083/; done
-# Totals and rates move on the estimator's 2 s tick: let one pass, then
-# stop it so every reader below sees the same values.
-sleep 3
-sysctl -qw net.ipv4.vs.run_estimation=0
-sleep 1
-ipvsadm -Ln > ln.txt
-ipvsadm -Ln --stats --exact > stats.txt
-ipvsadm -Ln --rate --exact > rate.txt
+		Script: scenarioSetup + trafficThenFreeze + `
 ipvsadm -Ln --thresholds > thresholds.txt
 ipvsadm -Ln --persistent-conn > persist.txt
 ipvsadm -Ln --tun-info > tun.txt
-ipvsadm -Ln --timeout > timeout.txt
 ipvsadm -Ln --daemon > daemon.txt
 ipvsdump > snap.json
 ipvsdump -moby > moby.json

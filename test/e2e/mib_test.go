@@ -49,17 +49,7 @@ func TestLVSMIBThroughSnmpd(t *testing.T) {
 		Modules:  []string{"ip_vs_sh", "ip_vs_mh"},
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  5 * time.Minute,
-		Script: scenarioSetup + `
-for i in 1 2 3 4 5 6; do curl -sf -o /dev/null http://10.99.0.1/; done
-for i in 1 2 3 4; do curl -sf -o /dev/null http://10.99.0.2:8083/; done
-sleep 3
-sysctl -qw net.ipv4.vs.run_estimation=0
-sleep 1
-ipvsadm -Ln > ln.txt
-ipvsadm -Ln --stats --exact > stats.txt
-ipvsadm -Ln --rate --exact > rate.txt
-ipvsadm -Ln --timeout > timeout.txt
-` + guestSNMP + `
+		Script: scenarioSetup + trafficThenFreeze + guestSNMP + `
 walk > walk.txt
 snmpbulkwalk -v2c -c public -On -m '' -Cr50 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711 > bulkwalk.txt
 lvs-agentx dump --format=oids --state-file "$WORK/state.json" > dump.txt
