@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // errHelp is returned when --help was asked for and printed.
@@ -32,7 +33,7 @@ func newFlagSet(name, synopsis string, out io.Writer) *flagSet {
 func (fs *flagSet) help() {
 	fmt.Fprintf(fs.out, "Usage: %s\n\nFlags (each also read from the environment variable shown):\n", fs.synopsis)
 	fs.VisitAll(func(f *flag.Flag) {
-		def := ""
+		def := " (default: empty)"
 		if f.DefValue != "" {
 			def = fmt.Sprintf(" (default %q)", f.DefValue)
 		}
@@ -115,5 +116,12 @@ func checkNetNS(path string) error {
 	if err != nil {
 		return usagef("--netns: %v", err)
 	}
-	return f.Close()
+	defer f.Close()
+	// NS_GET_NSTYPE answers only for namespace files (ENOTTY otherwise).
+	const nsGetNSType = 0xb703
+	typ, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), nsGetNSType, 0)
+	if errno != 0 || typ != syscall.CLONE_NEWNET {
+		return usagef("--netns %s: not a network namespace (want a path such as /run/netns/NAME or /proc/PID/ns/net)", path)
+	}
+	return nil
 }

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lvs-agentx/lvs-agentx/mib"
+)
+
+// invoke runs one command line the way main does and returns its exit
+// status and output.
+func invoke(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	code = run(ctx, args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestUsageErrors: every command line mistake is one line on stderr naming
+// the problem, and exit status 2, before anything is started.
+func TestUsageErrors(t *testing.T) {
+	notNS := filepath.Join(t.TempDir(), "plain-file")
+	if err := os.WriteFile(notNS, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // in the one line on stderr
+	}{
+		{"unknown command", []string{"serve"}, nil, `unknown command "serve"`},
+		{"unknown flag", []string{"run", "--bogus"}, nil, "flag provided but not defined: -bogus"},
+		{"unknown flag, default command", []string{"--bogus"}, nil, "-bogus"},
+		{"stray argument", []string{"dump", "extra"}, nil, `unexpected argument "extra"`},
+		{"bad duration", []string{"run", "--cache-ttl", "soon"}, nil, "cache-ttl"},
+		{"zero ttl", []string{"run", "--cache-ttl", "0s"}, nil, "--cache-ttl 0s: want a positive duration"},
+		{"priority out of range", []string{"run", "--priority", "0"}, nil, "--priority 0: want 1 to 255"},
+		{"agentx udp", []string{"run", "--agentx", "udp:127.0.0.1:705"}, nil, `--agentx: agentx address "udp:127.0.0.1:705"`},
+		{"agentx tcp no port", []string{"run", "--agentx", "tcp:localhost"}, nil, "--agentx: agentx address"},
+		{"agentx empty unix", []string{"run", "--agentx", "unix:"}, nil, "want /path, unix:/path or tcp:host:port"},
+		{"netns missing", []string{"run", "--netns", "/nonexistent/netns/lb"}, nil, "--netns: open /nonexistent/netns/lb: no such file"},
+		{"netns not a namespace", []string{"dump", "--netns", notNS}, nil, "not a network namespace"},
+		{"netns of another kind", []string{"check", "--netns", "/proc/self/ns/mnt"}, nil, "not a network namespace"},
+		{"bad log level", []string{"run", "--log-level", "loud"}, nil, `--log-level "loud"`},
+		{"bad log format", []string{"run", "--log-format", "xml"}, nil, `--log-format "xml": want text or json`},
+		{"bad dump format", []string{"dump", "--format", "yaml"}, nil, `--format "yaml": want table, json or oids`},
+		{"bad snmp target", []string{"check", "--snmp", "udp:127.0.0.1:notaport"}, nil, `--snmp "127.0.0.1:notaport"`},
+		{"bad auth proto", []string{"check", "--user", "u", "--auth-pass", "x12345678", "--auth-proto", "ROT13"}, nil, `--auth-proto "ROT13"`},
+		{"priv without auth", []string{"check", "--user", "u", "--priv-pass", "x12345678"}, nil, "--priv-pass needs --auth-pass"},
+		{"bad env duration", []string{"run"}, map[string]string{"LVS_AGENTX_CACHE_TTL": "soon"}, `LVS_AGENTX_CACHE_TTL="soon"`},
+		{"bad env number", []string{"run"}, map[string]string{"LVS_AGENTX_PRIORITY": "high"}, `LVS_AGENTX_PRIORITY="high"`},
+		{"bad env value checked", []string{"run"}, map[string]string{"LVS_AGENTX_PRIORITY": "300"}, "--priority 300"},
+		{"bad env format", []string{"dump"}, map[string]string{"LVS_AGENTX_FORMAT": "yaml"}, `--format "yaml"`},
+		{"bad env agentx", []string{"run"}, map[string]string{"LVS_AGENTX_AGENTX": "udp:x:1"}, "--agentx"},
+		{"mib stray argument", []string{"mib", "LVS-MIB"}, nil, `unexpected argument "LVS-MIB"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			code, stdout, stderr := invoke(t, tt.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2; stderr %q", code, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+			if strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") {
+				t.Errorf("stderr is not one line: %q", stderr)
+			}
+			if !strings.HasPrefix(stderr, "lvs-agentx ") || !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q, want it to contain %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+// TestHelp: --help of every command exits 0 and lists every flag with its
+// environment variable and its default.
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		cmd   []string
+		flags map[string]string // flag -> default as shown
+	}{
+		{[]string{"run"}, map[string]string{
+			"agentx": `"/var/agentx/master"`, "cache-ttl": `"1s"`, "state-file": `"/var/lib/lvs-agentx/indexes.json"`,
+			"netns": "empty", "priority": `"127"`, "ping-interval": `"15s"`, "log-level": `"info"`, "log-format": `"text"`}},
+		{nil, map[string]string{"agentx": `"/var/agentx/master"`, "priority": `"127"`}}, // run is the default
+		{[]string{"dump"}, map[string]string{"format": `"table"`, "netns": "empty", "state-file": `"/var/lib/lvs-agentx/indexes.json"`}},
+		{[]string{"check"}, map[string]string{
+			"snmp": `"udp:127.0.0.1:161"`, "community": `"public"`, "user": "empty", "auth-proto": `"SHA"`,
+			"auth-pass": "empty", "priv-proto": `"AES"`, "priv-pass": "empty", "timeout": `"3s"`, "netns": "empty"}},
+		{[]string{"mib"}, map[string]string{"dir": "empty"}},
+	}
+	for _, tt := range tests {
+		for _, h := range []string{"--help", "-h"} {
+			args := append(append([]string(nil), tt.cmd...), h)
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				code, stdout, stderr := invoke(t, args...)
+				if code != 0 || stderr != "" {
+					t.Fatalf("exit %d, stderr %q", code, stderr)
+				}
+				if !strings.HasPrefix(stdout, "Usage: lvs-agentx") {
+					t.Errorf("no synopsis:\n%s", stdout)
+				}
+				for name, def := range tt.flags {
+					line := "  --" + name + "  [" + envName(name) + "]\n"
+					i := strings.Index(stdout, line)
+					if i < 0 {
+						t.Errorf("flag --%s with %s not listed:\n%s", name, envName(name), stdout)
+						continue
+					}
+					desc, _, _ := strings.Cut(stdout[i+len(line):], "\n")
+					if !strings.Contains(desc, "(default "+def+")") && !strings.Contains(desc, "(default: "+def+")") {
+						t.Errorf("--%s: description %q does not give the default %s", name, desc, def)
+					}
+				}
+				if n := strings.Count(stdout, "\n  --"); n != len(tt.flags) && len(tt.cmd) > 0 {
+					t.Errorf("%d flags listed, test knows %d: update the test\n%s", n, len(tt.flags), stdout)
+				}
+			})
+		}
+	}
+}
+
+// TestEnvironment: a flag's environment variable is used when the flag is
+// absent, and the command line wins over it. The run command validates
+// --priority before --agentx, so which error comes out shows which value
+// was used.
+func TestEnvironment(t *testing.T) {
+	tests := []struct {
+		name string
+		env  string
+		args []string
+		want string
+	}{
+		{"env used", "300", []string{"run", "--agentx", "udp:x:1"}, "--priority 300"},
+		{"flag wins", "300", []string{"run", "--priority", "5", "--agentx", "udp:x:1"}, "--agentx"},
+		{"flag wins, equals form", "300", []string{"run", "--priority=5", "--agentx=udp:x:1"}, "--agentx"},
+		{"empty env ignored", "", []string{"run", "--agentx", "udp:x:1"}, "--agentx"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("LVS_AGENTX_PRIORITY", tt.env)
+			code, _, stderr := invoke(t, tt.args...)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tt.want)
+			}
+		})
+	}
+
+	// A valid environment value reaches the command: mib --dir from the
+	// environment writes there, and --dir on the command line wins.
+	envDir, flagDir := t.TempDir(), t.TempDir()
+	t.Setenv("LVS_AGENTX_DIR", envDir)
+	if code, _, stderr := invoke(t, "mib"); code != 0 {
+		t.Fatalf("mib with LVS_AGENTX_DIR: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(envDir, "LVS-MIB.txt")); err != nil {
+		t.Errorf("LVS_AGENTX_DIR not used: %v", err)
+	}
+	if code, _, stderr := invoke(t, "mib", "--dir", flagDir); code != 0 {
+		t.Fatalf("mib --dir: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(flagDir, "LVS-MIB.txt")); err != nil {
+		t.Errorf("--dir did not win over LVS_AGENTX_DIR: %v", err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, stderr := invoke(t, "version")
+	if code != 0 || stderr != "" || stdout != "lvs-agentx "+version+"\n" {
+		t.Errorf("version: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, stdout, _ = invoke(t, "help")
+	if code != 0 || !strings.Contains(stdout, "lvs-agentx check") {
+		t.Errorf("help: exit %d, %q", code, stdout)
+	}
+}
+
+// TestMIB: mib prints both modules; mib --dir writes them, byte for byte,
+// into the directory; an unwritable directory is an error, not a usage
+// mistake.
+func TestMIB(t *testing.T) {
+	files := mib.Files()
+	if len(files) != 2 {
+		t.Fatalf("mib.Files() has %d modules, want LVS-MIB and OC-MIB", len(files))
+	}
+	code, stdout, stderr := invoke(t, "mib")
+	if code != 0 || stderr != "" {
+		t.Fatalf("mib: exit %d, %s", code, stderr)
+	}
+	for _, def := range []string{"LVS-MIB DEFINITIONS ::= BEGIN", "OC-MIB DEFINITIONS ::= BEGIN"} {
+		if strings.Count(stdout, def) != 1 {
+			t.Errorf("mib output has %d of %q", strings.Count(stdout, def), def)
+		}
+	}
+	var all []byte
+	for _, f := range files {
+		all = append(all, f.Content...)
+	}
+	if stdout != string(all) {
+		t.Errorf("mib output (%d bytes) is not the modules (%d bytes)", len(stdout), len(all))
+	}
+
+	dir := t.TempDir()
+	code, stdout, stderr = invoke(t, "mib", "--dir", dir)
+	if code != 0 || stdout != "" || stderr != "" {
+		t.Fatalf("mib --dir: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	for _, want := range []string{"LVS-MIB.txt", "OC-MIB.txt"} {
+		var f *mib.File
+		for i := range files {
+			if files[i].Name == want {
+				f = &files[i]
+			}
+		}
+		if f == nil {
+			t.Fatalf("no module file %s in mib.Files()", want)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, want))
+		if err != nil || !bytes.Equal(got, f.Content) {
+			t.Errorf("%s: %v, %d bytes, want %d", want, err, len(got), len(f.Content))
+		}
+	}
+
+	code, _, stderr = invoke(t, "mib", "--dir", filepath.Join(dir, "missing", "dir"))
+	if code != 1 || !strings.Contains(stderr, "write MIB") {
+		t.Errorf("mib --dir into a missing directory: exit %d, %q", code, stderr)
+	}
+}
