@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/lvs-agentx/lvs-agentx/mib"
@@ -235,5 +239,35 @@ func TestMIB(t *testing.T) {
 	code, _, stderr = invoke(t, "mib", "--dir", filepath.Join(dir, "missing", "dir"))
 	if code != 1 || !strings.Contains(stderr, "write MIB") {
 		t.Errorf("mib --dir into a missing directory: exit %d, %q", code, stderr)
+	}
+}
+
+// TestMasterHint: the errors a dial of the AgentX socket really returns
+// (wrapped as net.Dial wraps them) get the snmpd.conf advice.
+func TestMasterHint(t *testing.T) {
+	dialErr := func(errno syscall.Errno) error {
+		return fmt.Errorf("connect to master: %w",
+			&net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", errno)})
+	}
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{dialErr(syscall.EACCES), "agentXPerms"},
+		{dialErr(syscall.ENOENT), "'master agentx'"},
+		{dialErr(syscall.ECONNREFUSED), "'master agentx'"},
+		{dialErr(syscall.ETIMEDOUT), ""},
+		{errors.New("agentx: open refused"), ""},
+	}
+	for _, tt := range tests {
+		got := masterHint(tt.err)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("masterHint(%v) = %q, want it to contain %q", tt.err, got, tt.want)
+		}
+	}
+	// A real connect to a missing socket.
+	_, err := net.Dial("unix", filepath.Join(t.TempDir(), "master"))
+	if !strings.Contains(masterHint(err), "'master agentx'") {
+		t.Errorf("missing socket: %v gives %q", err, masterHint(err))
 	}
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
@@ -71,6 +73,11 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		PingInterval: pingInterval,
 		Source:       src,
 		Logger:       log,
+		OnState: func(s agent.State, cause error) {
+			if hint := masterHint(cause); s == agent.StateUnreachable && hint != "" {
+				log.Warn(hint, "master", *addr)
+			}
+		},
 	})
 	if err != nil {
 		return usagef("%v", err)
@@ -88,4 +95,18 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("lvs-agentx stopped")
 	return nil
+}
+
+// masterHint turns the usual reasons the AgentX socket cannot be reached
+// into what to change in snmpd.conf; "" when there is nothing to add.
+func masterHint(err error) string {
+	switch {
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return "permission denied on snmpd's AgentX socket: set agentXPerms in snmpd.conf so that this user " +
+			"(or a group it is in) may read and write the socket and search its directory"
+	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):
+		return "snmpd is not accepting AgentX connections there: is it running, with 'master agentx' and " +
+			"this agentXSocket in snmpd.conf?"
+	}
+	return ""
 }
