@@ -7,6 +7,9 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
+# Where build, install and deb put what they make; a test sets its own so
+# that concurrent runs do not collide.
+BUILDDIR ?= bin
 
 # Debian packages the tests and the demo use.
 TEST_DEBS := snmpd snmp ipvsadm user-mode-linux kmod busybox-static smitools curl \
@@ -17,7 +20,7 @@ TEST_DEBS := snmpd snmp ipvsadm user-mode-linux kmod busybox-static smitools cur
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/lvs-agentx ./cmd/lvs-agentx
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BUILDDIR)/lvs-agentx ./cmd/lvs-agentx
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.22 or newer (https://go.dev/doc/install)" >&2; exit 1; }
@@ -48,7 +51,7 @@ lint:
 # environment file and the man page. Honours DESTDIR and PREFIX; the unit and
 # /etc files go where systemd and Debian expect them whatever PREFIX is.
 install: build
-	install -D -m 0755 bin/lvs-agentx $(DESTDIR)$(PREFIX)/sbin/lvs-agentx
+	install -D -m 0755 $(BUILDDIR)/lvs-agentx $(DESTDIR)$(PREFIX)/sbin/lvs-agentx
 	install -D -m 0644 mib/LVS-MIB.txt $(DESTDIR)$(PREFIX)/share/snmp/mibs/LVS-MIB.txt
 	install -D -m 0644 mib/OC-MIB.txt $(DESTDIR)$(PREFIX)/share/snmp/mibs/OC-MIB.txt
 	install -D -m 0644 dist/lvs-agentx.8 $(DESTDIR)$(PREFIX)/share/man/man8/lvs-agentx.8
@@ -59,14 +62,15 @@ install: build
 
 # A Debian package of the same files (PREFIX=/usr), built with dpkg-deb.
 DEB_VERSION := $(shell echo '$(VERSION)' | sed -e 's/^v//' -e 's/[^A-Za-z0-9.+~]/+/g' -e 's/^[^0-9]/0+&/')
+DEB_ROOT := $(abspath $(BUILDDIR))/deb
 deb:
-	rm -rf bin/deb && $(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/bin/deb PREFIX=/usr
-	gzip -9n bin/deb/usr/share/man/man8/lvs-agentx.8
-	install -d bin/deb/DEBIAN
-	sed -e 's/@VERSION@/$(DEB_VERSION)/' -e "s/@ARCH@/$$(dpkg --print-architecture)/" dist/debian/control > bin/deb/DEBIAN/control
-	install -m 0755 dist/debian/postinst dist/debian/prerm dist/debian/postrm bin/deb/DEBIAN/
-	echo /etc/default/lvs-agentx > bin/deb/DEBIAN/conffiles
-	dpkg-deb --root-owner-group --build bin/deb bin/lvs-agentx_$(DEB_VERSION)_$$(dpkg --print-architecture).deb
+	rm -rf $(DEB_ROOT) && $(MAKE) --no-print-directory install DESTDIR=$(DEB_ROOT) PREFIX=/usr
+	gzip -9n $(DEB_ROOT)/usr/share/man/man8/lvs-agentx.8
+	install -d $(DEB_ROOT)/DEBIAN
+	sed -e 's/@VERSION@/$(DEB_VERSION)/' -e "s/@ARCH@/$$(dpkg --print-architecture)/" dist/debian/control > $(DEB_ROOT)/DEBIAN/control
+	install -m 0755 dist/debian/postinst dist/debian/prerm dist/debian/postrm $(DEB_ROOT)/DEBIAN/
+	echo /etc/default/lvs-agentx > $(DEB_ROOT)/DEBIAN/conffiles
+	dpkg-deb --root-owner-group --build $(DEB_ROOT) $(BUILDDIR)/lvs-agentx_$(DEB_VERSION)_$$(dpkg --print-architecture).deb
 
 clean:
 	rm -rf bin
