@@ -15,6 +15,9 @@
 #   -H agent     net-snmp agent address, e.g. 192.0.2.2 or udp:host:1161 [LVS_RRD_HOST, localhost]
 #   -c community SNMP v2c community [LVS_RRD_COMMUNITY, public]
 #   -s seconds   RRD step and polling interval [LVS_RRD_STEP, 60]
+#   -b seconds   RRD heartbeat: longest gap between updates that still
+#                counts (rrdtool spreads the counted increase over the gap)
+#                [LVS_RRD_HEARTBEAT, twice the step]
 #   -d dir       where RRDs, names and PNGs go [LVS_RRD_DIR, /var/lib/lvs-rrd]
 #   -n count     "run": stop after count updates (0: never) [0]
 #   -S start     "graph": rrdtool start time [LVS_RRD_START, -1d]
@@ -28,6 +31,7 @@ set -euo pipefail
 host=${LVS_RRD_HOST:-localhost}
 community=${LVS_RRD_COMMUNITY:-public}
 step=${LVS_RRD_STEP:-60}
+heartbeat=${LVS_RRD_HEARTBEAT:-}
 dir=${LVS_RRD_DIR:-/var/lib/lvs-rrd}
 start=${LVS_RRD_START:--1d}
 end=now
@@ -47,11 +51,12 @@ readonly REAL_NAME=31
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "lvs-rrd: $*" >&2; exit 1; }
 
-while getopts H:c:s:d:n:S:e:h opt; do
+while getopts H:c:s:b:d:n:S:e:h opt; do
 	case $opt in
 	H) host=$OPTARG ;;
 	c) community=$OPTARG ;;
 	s) step=$OPTARG ;;
+	b) heartbeat=$OPTARG ;;
 	d) dir=$OPTARG ;;
 	n) count=$OPTARG ;;
 	S) start=$OPTARG ;;
@@ -63,32 +68,34 @@ shift $((OPTIND - 1))
 [ $# -eq 1 ] || usage
 [[ $step =~ ^[1-9][0-9]*$ ]] || die "step must be a positive number of seconds: $step"
 [[ $count =~ ^[0-9]+$ ]] || die "count must be a number: $count"
+heartbeat=${heartbeat:-$((step * 2))}
+[[ $heartbeat =~ ^[1-9][0-9]*$ ]] || die "heartbeat must be a positive number of seconds: $heartbeat"
 for tool in snmpbulkwalk rrdtool; do
 	command -v "$tool" >/dev/null || die "$tool not found (apt-get install -y snmp rrdtool)"
 done
 
-# create FILE makes an RRD keeping per-step averages and maxima for a day,
-# and coarser ones for a week, a month and a year.
+# create FILE TIME prints the rrdtool command making an RRD that starts just
+# before TIME and keeps per-step averages and maxima for a day, and coarser
+# ones for a week, a month and a year.
 create() {
-	local hb=$((step * 2)) day=$((86400 / step))
-	local ds=() rra=() name
+	local hb=$heartbeat day=$((86400 / step)) cf name
+	printf 'create %s --step %s --start %s' "$1" "$step" "$(($2 - 1))"
 	for name in conns inpkts outpkts inbytes outbytes; do
-		ds+=("DS:$name:COUNTER:$hb:0:U")
+		printf ' DS:%s:COUNTER:%s:0:U' "$name" "$hb"
 	done
-	ds+=("DS:active:GAUGE:$hb:0:U" "DS:inactive:GAUGE:$hb:0:U")
-	local cf
+	printf ' DS:active:GAUGE:%s:0:U DS:inactive:GAUGE:%s:0:U' "$hb" "$hb"
 	for cf in AVERAGE MAX; do
-		rra+=("RRA:$cf:0.5:1:$day" "RRA:$cf:0.5:$(((1800 + step - 1) / step)):336"
-			"RRA:$cf:0.5:$(((7200 + step - 1) / step)):372" "RRA:$cf:0.5:$(((86400 + step - 1) / step)):366")
+		printf ' RRA:%s:0.5:1:%s RRA:%s:0.5:%s:336 RRA:%s:0.5:%s:372 RRA:%s:0.5:%s:366' \
+			"$cf" "$day" "$cf" $(((1800 + step - 1) / step)) "$cf" $(((7200 + step - 1) / step)) \
+			"$cf" $(((86400 + step - 1) / step))
 	done
-	rrdtool create "$1" --step "$step" --start "$(($(date +%s) - step))" "${ds[@]}" "${rra[@]}"
+	printf '\n'
 }
 
 # update walks the LVS-MIB once and feeds every row to its RRD.
 update() {
 	mkdir -p "$dir"
-	local now walk
-	now=$(date +%s)
+	local now=$EPOCHSECONDS walk
 	# -On numeric OIDs, -Oq "OID value", -Oe enums as numbers, -Cr50 50
 	# rows per GetBulk: one walk gives a consistent picture of both tables.
 	walk=$(snmpbulkwalk -v2c -c "$community" -On -Oq -Oe -Cr50 "$host" "$MIB") ||
@@ -121,16 +128,22 @@ update() {
 				printf "%s %s|%s\n", key, line, name[key]
 			}
 		}' <<<"$walk")
+	# One rrdtool process takes every create and update of this step
+	# ("rrdtool -" reads commands from stdin): process start-up is most of
+	# the cost on a small or virtual machine.
 	local kind idx rest values label file
 	while read -r kind idx rest; do
 		[ -n "$kind" ] || continue
 		values=${rest%%|*}
 		label=${rest#*|}
 		file="$dir/$kind-$idx.rrd"
-		[ -f "$file" ] || create "$file"
+		[ -f "$file" ] || create "$file" "$now"
 		printf '%s\n' "$label" >"$dir/$kind-$idx.name"
-		rrdtool update "$file" "$now:$values"
-	done <<<"$rows"
+		printf 'update %s %s:%s\n' "$file" "$now" "$values"
+	done <<<"$rows" | rrdtool - >"$dir/.rrdtool.out" || die "rrdtool failed: $(cat "$dir/.rrdtool.out")"
+	local out
+	out=$(<"$dir/.rrdtool.out")
+	[[ $out != *ERROR* ]] || die "rrdtool: $out"
 }
 
 # graph renders four PNGs per RRD: connections/s, packets/s, bits/s and
@@ -174,11 +187,12 @@ update) update ;;
 run)
 	i=0
 	while :; do
-		t0=$(date +%s)
+		t0=$EPOCHSECONDS
 		update
 		i=$((i + 1))
 		[ "$count" -ne 0 ] && [ "$i" -ge "$count" ] && break
-		sleep $((step - ($(date +%s) - t0) > 0 ? step - ($(date +%s) - t0) : 0))
+		left=$((t0 + step - EPOCHSECONDS))
+		[ "$left" -le 0 ] || sleep "$left"
 	done
 	;;
 graph) graph ;;
