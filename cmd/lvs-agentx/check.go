@@ -68,7 +68,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, p := range problems {
 		fmt.Fprintf(stdout, "- %s\n", p)
 	}
-	return errors.New("the LVS-MIB served through snmpd does not match IPVS (see above)")
+	return errors.New("problems found (see above)")
 }
 
 func newSNMP(target string, timeout time.Duration) (*gosnmp.GoSNMP, error) {
@@ -148,8 +148,10 @@ func check(ctx context.Context, g *gosnmp.GoSNMP, netns string) (problems []stri
 	want := keyedView(mib.Build(snap, mib.NewIndexes(), time.Now))
 
 	if v, ok := got["lvsIpvsAvailable"]; ok && v.vb.Int != 1 {
-		problems = append(problems, "the agent reports IPVS unavailable (lvsIpvsAvailable = false) although check can read it: "+
-			"the agent lacks CAP_NET_ADMIN, or reads another network namespace (--netns); see its log")
+		// Its tables are empty then: listing every missing value would
+		// bury the one finding that matters.
+		return []string{"the agent reports IPVS unavailable (lvsIpvsAvailable = false) although check can read it: " +
+			"the agent lacks CAP_NET_ADMIN, or reads another network namespace (--netns); see its log"}, ""
 	}
 	keys := make([]string, 0, len(want))
 	for k := range want {
@@ -198,11 +200,19 @@ func explainSNMPError(where string, v gosnmp.SnmpVersion, err error) string {
 			hint += "?"
 		}
 		return fmt.Sprintf("snmpd at %s does not answer (%v): %s", where, err, hint)
-	case strings.Contains(strings.ToLower(msg), "unknown user") || strings.Contains(msg, "authentication") ||
-		strings.Contains(msg, "wrong digest") || strings.Contains(msg, "decryption"):
+	case containsAny(strings.ToLower(msg), "unknown user", "authentic", "wrong digest", "decrypt", "usmstats"):
 		return fmt.Sprintf("snmpd at %s refused the SNMPv3 credentials (%v): check --user, --auth-*, --priv-* against snmpd's createUser/rouser lines", where, err)
 	}
 	return fmt.Sprintf("walking the LVS-MIB through snmpd at %s failed: %v", where, err)
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // cell is one value, with the object it belongs to.

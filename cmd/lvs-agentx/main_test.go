@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/gosnmp/gosnmp"
+
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
@@ -269,5 +271,28 @@ func TestMasterHint(t *testing.T) {
 	_, err := net.Dial("unix", filepath.Join(t.TempDir(), "master"))
 	if !strings.Contains(masterHint(err), "'master agentx'") {
 		t.Errorf("missing socket: %v gives %q", err, masterHint(err))
+	}
+}
+
+// TestExplainSNMPError: the errors gosnmp gives for the usual mistakes get
+// a verdict naming the setting to check.
+func TestExplainSNMPError(t *testing.T) {
+	tests := []struct {
+		v    gosnmp.SnmpVersion
+		err  string
+		want string
+	}{
+		{gosnmp.Version2c, "request timeout (after 1 retries)", "check --community against rocommunity"},
+		{gosnmp.Version3, "request timeout (after 1 retries)", "does not answer"},
+		{gosnmp.Version3, "incoming packet is not authentic, discarding", "refused the SNMPv3 credentials"},
+		{gosnmp.Version3, "unknown username", "refused the SNMPv3 credentials"},
+		{gosnmp.Version3, "usmStatsDecryptionErrors", "refused the SNMPv3 credentials"},
+		{gosnmp.Version2c, "something else", "failed: something else"},
+	}
+	for _, tt := range tests {
+		got := explainSNMPError("udp:127.0.0.1:161", tt.v, errors.New(tt.err))
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("%q: %q, want it to contain %q", tt.err, got, tt.want)
+		}
 	}
 }
