@@ -613,7 +613,10 @@ ipvsdump > root.json; echo "root exit=$?"
 // servers against `ipvsadm -Ln --stats --exact` of the same table in the
 // same guest, and logs the numbers; it asserts only that the whole table
 // was read.
-func TestIPVSStatsReadTime(t *testing.T) {
+// TestIPVSStatsLargeTable reads a 1000 x 10 table, whose dumps span many
+// netlink datagrams, completely. It logs the read time against ipvsadm's
+// for information; the measured comparison is make bench's (BENCHMARKS.md).
+func TestIPVSStatsLargeTable(t *testing.T) {
 	t.Parallel()
 	r := uml.MustRun(t, uml.Scenario{
 		Binaries: map[string]string{"ipvsbench": "github.com/lvs-agentx/lvs-agentx/test/cmd/ipvsbench"},
@@ -622,7 +625,7 @@ func TestIPVSStatsReadTime(t *testing.T) {
 set -e
 ipvsbench -rules 1000 10 > table.rules
 ipvsadm -R < table.rules
-ipvsbench -n 20 > bench.json
+ipvsbench -n 3 > bench.json
 `,
 	})
 	var res struct {
