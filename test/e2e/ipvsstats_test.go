@@ -609,10 +609,6 @@ ipvsdump > root.json; echo "root exit=$?"
 	})
 }
 
-// TestIPVSStatsReadTime times a snapshot of 1000 services x 10 real
-// servers against `ipvsadm -Ln --stats --exact` of the same table in the
-// same guest, and logs the numbers; it asserts only that the whole table
-// was read.
 // TestIPVSStatsLargeTable reads a 1000 x 10 table, whose dumps span many
 // netlink datagrams, completely. It logs the read time against ipvsadm's
 // for information; the measured comparison is make bench's (BENCHMARKS.md).
