@@ -98,7 +98,7 @@ update() {
 	local now=$EPOCHSECONDS walk
 	# -On numeric OIDs, -Oq "OID value", -Oe enums as numbers, -Cr50 50
 	# rows per GetBulk: one walk gives a consistent picture of both tables.
-	walk=$(snmpbulkwalk -v2c -c "$community" -On -Oq -Oe -Cr50 "$host" "$MIB") ||
+	walk=$(snmpbulkwalk -v2c -c "$community" -t 5 -r 2 -On -Oq -Oe -Cr50 "$host" "$MIB") ||
 		die "snmpbulkwalk $host $MIB failed"
 	# Turn the walk into lines "KIND INDEX NAME|v1:v2:...": one per row.
 	local rows
@@ -147,38 +147,38 @@ update() {
 }
 
 # graph renders four PNGs per RRD: connections/s, packets/s, bits/s and
-# active/inactive connections.
+# active/inactive connections, all through one rrdtool process.
 graph() {
 	local file base label n=0
 	for file in "$dir"/service-*.rrd "$dir"/real-*.rrd; do
 		[ -f "$file" ] || continue
 		base=${file%.rrd}
-		label=$(cat "$base.name" 2>/dev/null || basename "$base")
+		label=$(<"$base.name") || label=${base##*/}
+		label=${label//\'/}
 		case $base in */real-*) label="real server $label (${base##*/real-})" ;; *) label="service $label" ;; esac
-		local common=(--start "$start" --end "$end" --width 700 --height 200 --slope-mode --lower-limit 0)
-		rrdtool graph "$base-conns.png" "${common[@]}" --title "LVS $label: new connections" \
-			--vertical-label "connections/s" \
-			"DEF:c=$file:conns:AVERAGE" "AREA:c#4668E4:connections/s" \
-			"GPRINT:c:LAST:cur %8.2lf" "GPRINT:c:AVERAGE:avg %8.2lf" "GPRINT:c:MAX:max %8.2lf\\n" >/dev/null
-		rrdtool graph "$base-packets.png" "${common[@]}" --title "LVS $label: packets" \
-			--vertical-label "packets/s" \
-			"DEF:i=$file:inpkts:AVERAGE" "DEF:o=$file:outpkts:AVERAGE" \
-			"AREA:i#00CF00:in " "GPRINT:i:AVERAGE:avg %8.2lf %s\\n" \
-			"LINE2:o#002A97:out" "GPRINT:o:AVERAGE:avg %8.2lf %s\\n" >/dev/null
-		rrdtool graph "$base-bits.png" "${common[@]}" --title "LVS $label: traffic" \
-			--vertical-label "bits/s" --base 1000 \
-			"DEF:i=$file:inbytes:AVERAGE" "DEF:o=$file:outbytes:AVERAGE" \
-			"CDEF:ib=i,8,*" "CDEF:ob=o,8,*" \
-			"AREA:ib#00CF00:in " "GPRINT:ib:AVERAGE:avg %8.2lf %sbit/s\\n" \
-			"LINE2:ob#002A97:out" "GPRINT:ob:AVERAGE:avg %8.2lf %sbit/s\\n" >/dev/null
-		rrdtool graph "$base-active.png" "${common[@]}" --title "LVS $label: connections" \
-			--vertical-label "connections" \
-			"DEF:a=$file:active:AVERAGE" "DEF:i=$file:inactive:AVERAGE" \
-			"AREA:a#FF7D00:active  " "GPRINT:a:LAST:cur %8.0lf\\n" \
-			"LINE2:i#8F005C:inactive" "GPRINT:i:LAST:cur %8.0lf\\n" >/dev/null
+		local common="--start $start --end $end --width 700 --height 200 --slope-mode --lower-limit 0"
+		echo "graph $base-conns.png $common --title 'LVS $label: new connections'" \
+			"--vertical-label connections/s DEF:c=$file:conns:AVERAGE 'AREA:c#4668E4:connections/s'" \
+			"'GPRINT:c:LAST:cur %8.2lf' 'GPRINT:c:AVERAGE:avg %8.2lf' 'GPRINT:c:MAX:max %8.2lf\\n'"
+		echo "graph $base-packets.png $common --title 'LVS $label: packets'" \
+			"--vertical-label packets/s DEF:i=$file:inpkts:AVERAGE DEF:o=$file:outpkts:AVERAGE" \
+			"'AREA:i#00CF00:in ' 'GPRINT:i:AVERAGE:avg %8.2lf %s\\n'" \
+			"'LINE2:o#002A97:out' 'GPRINT:o:AVERAGE:avg %8.2lf %s\\n'"
+		echo "graph $base-bits.png $common --title 'LVS $label: traffic' --base 1000" \
+			"--vertical-label bits/s DEF:i=$file:inbytes:AVERAGE DEF:o=$file:outbytes:AVERAGE" \
+			"CDEF:ib=i,8,* CDEF:ob=o,8,*" \
+			"'AREA:ib#00CF00:in ' 'GPRINT:ib:AVERAGE:avg %8.2lf %sbit/s\\n'" \
+			"'LINE2:ob#002A97:out' 'GPRINT:ob:AVERAGE:avg %8.2lf %sbit/s\\n'"
+		echo "graph $base-active.png $common --title 'LVS $label: connections'" \
+			"--vertical-label connections DEF:a=$file:active:AVERAGE DEF:i=$file:inactive:AVERAGE" \
+			"'AREA:a#FF7D00:active  ' 'GPRINT:a:LAST:cur %8.0lf\\n'" \
+			"'LINE2:i#8F005C:inactive' 'GPRINT:i:LAST:cur %8.0lf\\n'"
 		n=$((n + 1))
-	done
+	done >"$dir/.graph.cmds"
 	[ "$n" -gt 0 ] || die "no RRDs in $dir: run update first"
+	local out
+	out=$(rrdtool - <"$dir/.graph.cmds") || die "rrdtool graph failed: $out"
+	[[ $out != *ERROR* ]] || die "rrdtool graph: $out"
 	echo "lvs-rrd: $((n * 4)) graphs in $dir"
 }
 
@@ -188,7 +188,9 @@ run)
 	i=0
 	while :; do
 		t0=$EPOCHSECONDS
-		update
+		# A failed step (agent unreachable) is a gap in the graphs, not the
+		# end of the poller.
+		(update) || echo "lvs-rrd: step at $t0 failed; trying again next step" >&2
 		i=$((i + 1))
 		[ "$count" -ne 0 ] && [ "$i" -ge "$count" ] && break
 		left=$((t0 + step - EPOCHSECONDS))

@@ -57,6 +57,8 @@ copy_cacti() {
 	(cd /usr/share/cacti && find . -type l) | while read -r l; do
 		t=$(readlink -f "/usr/share/cacti/$l") && [ -e "$t" ] && ln -sfn "$t" "$dir/cacti/$l"
 	done
+	# site/resource must be this copy's, where data query files get added.
+	ln -sfn "$dir/cacti/resource" "$dir/cacti/site/resource"
 	mkdir -p "$dir/rra" "$dir/log" "$dir/cache"/{boost,mibcache,realtime,spikekill}
 	local x
 	for x in rra log cache; do

@@ -1,0 +1,341 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lvs-agentx/lvs-agentx/test/uml"
+)
+
+// Addresses of the point-to-point link between the test's network
+// namespace (host side) and the guest. They exist only inside that
+// namespace and the guest.
+const (
+	cactiHostAddr  = "192.0.2.1"
+	cactiGuestAddr = "192.0.2.2"
+	cactiStep      = 10 // seconds: the test's Cacti poller interval and RRD step
+)
+
+// TestCactiImportsAndGraphsTheAgent installs the shipped data queries and
+// templates into a real Cacti (Debian's, in a private instance made by
+// test/graphs/cacti.sh), points a device at snmpd + lvs-agentx in a UML
+// guest with real IPVS, and checks that Cacti finds every service and real
+// server with its name, and that the RRDs its poller writes account for
+// the traffic sent through the services.
+func TestCactiImportsAndGraphsTheAgent(t *testing.T) {
+	t.Parallel()
+	needCacti(t)
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cactiSh := filepath.Join(repo, "test/graphs/cacti.sh")
+	cdir := t.TempDir()
+	cacti := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(cactiSh, append([]string{args[0], cdir}, args[1:]...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("cacti.sh %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	sql := func(q string) string { t.Helper(); return strings.TrimSpace(cacti("sql", q)) }
+	t.Cleanup(func() { _ = exec.Command(cactiSh, "stop", cdir).Run() })
+
+	start := time.Now()
+	cacti("start")
+	t.Logf("private Cacti installed in %.0fs", time.Since(start).Seconds())
+
+	// A 10 s collection profile keeps the test short; the shipped
+	// templates use Cacti's default profile and are imported onto this one.
+	sql(fmt.Sprintf(`INSERT INTO data_source_profiles (hash, name, step, heartbeat, x_files_factor, `+"`default`"+`)
+		VALUES ('lvsagentxtest10s', 'Test 10 Second Collection', %d, 120, 0.5, '');
+		SET @p = LAST_INSERT_ID();
+		INSERT INTO data_source_profiles_rra (data_source_profile_id, name, steps, `+"`rows`"+`, timespan) VALUES (@p, 'Test', 1, 2000, 86400);
+		INSERT INTO data_source_profiles_cf (data_source_profile_id, consolidation_function_id) VALUES (@p, 1), (@p, 3);
+		UPDATE settings SET value='%d' WHERE name IN ('poller_interval', 'cron_interval');`, cactiStep, cactiStep))
+	profile := sql("SELECT id FROM data_source_profiles WHERE hash='lvsagentxtest10s'")
+
+	// Install the data queries and import the templates the way the README says.
+	for _, q := range []string{"lvs_services.xml", "lvs_realservers.xml"} {
+		b, err := os.ReadFile(filepath.Join(repo, "contrib/cacti/resource/snmp_queries", q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(cdir, "cacti/resource/snmp_queries", q), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"cacti_data_query_lvs_virtual_services.xml", "cacti_data_query_lvs_real_servers.xml"} {
+		out := cacti("php", "import_template.php", "--filename="+filepath.Join(repo, "contrib/cacti/templates", f), "--profile-id="+profile)
+		if strings.Contains(out, "[fail]") || !strings.Contains(out, "[success]") {
+			t.Fatalf("import %s:\n%s", f, out)
+		}
+		t.Logf("import %s:\n%s", f, out)
+	}
+	svcQuery := sql("SELECT id FROM snmp_query WHERE name='LVS - Virtual Services'")
+	realQuery := sql("SELECT id FROM snmp_query WHERE name='LVS - Real Servers'")
+	sql(fmt.Sprintf("UPDATE data_template_data SET rrd_step=%d WHERE local_data_id=0 AND name LIKE '%%LVS%%'", cactiStep))
+
+	// The link to the guest, inside a namespace of our own.
+	ns := newNetns(t)
+
+	script := "set -eu\n" + fmt.Sprintf("ip addr add %s/30 dev eth0\nip link set eth0 up\n", cactiGuestAddr) +
+		fmt.Sprintf("SNMPD_LISTEN=udp:%s:161 SNMPD_ADDR=%s\n", cactiGuestAddr, cactiGuestAddr) +
+		trafficSetup + agentSetup + `
+touch "$WORK/ready"
+waitfor() { for i in $(seq 600); do [ -e "$WORK/$1" ] && return; sleep 1; done; echo "no $1 from the host"; exit 1; }
+waitfor go
+` + strings.Replace(trafficRun, "TRAFFIC_SECONDS", "90", 1) + `
+sleep 3 # the kernel's estimator tick
+touch "$WORK/traffic-done"
+waitfor stop
+ipvsadm -Ln --stats --exact
+`
+	dir, err := uml.NewWorkDir(t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if os.Getenv("LVS_UML_KEEP") == "" {
+			_ = os.RemoveAll(dir)
+		}
+	})
+	type bootResult struct {
+		r   *uml.Result
+		err error
+	}
+	done := make(chan bootResult, 1)
+	go func() {
+		// UML must run inside the namespace to attach to its tap device:
+		// this goroutine's thread moves there and is never reused.
+		runtime.LockOSThread()
+		if err := ns.enter(); err != nil {
+			done <- bootResult{err: err}
+			return
+		}
+		r, err := uml.Boot(context.Background(), dir, uml.Scenario{
+			Timeout:  12 * time.Minute,
+			Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
+			Args:     []string{"eth0=tuntap," + ns.tap},
+			Script:   script,
+		})
+		done <- bootResult{r, err}
+	}()
+	guestFailed := func(msg string) {
+		t.Helper()
+		_ = os.WriteFile(filepath.Join(dir, "stop"), nil, 0o644)
+		_ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o644)
+		res := <-done
+		desc := ""
+		if res.r != nil {
+			desc = res.r.Describe()
+		}
+		t.Fatalf("%s (guest: %v)\n%s", msg, res.err, desc)
+	}
+	waitFile := func(name string, limit time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for time.Now().Before(deadline) {
+			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+				return
+			}
+			select {
+			case res := <-done:
+				done <- res
+				guestFailed("guest ended early")
+			case <-time.After(time.Second):
+			}
+		}
+		guestFailed("timed out waiting for guest file " + name)
+	}
+	waitFile("ready", 5*time.Minute)
+
+	// Everything that talks SNMP runs in the namespace.
+	inNS := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("ip", append([]string{"netns", "exec", ns.name, cactiSh, args[0], cdir}, args[1:]...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			guestFailed(fmt.Sprintf("%s: %v\n%s", strings.Join(args, " "), err, out))
+		}
+		return string(out)
+	}
+	out := inNS("php", "add_device.php", "--description=lvs-director", "--ip="+cactiGuestAddr,
+		"--template=0", "--version=2", "--community=public", "--avail=snmp", "--timeout=5000")
+	host := sql("SELECT id FROM host WHERE description='lvs-director'")
+	if host == "" {
+		guestFailed("add_device.php made no device:\n" + out)
+	}
+	for _, q := range []string{svcQuery, realQuery} {
+		inNS("php", "add_data_query.php", "--host-id="+host, "--data-query-id="+q, "--reindex-method=1")
+	}
+
+	// Every service and real server, found with its name.
+	names := map[string]string{} // "query/index" -> Name column
+	for _, row := range strings.Split(sql(fmt.Sprintf(`SELECT snmp_query_id, snmp_index, field_value FROM host_snmp_cache
+		WHERE host_id=%s AND field_name IN ('lvsServiceName', 'lvsRealServerName')`, host)), "\n") {
+		f := strings.SplitN(row, "\t", 3)
+		if len(f) == 3 {
+			names[f[0]+"/"+f[1]] = f[2]
+		}
+	}
+	t.Logf("Cacti found: %v", names)
+	wantNames := map[string]bool{"TCP 10.99.0.1:80": true, "TCP 10.99.0.2:80": true,
+		"127.0.0.1:8080": true, "127.0.0.1:8081": true, "127.0.0.1:8082": true}
+	got := map[string]bool{}
+	for _, n := range names {
+		got[n] = true
+	}
+	if len(names) != 5 || fmt.Sprint(got) != fmt.Sprint(wantNames) {
+		guestFailed(fmt.Sprintf("Cacti's data queries found %v, want the services and real servers %v", names, wantNames))
+	}
+
+	// Graphs: every graph of both queries for every row.
+	for _, q := range []struct{ id, field string }{{svcQuery, "lvsServiceName"}, {realQuery, "lvsRealServerName"}} {
+		for _, row := range strings.Split(sql("SELECT id, graph_template_id FROM snmp_query_graph WHERE snmp_query_id="+q.id), "\n") {
+			f := strings.Fields(row)
+			inNS("php", "add_graphs.php", "--graph-type=ds", "--host-id="+host, "--graph-template-id="+f[1],
+				"--snmp-query-id="+q.id, "--snmp-query-type-id="+f[0], "--snmp-field="+q.field, "--snmp-value-regex=.")
+		}
+	}
+	if n := sql("SELECT COUNT(*) FROM graph_local WHERE host_id=" + host); n != "20" {
+		guestFailed("want 20 graphs (5 rows x 4 templates), Cacti made " + n)
+	}
+
+	// Poll like cron would, through the traffic and a little after.
+	poll := func() { inNS("php", "poller.php", "--force") }
+	poll() // creates the RRDs and takes the first sample
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var after, polls int
+	for after < 3 {
+		if polls++; polls > 60 {
+			guestFailed("the guest's traffic did not end")
+		}
+		next := time.Now().Add(cactiStep * time.Second)
+		poll()
+		if _, err := os.Stat(filepath.Join(dir, "traffic-done")); err == nil {
+			after++
+		}
+		time.Sleep(time.Until(next))
+	}
+	_ = os.WriteFile(filepath.Join(dir, "stop"), nil, 0o644)
+	res := <-done
+	if res.err != nil || res.r.ExitCode != 0 {
+		desc := ""
+		if res.r != nil {
+			desc = res.r.Describe()
+		}
+		t.Fatalf("guest: %v\n%s", res.err, desc)
+	}
+	r := res.r
+	t.Logf("guest:\n%s", r.Stdout)
+	if log, err := os.ReadFile(filepath.Join(cdir, "log/cacti.log")); err == nil {
+		t.Logf("cacti.log (tail):\n%s", tailString(string(log), 3000))
+	}
+
+	reqs := map[string][]float64{
+		"TCP 10.99.0.1:80": requestTimes(t, r, "req-10.99.0.1.log"),
+		"TCP 10.99.0.2:80": requestTimes(t, r, "req-10.99.0.2.log"),
+	}
+	// One RRD per row (the graphs share their row's data source).
+	realConns := map[string]float64{}
+	rows := sql(fmt.Sprintf(`SELECT DISTINCT dl.snmp_query_id, dl.snmp_index, dtd.data_source_path FROM data_local dl
+		JOIN data_template_data dtd ON dtd.local_data_id = dl.id WHERE dl.host_id=%s`, host))
+	var files int
+	for _, row := range strings.Split(rows, "\n") {
+		f := strings.SplitN(row, "\t", 3)
+		if len(f) != 3 {
+			continue
+		}
+		files++
+		path := strings.Replace(f[2], "<path_rra>", filepath.Join(cdir, "rra"), 1)
+		series := fetchRRD(t, path, cactiStep)
+		name := names[f[0]+"/"+f[1]]
+		if f[0] == svcQuery {
+			checkServiceSeries(t, name, series, reqs[name], trafficFileSize[name])
+			continue
+		}
+		svcIndex := strings.SplitN(f[1], ".", 2)[0]
+		realConns[names[svcQuery+"/"+svcIndex]] += series.integral("conns")
+	}
+	if files != 5 {
+		t.Errorf("want 5 RRD files (one per row), Cacti has %d:\n%s", files, rows)
+	}
+	for svc, times := range reqs {
+		checkWithin(t, svc+" conns summed over its real servers (Cacti)", realConns[svc], float64(len(times)), 0.10)
+	}
+}
+
+// needCacti fails the test when Cacti or what it needs is missing.
+func needCacti(t *testing.T) {
+	t.Helper()
+	for _, p := range []string{"/usr/share/cacti/cli/import_template.php", "/usr/sbin/mariadbd", "/usr/bin/php", "/usr/bin/rrdtool", "/usr/bin/snmpget"} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s missing: apt-get install -y cacti mariadb-server php-snmp php-intl rrdtool snmp", p)
+		}
+	}
+	if out, err := exec.Command("php", "-m").Output(); err != nil || !strings.Contains(string(out), "intl") || !strings.Contains(string(out), "snmp") {
+		t.Fatalf("PHP modules intl and snmp needed: apt-get install -y php-intl php-snmp")
+	}
+}
+
+// netns is a network namespace holding one end of the guest's link.
+type netns struct {
+	name, tap string
+}
+
+// newNetns makes a namespace with a tap device for the guest and the host
+// address of the link; it is deleted when the test ends.
+func newNetns(t *testing.T) *netns {
+	t.Helper()
+	var rnd [3]byte
+	_, _ = rand.Read(rnd[:])
+	n := &netns{name: "lvsg-" + hex.EncodeToString(rnd[:]), tap: "tap0"}
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("netns", "add", n.name)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", n.name).Run() })
+	run("-n", n.name, "tuntap", "add", "dev", n.tap, "mode", "tap")
+	run("-n", n.name, "addr", "add", cactiHostAddr+"/30", "dev", n.tap)
+	run("-n", n.name, "link", "set", "lo", "up")
+	run("-n", n.name, "link", "set", n.tap, "up")
+	return n
+}
+
+// enter moves the calling thread (locked by the caller) into the namespace.
+func (n *netns) enter() error {
+	f, err := os.Open("/run/netns/" + n.name)
+	if err != nil {
+		return fmt.Errorf("open netns: %w", err)
+	}
+	defer f.Close()
+	if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("setns %s: %w", n.name, err)
+	}
+	return nil
+}
+
+func tailString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
