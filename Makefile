@@ -12,7 +12,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BUILDDIR ?= bin
 
 # Debian packages the tests and the demo use.
-TEST_DEBS := snmpd snmp ipvsadm user-mode-linux kmod busybox-static smitools curl \
+TEST_DEBS := snmpd snmp ipvsadm user-mode-linux kmod busybox-static smitools curl dpkg groff-base man-db \
 	erlang-snmp iproute2 util-linux procps libcap2-bin
 
 .PHONY: all build test unit e2e demo bench lint install deb deps clean
