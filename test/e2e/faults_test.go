@@ -1,0 +1,416 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/test/uml"
+)
+
+// guestFaultHelpers defines, for fault scenarios, bash functions to start
+// and stop snmpd and the agent separately and to wait for conditions with
+// the elapsed time measured in the guest.
+const guestFaultHelpers = `
+shopt -s extglob
+cat > snmpd.conf <<CONF
+master agentx
+agentXSocket $WORK/agentx.sock
+agentXPerms 0777 0777
+rocommunity public 127.0.0.1
+CONF
+startsnmpd() { snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 & SNMPD=$!; }
+startagent() {
+	lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --cache-ttl 1s "$@" 2>>agent.log &
+	AGENT=$!
+}
+walk() { snmpwalk -v2c -c public -On -m '' -t 5 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711; }
+bulkwalk() { snmpbulkwalk -v2c -c public -On -m '' -t 5 -Cr50 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711; }
+get1() { snmpget -v2c -c public -On -m '' -t 0.5 -r 0 127.0.0.1:1161 "$@" 2>/dev/null; }
+avail() { get1 .1.3.6.1.4.1.8225.4711.9.0 | sed -n 's/.*INTEGER: //p'; }
+# is AVAIL NSERVICES: lvsIpvsAvailable and lvsNumServices, in one snmpget.
+is() { [[ "$(get1 .1.3.6.1.4.1.8225.4711.9.0 .1.3.6.1.4.1.8225.4711.2.0)" == *"9.0 = INTEGER: $1"*"2.0 = INTEGER: $2" ]]; }
+# Times come from bash's clock, in microseconds: UML makes every process
+# the polling spawns expensive, so the loops spawn as few as they can.
+now() { NOW=${EPOCHREALTIME/./}; }
+secs() { printf '%d.%06d\n' $(($1 / 1000000)) $(($1 % 1000000)); }
+mkfifo nap.fifo && exec 9<> nap.fifo
+nap() { read -t "$1" -u 9 || true; }
+# waitfor LIMIT CMD...: run CMD every 0.05 s until it succeeds; prints the
+# seconds it took, or fails after LIMIT seconds.
+waitfor() {
+	local limit=$(($1 * 1000000)) t0=${EPOCHREALTIME/./}; shift
+	until "$@"; do
+		if (( ${EPOCHREALTIME/./} - t0 > limit )); then echo "timeout: $*" >&2; return 1; fi
+		nap 0.05
+	done
+	secs $(( ${EPOCHREALTIME/./} - t0 ))
+}
+# lvsVersion is an empty string while IPVS is missing; snmpget prints "".
+served() { [[ "$(get1 .1.3.6.1.4.1.8225.4711.1.0)" == *"4711.1.0 = "@(STRING: *|\"\") ]]; }
+snmpdup() { [[ "$(get1 .1.3.6.1.2.1.1.3.0)" == *Timeticks* ]]; }
+cputicks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
+`
+
+// readKV parses the guest's "key value" lines in file into a map.
+func readKV(t *testing.T, r *uml.Result, file string) map[string]string {
+	t.Helper()
+	kv := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(string(r.File(t, file))), "\n") {
+		k, v, _ := strings.Cut(l, " ")
+		kv[k] = strings.TrimSpace(v)
+	}
+	return kv
+}
+
+func seconds(t *testing.T, kv map[string]string, key string) float64 {
+	t.Helper()
+	f, err := strconv.ParseFloat(kv[key], 64)
+	if err != nil {
+		t.Fatalf("%s: no measurement (%q)", key, kv[key])
+	}
+	return f
+}
+
+// TestFaultIPVSAbsentAndUnloaded starts the agent in a guest without IPVS,
+// loads it, unloads it while the agent runs and loads it again: the agent
+// stays up, says lvsIpvsAvailable false with empty tables while IPVS is
+// missing (logging it once per outage), and the re-created services get
+// their old indexes back.
+func TestFaultIPVSAbsentAndUnloaded(t *testing.T) {
+	t.Parallel()
+	r := uml.MustRun(t, uml.Scenario{
+		NoIPVS:   true,
+		Binaries: map[string]string{"lvs-agentx": agentPkg},
+		Timeout:  3 * time.Minute,
+		Script: guestFaultHelpers + `
+set -u
+addsvcs() {
+	for s in "$@"; do
+		ipvsadm -A -t 10.7.0.$s:80 -s rr
+		for d in 1 2; do ipvsadm -a -t 10.7.0.$s:80 -r 10.8.$s.$d:8080 -m; done
+	done
+}
+startsnmpd
+startagent
+waitfor 20 served > /dev/null || exit 1
+echo "avail0 $(avail)" >> kv.txt
+for i in 1 2 3; do walk > walk0.txt; nap 0.6; done
+cp agent.log agent0.log
+
+rm /run/modprobe.d/lvs-agentx-noipvs.conf
+modprobe ip_vs && modprobe ip_vs_rr || exit 1
+addsvcs 1 2 3
+t=$(waitfor 20 is 1 3) || exit 1
+echo "loaded_served $t" >> kv.txt
+walk > walk1.txt
+
+ipvsadm -C
+rmmod ip_vs_rr ip_vs || exit 1
+t=$(waitfor 20 is 2 0) || exit 1
+echo "unloaded_seen $t" >> kv.txt
+walk > walk2.txt
+kill -0 $AGENT && echo "alive_unloaded yes" >> kv.txt
+
+modprobe ip_vs && modprobe ip_vs_rr || exit 1
+addsvcs 3 2 1 4   # other order, and one new service
+t=$(waitfor 20 is 1 4) || exit 1
+echo "reloaded_served $t" >> kv.txt
+walk > walk3.txt
+kill -TERM $AGENT; wait $AGENT; echo "agent_exit $?" >> kv.txt
+`})
+	kv := readKV(t, r, "kv.txt")
+	agentLog := string(r.File(t, "agent.log"))
+	t.Logf("guest measurements: %v\nagent log:\n%s", kv, agentLog)
+
+	if kv["avail0"] != "2" {
+		t.Errorf("without IPVS lvsIpvsAvailable = %q, want false(2)", kv["avail0"])
+	}
+	w0 := parseWalk(t, string(r.File(t, "walk0.txt")))
+	if n := len(w0.rowIndexes()); n != 0 {
+		t.Errorf("without IPVS the walk has %d rows", n)
+	}
+	// Several refreshes failed before modprobe; one warning.
+	if n := strings.Count(string(r.File(t, "agent0.log")), "IPVS unreadable"); n != 1 {
+		t.Errorf("IPVS unreadable logged %d times before modprobe, want once", n)
+	}
+	if n := strings.Count(agentLog, "IPVS unreadable"); n != 2 {
+		t.Errorf("IPVS unreadable logged %d times over two outages, want 2", n)
+	}
+	for _, k := range []string{"loaded_served", "reloaded_served", "unloaded_seen"} {
+		// Polls cost a lot in a loaded UML guest; the agent itself needs
+		// one cache TTL (1 s) and a read.
+		if s := seconds(t, kv, k); s > 10 {
+			t.Errorf("%s took %.1f s, want a few", k, s)
+		}
+	}
+	before := parseWalk(t, string(r.File(t, "walk1.txt"))).rowIndexes()
+	if len(before) != 9 {
+		t.Errorf("after modprobe the walk has %d rows, want 3 services + 6 real servers: %v", len(before), before)
+	}
+	if n := len(parseWalk(t, string(r.File(t, "walk2.txt"))).rowIndexes()); n != 0 || kv["alive_unloaded"] != "yes" {
+		t.Errorf("after rmmod: %d rows served, agent alive %q; want 0 and yes", n, kv["alive_unloaded"])
+	}
+	after := parseWalk(t, string(r.File(t, "walk3.txt"))).rowIndexes()
+	for name, idx := range before {
+		if after[name] != idx {
+			t.Errorf("after rmmod and modprobe %s is %q, was %s", name, after[name], idx)
+		}
+	}
+	if len(after) != 12 {
+		t.Errorf("after reload the walk has %d rows, want 12: %v", len(after), after)
+	}
+	if kv["agent_exit"] != "0" {
+		t.Errorf("agent exit after SIGTERM: %q", kv["agent_exit"])
+	}
+}
+
+// churnScript changes the table about every 0.5 s for CHURN seconds: a
+// service is deleted and re-created, another gains and loses a real server,
+// and a new service appears. Every real server's address names its
+// service: service 10.9.0.S:80 only ever has real servers 10.10.S.R:8080.
+// It logs each service it creates to churn.log.
+const churnScript = `
+mksvc() { ipvsadm -A -t 10.9.0.$1:80 -s rr; echo "10.9.0.$1:80" >> churn.log
+	for d in $(seq $2); do ipvsadm -a -t 10.9.0.$1:80 -r 10.10.$1.$d:8080 -m; done; }
+for s in $(seq 12); do mksvc $s 3; done
+churn() {
+	local i=0 end=$((SECONDS + CHURN))
+	while (( SECONDS < end )); do
+		i=$((i + 1))
+		s=$(( i % 12 + 1 ))
+		ipvsadm -D -t 10.9.0.$s:80
+		ipvsadm -a -t 10.9.0.$(( (s % 12) + 1 )):80 -r 10.10.$(( (s % 12) + 1 )).$(( 4 + i % 5 )):8080 -m 2>/dev/null
+		sleep 0.25
+		mksvc $s $(( 1 + i % 4 ))
+		ipvsadm -d -t 10.9.0.$(( (s % 12) + 1 )):80 -r 10.10.$(( (s % 12) + 1 )).$(( 4 + (i + 2) % 5 )):8080 2>/dev/null
+		[ $(( i % 3 )) = 0 ] && mksvc $(( 100 + i )) 2
+		sleep 0.25
+	done
+	echo "rounds $i" >> kv.txt
+	: > churn.done
+}
+# walker K: bulk walks until churn.done (at most 60), each into its own file.
+walker() {
+	local j=0
+	while [ ! -e churn.done ] && [ $j -lt 60 ]; do
+		j=$((j + 1))
+		bulkwalk > walks/w$1-$j.txt 2> walks/w$1-$j.err
+		echo $? > walks/w$1-$j.rc
+	done
+}
+`
+
+// TestFaultChurnWhileWalking changes services and real servers twice a
+// second while 8 managers bulk-walk the LVS-MIB through snmpd: every walk
+// completes without error or duplicate, and every row's name belongs to its
+// index and to a service that existed.
+func TestFaultChurnWhileWalking(t *testing.T) {
+	t.Parallel()
+	r := uml.MustRun(t, uml.Scenario{
+		Binaries: map[string]string{"lvs-agentx": agentPkg},
+		Timeout:  4 * time.Minute,
+		Script: guestFaultHelpers + churnScript + `
+set -u
+CHURN=30
+mkdir walks
+startsnmpd
+startagent
+waitfor 20 served > /dev/null || exit 1
+churn & CH=$!
+WALKERS=
+for k in 1 2 3 4 5 6 7 8; do walker $k & WALKERS="$WALKERS $!"; done
+wait $CH $WALKERS
+kill -0 $AGENT && echo "alive yes" >> kv.txt
+kill -TERM $AGENT; wait $AGENT; echo "agent_exit $?" >> kv.txt
+`})
+	kv := readKV(t, r, "kv.txt")
+	if kv["alive"] != "yes" || kv["agent_exit"] != "0" {
+		t.Errorf("agent alive %q, exit %q; want yes and 0\nagent log:\n%s", kv["alive"], kv["agent_exit"], r.File(t, "agent.log"))
+	}
+	created := map[string]bool{}
+	for _, l := range strings.Fields(string(r.File(t, "churn.log"))) {
+		created["TCP "+l] = true
+	}
+	walks, rows := checkChurnWalks(t, r.Dir, created)
+	t.Logf("%d walks by 8 managers during %s churn rounds, %d rows checked", walks, kv["rounds"], rows)
+	if walks < 8 {
+		t.Errorf("only %d walks completed; want at least 1 per manager", walks)
+	}
+	if n, _ := strconv.Atoi(kv["rounds"]); n < 5 {
+		t.Errorf("only %q churn rounds ran", kv["rounds"])
+	}
+}
+
+var churnReal = regexp.MustCompile(`^10\.10\.(\d+)\.\d+:8080$`)
+
+// checkChurnWalks checks every walk of a churn run (walks/wK-J.*) and
+// returns how many walks and rows it checked. Indexes are never reused for
+// another identity, so across all walks an index must always carry the
+// same name.
+func checkChurnWalks(t *testing.T, dir string, created map[string]bool) (walks, rows int) {
+	t.Helper()
+	rcs, _ := filepath.Glob(filepath.Join(dir, "walks", "*.rc"))
+	svcName := map[string]string{}  // service index -> name, over all walks
+	realName := map[string]string{} // real index -> address, over all walks
+	bad := 0
+	fail := func(format string, a ...any) {
+		if bad++; bad <= 20 {
+			t.Errorf(format, a...)
+		}
+	}
+	for _, rc := range rcs {
+		base := strings.TrimSuffix(rc, ".rc")
+		code, _ := os.ReadFile(rc)
+		errText, _ := os.ReadFile(base + ".err")
+		text, _ := os.ReadFile(base + ".txt")
+		name := filepath.Base(base)
+		if strings.TrimSpace(string(code)) != "0" || len(errText) > 0 {
+			fail("%s: exit %s, stderr %q", name, strings.TrimSpace(string(code)), errText)
+			continue
+		}
+		walks++
+		w := parseWalk(t, string(text))
+		if len(w.order) != len(w.values) {
+			fail("%s: %d varbinds but %d distinct OIDs", name, len(w.order), len(w.values))
+		}
+		if w.values[lvs+".9.0"] != "INTEGER: 1" {
+			fail("%s: lvsIpvsAvailable %s", name, w.values[lvs+".9.0"])
+		}
+		for _, oid := range w.order {
+			if idx, ok := strings.CutPrefix(oid, lvs+".17.1.34."); ok {
+				n := unquote(w.values[oid])
+				rows++
+				if !created[n] {
+					fail("%s: service %s named %q, never created", name, idx, n)
+				}
+				if prev, ok := svcName[idx]; ok && prev != n {
+					fail("%s: service index %s is %q, elsewhere %q", name, idx, n, prev)
+				}
+				svcName[idx] = n
+			}
+			if idx, ok := strings.CutPrefix(oid, lvs+".18.1.31."); ok {
+				a := unquote(w.values[oid])
+				rows++
+				if prev, ok := realName[idx]; ok && prev != a {
+					fail("%s: real server index %s is %q, elsewhere %q", name, idx, a, prev)
+				}
+				realName[idx] = a
+			}
+		}
+	}
+	// A real server's address names its service; the service's index is
+	// the first part of the real server's index.
+	for idx, a := range realName {
+		m := churnReal.FindStringSubmatch(a)
+		svc, _, _ := strings.Cut(idx, ".")
+		if m == nil || svcName[svc] != fmt.Sprintf("TCP 10.9.0.%s:80", m[1]) {
+			fail("real server %s is %q, under service %s %q", idx, a, svc, svcName[svc])
+		}
+	}
+	if bad > 20 {
+		t.Errorf("... %d problems in all", bad)
+	}
+	return walks, rows
+}
+
+// TestFaultSnmpdRestarts starts the agent before snmpd, with a corrupt
+// state file, then kills and restarts snmpd (KILL, TERM, KILL) while 8
+// managers walk, and keeps snmpd away for 8 s: the agent never exits, does
+// not spin, serves within 2 s of snmpd answering again, moves the corrupt
+// file aside, and on SIGTERM closes the session, saves its state and exits 0.
+func TestFaultSnmpdRestarts(t *testing.T) {
+	t.Parallel()
+	r := uml.MustRun(t, uml.Scenario{
+		Binaries: map[string]string{"lvs-agentx": agentPkg},
+		Timeout:  4 * time.Minute,
+		Script: guestFaultHelpers + `
+set -u
+for s in $(seq 10); do
+	ipvsadm -A -t 10.9.0.$s:80 -s rr
+	for d in 1 2 3; do ipvsadm -a -t 10.9.0.$s:80 -r 10.10.$s.$d:8080 -m; done
+done
+echo '{"version": 1, "services": [{"proto' > state.json   # truncated JSON
+startagent --log-level debug
+sleep 3
+kill -0 $AGENT && echo "alive_nosnmpd yes" >> kv.txt
+startsnmpd
+echo "snmpd_ready_late $(waitfor 20 snmpdup)" >> kv.txt
+echo "served_late $(waitfor 10 served)" >> kv.txt
+
+walker() { local j=0; while [ ! -e walk.stop ] && [ $j -lt 100 ]; do j=$((j+1)); bulkwalk > /dev/null 2>&1 && echo ok >> walks.ok || echo fail >> walks.fail; done; }
+WALKERS=
+for k in 1 2 3 4 5 6 7 8; do walker $k & WALKERS="$WALKERS $!"; done
+round=0
+for sig in KILL TERM KILL; do
+	round=$((round+1))
+	nap 4
+	kill -$sig $SNMPD; wait $SNMPD 2>/dev/null
+	if [ $round = 2 ]; then # away for 8 s: the agent must not spin
+		c0=$(cputicks $AGENT); sleep 8; echo "down_ticks $(( $(cputicks $AGENT) - c0 ))" >> kv.txt
+	fi
+	sleep 0.5
+	startsnmpd
+	waitfor 20 snmpdup > /dev/null || exit 1
+	echo "served_$round $(waitfor 10 served)" >> kv.txt
+done
+sleep 4
+: > walk.stop; wait $WALKERS
+kill -0 $AGENT && echo "alive_end yes" >> kv.txt
+bulkwalk > final.txt
+echo "walks_ok $(wc -l < walks.ok)" >> kv.txt
+kill -TERM $AGENT; wait $AGENT; echo "agent_exit $?" >> kv.txt
+ls state.json.corrupt >/dev/null && echo "corrupt_aside yes" >> kv.txt
+kill $SNMPD
+`})
+	kv := readKV(t, r, "kv.txt")
+	agentLog := string(r.File(t, "agent.log"))
+	t.Logf("guest measurements: %v", kv)
+	for _, k := range []string{"alive_nosnmpd", "alive_end", "corrupt_aside"} {
+		if kv[k] != "yes" {
+			t.Errorf("%s: %q, want yes", k, kv[k])
+		}
+	}
+	// From snmpd answering its own objects to answering ours.
+	for _, k := range []string{"served_late", "served_1", "served_2", "served_3"} {
+		if s := seconds(t, kv, k); s > 2 {
+			t.Errorf("%s: the agent served %.2f s after snmpd was back, want <= 2 s", k, s)
+		}
+	}
+	// USER_HZ is 100: 8 s away may cost the agent at most 0.5 s of CPU.
+	if ticks, _ := strconv.Atoi(kv["down_ticks"]); kv["down_ticks"] == "" || ticks > 50 {
+		t.Errorf("agent used %q ticks of CPU while snmpd was away 8 s", kv["down_ticks"])
+	}
+	if n, _ := strconv.Atoi(kv["walks_ok"]); n < 8 {
+		t.Errorf("only %d walks succeeded around the restarts", n)
+	}
+	final := parseWalk(t, string(r.File(t, "final.txt"))).rowIndexes()
+	if len(final) != 40 {
+		t.Errorf("final walk has %d rows, want 40", len(final))
+	}
+	if kv["agent_exit"] != "0" {
+		t.Errorf("agent exit after SIGTERM: %q", kv["agent_exit"])
+	}
+	for _, want := range []string{"corrupt index state", "state.json.corrupt", "agentx session closed", "lvs-agentx stopped"} {
+		if !strings.Contains(agentLog, want) {
+			t.Errorf("agent log lacks %q", want)
+		}
+	}
+	// The state saved at exit numbers every row the final walk showed.
+	var state map[string]any
+	if err := json.Unmarshal(r.File(t, "state.json"), &state); err != nil {
+		t.Errorf("state file after SIGTERM: %v", err)
+	}
+	if !strings.Contains(string(r.File(t, "state.json")), "10.9.0.10") {
+		t.Errorf("state file lacks the services:\n%s", r.File(t, "state.json"))
+	}
+	if t.Failed() {
+		t.Logf("agent log:\n%s\nsnmpd log:\n%s", agentLog, r.File(t, "snmpd.log"))
+	}
+}
