@@ -15,7 +15,7 @@ BUILDDIR ?= bin
 TEST_DEBS := snmpd snmp ipvsadm user-mode-linux kmod busybox-static smitools curl dpkg groff-base man-db \
 	erlang-snmp iproute2 util-linux procps libcap2-bin
 
-.PHONY: all build test unit e2e demo bench lint install deb deps clean
+.PHONY: all build test unit e2e demo bench fuzz soak lint install deb deps clean
 
 all: build
 
@@ -40,8 +40,29 @@ e2e: deps
 demo: deps
 	$(GO) run ./test/cmd/demo
 
+# Host Go benchmarks, then the UML benchmark of issue 8 (sizes 1x1 to
+# 5000x10; takes a long time: BENCH_SIZES="1x1 100x4" for a short run).
+# Results go to bin/bench/; BENCHMARKS.md says how to read them.
+BENCH_SIZES ?= 1x1 100x4 1000x10 5000x10
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem ./mib/ ./agent/ ./ipvsstats/ | tee bin/bench-go.txt
+	test/bench/run.sh $(BENCH_SIZES)
+
+# Every fuzz target for FUZZTIME each (go test allows one -fuzz target per run).
+FUZZTIME ?= 10s
+fuzz:
+	@$(GO) test -list '^Fuzz' $$($(GO) list ./... | grep -v /test/) | \
+		awk '/^Fuzz/ { f[n++] = $$1 } /^ok / { for (i = 0; i < n; i++) print $$2, f[i]; n = 0 }' | \
+		while read -r pkg fn; do \
+			echo "== $$pkg $$fn ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+		done
+
+# Ten minutes of 8 bulkwalkers, churn and snmpd restarts every 2 minutes in
+# a UML guest; prints the report (SOAK_MINUTES to change the length).
+SOAK_MINUTES ?= 10
+soak: deps
+	test/bench/soak.sh $(SOAK_MINUTES)
 
 lint:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
