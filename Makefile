@@ -13,7 +13,8 @@ BUILDDIR ?= bin
 
 # Debian packages the tests and the demo use.
 TEST_DEBS := snmpd snmp ipvsadm user-mode-linux kmod busybox-static smitools curl dpkg groff-base man-db \
-	erlang-snmp iproute2 util-linux procps libcap2-bin
+	erlang-snmp iproute2 util-linux procps libcap2-bin \
+	rrdtool cacti mariadb-server php-cli php-snmp php-intl php8.2-cgi
 
 .PHONY: all build test unit e2e demo bench fuzz soak lint install deb deps clean
 
