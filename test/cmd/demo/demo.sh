@@ -60,3 +60,14 @@ snmpwalk -v2c -c public -M "+$WORK/mibs" -m LVS-MIB 127.0.0.1:1161 LVS-MIB::lvs
 
 say "lvs-agentx check: the walk through snmpd agrees with IPVS"
 lvs-agentx check --snmp udp:127.0.0.1:1161 --community public
+
+say "RRDtool graphs: contrib/rrdtool/lvs-rrd.sh polls every 5 s while traffic flows"
+( end=$(( EPOCHSECONDS + 40 )); while (( EPOCHSECONDS < end )); do curl -sf -o /dev/null http://10.99.0.1/; sleep 0.2; done ) &
+t1=$!
+( end=$(( EPOCHSECONDS + 40 )); while (( EPOCHSECONDS < end )); do curl -sf -o /dev/null 'http://[fd00::1]/'; sleep 0.5; done ) &
+t2=$!
+rrd="$REPO/contrib/rrdtool/lvs-rrd.sh"
+"$rrd" -H udp:127.0.0.1:1161 -s 5 -d "$WORK/graphs" -n 9 run
+wait $t1 $t2
+"$rrd" -H udp:127.0.0.1:1161 -d "$WORK/graphs" -S -60s graph
+ls "$WORK"/graphs/*.png | sed 's/^/  /'

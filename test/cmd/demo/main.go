@@ -32,8 +32,15 @@ func run(ctx context.Context) error {
 		return err
 	}
 	fmt.Printf("Booting a UML guest with IPVS (work directory %s)...\n", dir)
+	repo, err := os.Getwd() // make demo runs from the repository's top
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(repo + "/contrib/rrdtool/lvs-rrd.sh"); err != nil {
+		return fmt.Errorf("run the demo from the repository's top directory (make demo): %w", err)
+	}
 	r, err := uml.Boot(ctx, dir, uml.Scenario{
-		Script:   script,
+		Script:   fmt.Sprintf("REPO=%q\n", repo) + script,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Modules:  []string{"ip_vs_sh"},
 		Timeout:  4 * time.Minute,
@@ -48,6 +55,6 @@ func run(ctx context.Context) error {
 	if r.ExitCode != 0 {
 		return fmt.Errorf("the guest scenario failed (exit %d):\n%s", r.ExitCode, r.Stderr)
 	}
-	fmt.Printf("\nEverything the guest wrote is in %s\n", dir)
+	fmt.Printf("\nGraphs (PNG): %s/graphs\nEverything the guest wrote is in %s\n", dir, dir)
 	return nil
 }
