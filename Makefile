@@ -27,10 +27,11 @@ deps:
 	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.22 or newer (https://go.dev/doc/install)" >&2; exit 1; }
 	@scripts/ensure-deps $(TEST_DEBS)
 
-# Every test: unit tests on the host, then the end-to-end tests, which boot
+# Every test: unit tests on the host, every fuzz target for FUZZTIME, then
+# the end-to-end tests, which boot
 # UML guests with real IPVS and start real snmpd instances (verbose, so the
 # log shows each guest that ran).
-test: deps lint unit e2e
+test: deps lint unit fuzz e2e
 
 unit:
 	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v /test/)
@@ -46,7 +47,8 @@ demo: deps
 # Results go to bin/bench/; BENCHMARKS.md says how to read them.
 BENCH_SIZES ?= 1x1 100x4 1000x10 5000x10
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./mib/ ./agent/ ./ipvsstats/ | tee bin/bench-go.txt
+	mkdir -p $(BUILDDIR)
+	$(GO) test -run '^$$' -bench . -benchmem ./mib/ ./agent/ ./ipvsstats/ | tee $(BUILDDIR)/bench-go.txt
 	test/bench/run.sh $(BENCH_SIZES)
 
 # Every fuzz target for FUZZTIME each (go test allows one -fuzz target per run).
