@@ -28,9 +28,8 @@ deps:
 	@scripts/ensure-deps $(TEST_DEBS)
 
 # Every test: unit tests on the host, every fuzz target for FUZZTIME, then
-# the end-to-end tests, which boot
-# UML guests with real IPVS and start real snmpd instances (verbose, so the
-# log shows each guest that ran).
+# the end-to-end tests, which boot UML guests with real IPVS and start real
+# snmpd instances (verbose, so the log shows each guest that ran).
 test: deps lint unit fuzz e2e
 
 unit:
