@@ -48,7 +48,7 @@ BENCH_SIZES ?= 1x1 100x4 1000x10 5000x10
 bench: deps
 	mkdir -p $(BUILDDIR)
 	$(GO) test -run '^$$' -bench . -benchmem ./mib/ ./agent/ ./ipvsstats/ | tee $(BUILDDIR)/bench-go.txt
-	test/bench/run.sh $(BENCH_SIZES)
+	$(GO) run ./test/bench $(BENCH_SIZES) | tee $(BUILDDIR)/bench-uml.txt
 
 # Every fuzz target for FUZZTIME each (go test allows one -fuzz target per run).
 FUZZTIME ?= 10s
@@ -64,7 +64,8 @@ fuzz:
 # a UML guest; prints the report (SOAK_MINUTES to change the length).
 SOAK_MINUTES ?= 10
 soak: deps
-	test/bench/soak.sh $(SOAK_MINUTES)
+	mkdir -p $(BUILDDIR)
+	$(GO) run ./test/bench -soak $(SOAK_MINUTES) | tee $(BUILDDIR)/soak.txt
 
 lint:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

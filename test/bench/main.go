@@ -1,0 +1,188 @@
+// Command bench runs the UML benchmark of issue 8 in one guest for all the
+// sizes given (SERVICESxDESTS, e.g. 1000x10) and prints one line per
+// measurement, "SIZE KEY VALUE", as the guest wrote them; BENCHMARKS.md
+// explains each key.
+//
+//	go run ./test/bench 1x1 100x4 1000x10
+//	go run ./test/bench -soak 10    # the soak test: 10 minutes
+//
+// Environment: BENCH_WALK_MAX (default 100000) skips the slow GetNext
+// snmpwalk above that many real servers; BENCH_TIMEOUT (default 60m)
+// bounds the guest.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/test/uml"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+var sizeRE = regexp.MustCompile(`^[0-9]+x[0-9]+$`)
+
+func run(args []string) error {
+	if len(args) == 2 && args[0] == "-soak" {
+		return soak(args[1])
+	}
+	sizes := args
+	if len(sizes) == 0 {
+		return fmt.Errorf("usage: bench SERVICESxDESTS...")
+	}
+	for _, s := range sizes {
+		if !sizeRE.MatchString(s) {
+			return fmt.Errorf("bad size %q, want SERVICESxDESTS", s)
+		}
+	}
+	timeout := 60 * time.Minute
+	if v := os.Getenv("BENCH_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("BENCH_TIMEOUT: %w", err)
+		}
+		timeout = d
+	}
+	walkMax := os.Getenv("BENCH_WALK_MAX")
+	if walkMax == "" {
+		walkMax = "100000"
+	}
+	return boot("bench", uml.Scenario{
+		Binaries: map[string]string{
+			"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx",
+			"ipvsbench":  "github.com/lvs-agentx/lvs-agentx/test/cmd/ipvsbench",
+		},
+		Modules: []string{"dummy"},
+		Mem:     "1024M",
+		Timeout: timeout,
+		Script:  "SIZES='" + strings.Join(sizes, " ") + "'\nWALK_MAX=" + walkMax + "\n" + script,
+	})
+}
+
+// boot runs s in a fresh guest and prints what its script printed.
+func boot(name string, s uml.Scenario) error {
+	dir, err := uml.NewWorkDir(name)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	r, err := uml.Boot(context.Background(), dir, s)
+	if r != nil {
+		fmt.Print(r.Stdout)
+		if r.ExitCode != 0 || err != nil {
+			fmt.Fprint(os.Stderr, r.Describe())
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if r.ExitCode != 0 {
+		return fmt.Errorf("guest script failed")
+	}
+	return nil
+}
+
+// script measures, for each size, with one snmpd and a fresh agent per
+// size. Times come from bash's EPOCHREALTIME (microseconds), CPU from
+// /proc/PID/stat (USER_HZ = 100 ticks/s).
+const script = `
+set -u
+snmpd_conf() { cat <<CONF
+master agentx
+agentXSocket $WORK/agentx.sock
+agentXPerms 0777 0777
+rocommunity public 127.0.0.1
+CONF
+}
+snmpd_conf > snmpd.conf
+snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 &
+SNMPD=$!
+us() { echo ${EPOCHREALTIME/./}; }
+secs() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
+ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
+rss() { awk '/^VmRSS/ { print $2 }' /proc/$1/status; }
+threads() { awk '/^Threads/ { print $2 }' /proc/$1/status; }
+out() { echo "$SIZE $1 $2"; }
+LVS=.1.3.6.1.4.1.8225.4711
+startagent() {
+	lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state-$SIZE.json" --cache-ttl "$1" 2>>agent.log &
+	AGENT=$!
+	for i in $(seq 300); do
+		snmpget -v2c -c public -On -m '' -t 1 127.0.0.1:1161 $LVS.1.0 2>/dev/null | grep -q STRING && return 0
+		sleep 0.2
+	done
+	echo "agent never served" >&2; exit 1
+}
+stopagent() { kill -TERM $AGENT; wait $AGENT; }
+# timed NAME CMD...: runs CMD with output to /dev/null, prints wall seconds
+# and the agent's CPU seconds during it; CMD's stdout line count is kept.
+timedwalk() {
+	local name=$1; shift
+	local c0=$(ticks $AGENT) t0=$(us)
+	local n=$("$@" 2>walk.err | wc -l)
+	local t1=$(us) c1=$(ticks $AGENT)
+	local wall=$(( t1 - t0 ))
+	out "${name}_varbinds" $n
+	out "${name}_wall_s" $(secs $wall)
+	out "${name}_vb_per_s" $(awk -v n=$n -v w=$wall 'BEGIN { printf "%.0f", n / (w / 1e6) }')
+	out "${name}_agent_cpu_s" $(awk -v c=$((c1 - c0)) 'BEGIN { printf "%.2f", c / 100 }')
+	out "${name}_agent_cpu_pct" $(awk -v c=$((c1 - c0)) -v w=$wall 'BEGIN { printf "%.1f", 100 * (c / 100) / (w / 1e6) }')
+	[ -s walk.err ] && { out "${name}_error" "$(head -c 200 walk.err | tr '\n' ' ')"; }
+	return 0
+}
+# getlat N: mean wall ms of N single-OID snmpgets (process start included).
+getlat() {
+	local t0=$(us)
+	for i in $(seq $1); do snmpget -v2c -c public -On -m '' 127.0.0.1:1161 $LVS.2.0 > /dev/null; done
+	secs $(( ($(us) - t0) / $1 * 1000 ))
+}
+
+# Native comparison: snmpd walking its own IF-MIB ifTable + ifXTable over
+# 2000 dummy interfaces.
+SIZE=native
+for i in $(seq 2000); do echo "link add d$i type dummy"; done > links.batch
+ip -batch links.batch || exit 1
+AGENT=$SNMPD
+timedwalk ifmib_bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 10 -Cr50 127.0.0.1:1161 .1.3.6.1.2.1.2.2
+timedwalk ifxmib_bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 10 -Cr50 127.0.0.1:1161 .1.3.6.1.2.1.31.1.1
+timedwalk ifmib_walk snmpwalk -v2c -c public -On -m '' -t 10 127.0.0.1:1161 .1.3.6.1.2.1.2.2
+sed 's/^link add \(d[0-9]*\) type dummy$/link del \1/' links.batch > unlinks.batch
+ip -batch unlinks.batch
+
+for SIZE in $SIZES; do
+	S=${SIZE%x*} D=${SIZE#*x}
+	ipvsadm -C
+	ipvsbench -rules $S $D > table.rules
+	t0=$(us); ipvsadm -R < table.rules || exit 1; out restore_s $(secs $(( $(us) - t0 )))
+	n=20; [ $((S * D)) -ge 10000 ] && n=5
+	out read "$(ipvsbench -n $n)"
+	t0=$(us); lvs-agentx dump --format=oids --state-file "$WORK/dump-$SIZE.json" > /dev/null; out dump_oids_s $(secs $(( $(us) - t0 )))
+
+	startagent 1h
+	out agent_rss_kib_start $(rss $AGENT)
+	timedwalk bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS
+	out agent_rss_kib_after_walk $(rss $AGENT)
+	out agent_threads $(threads $AGENT)
+	if [ $((S * D)) -le $WALK_MAX ]; then
+		timedwalk walk snmpwalk -v2c -c public -On -m '' -t 30 127.0.0.1:1161 $LVS
+	fi
+	out get_ms_no_refresh $(getlat 20)
+	stopagent
+	# A TTL far below the read time keeps a refresh running nearly always.
+	startagent 1ms
+	snmpbulkwalk -v2c -c public -m '' -Cr50 127.0.0.1:1161 $LVS.2 > /dev/null
+	out get_ms_refreshing $(getlat 20)
+	out agent_rss_kib_refreshing $(rss $AGENT)
+	stopagent
+done
+kill $SNMPD
+`

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/test/uml"
+)
+
+// soak runs the soak scenario for the given number of minutes.
+func soak(minutes string) error {
+	m, err := strconv.Atoi(minutes)
+	if err != nil || m < 1 {
+		return fmt.Errorf("-soak %q: want whole minutes", minutes)
+	}
+	return boot("soak", uml.Scenario{
+		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
+		Mem:      "1024M",
+		Timeout:  time.Duration(m+10) * time.Minute,
+		Script:   "MINUTES=" + minutes + "\n" + soakScript,
+	})
+}
+
+// soakScript: a 100x4 table (real servers of service 10.9.0.S are
+// 10.10.S.R), churn about twice a second, 8 bulkwalkers, snmpd killed
+// (alternately KILL and TERM) and restarted every 2 minutes. Each walk is
+// checked in the guest: no duplicate OID, every service index always
+// carries one name, every real server's address belongs to its service.
+// It prints "KEY VALUE" lines.
+const soakScript = `
+set -u
+cat > snmpd.conf <<CONF
+master agentx
+agentXSocket $WORK/agentx.sock
+agentXPerms 0777 0777
+rocommunity public 127.0.0.1
+CONF
+startsnmpd() { snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 & SNMPD=$!; }
+rss() { awk '/^VmRSS/ { print $2 }' /proc/$1/status; }
+threads() { awk '/^Threads/ { print $2 }' /proc/$1/status; }
+LVS=.1.3.6.1.4.1.8225.4711
+mksvc() { ipvsadm -A -t 10.9.0.$1:80 -s rr; for d in $(seq $2); do ipvsadm -a -t 10.9.0.$1:80 -r 10.10.$1.$d:8080 -m; done; }
+for s in $(seq 100); do echo "-A -t 10.9.0.$s:80 -s rr"; for d in 1 2 3 4; do echo "-a -t 10.9.0.$s:80 -r 10.10.$s.$d:8080 -m"; done; done | ipvsadm -R
+startsnmpd
+lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --cache-ttl 1s 2>>agent.log &
+AGENT=$!
+sleep 3
+echo "agent_rss_kib_start $(rss $AGENT)"
+echo "agent_threads_start $(threads $AGENT)"
+END=$((SECONDS + MINUTES * 60))
+churn() {
+	local i=0
+	while (( SECONDS < END )); do
+		i=$((i + 1)); s=$(( i % 100 + 1 ))
+		ipvsadm -D -t 10.9.0.$s:80; sleep 0.25; mksvc $s $(( 1 + i % 4 )); sleep 0.25
+	done
+	echo "churn_rounds $i"
+}
+# walker K: walks until the end; one line per walk in walks-K.log:
+# "ok NVARBINDS DUPS" or "fail RC"; name pairs go to pairs-K.txt.
+walker() {
+	while (( SECONDS < END )); do
+		if snmpbulkwalk -v2c -c public -On -m '' -t 5 -Cr50 127.0.0.1:1161 $LVS > w$1.txt 2> w$1.err; then
+			echo "ok $(wc -l < w$1.txt) $(cut -d' ' -f1 w$1.txt | sort | uniq -d | wc -l)" >> walks-$1.log
+			awk -F' = STRING: ' '
+				$1 ~ /^\.1\.3\.6\.1\.4\.1\.8225\.4711\.17\.1\.34\./ { sub(/.*\.34\./, "", $1); print "S", $1, $2 }
+				$1 ~ /^\.1\.3\.6\.1\.4\.1\.8225\.4711\.18\.1\.31\./ { sub(/.*\.31\./, "", $1); print "R", $1, $2 }' w$1.txt >> pairs-$1.txt
+		else
+			echo "fail $?" >> walks-$1.log
+		fi
+	done
+}
+churn > churn.out & CH=$!
+W=; for k in 1 2 3 4 5 6 7 8; do walker $k & W="$W $!"; done
+r=0
+while (( SECONDS + 120 < END )); do
+	sleep 120; r=$((r + 1))
+	sig=KILL; [ $((r % 2)) = 0 ] && sig=TERM
+	kill -$sig $SNMPD; wait $SNMPD 2>/dev/null; sleep 1; startsnmpd
+	echo "restart_$r $sig rss_kib=$(rss $AGENT) threads=$(threads $AGENT)"
+done
+wait $CH $W
+cat churn.out
+echo "agent_alive $(kill -0 $AGENT && echo yes || echo no)"
+echo "agent_rss_kib_end $(rss $AGENT)"
+echo "agent_threads_end $(threads $AGENT)"
+cat walks-*.log | awk '{ n[$1]++ } $1 == "ok" { vb += $2; dup += $3 } END { printf "walks_ok %d\nwalks_failed %d\nvarbinds %d\nduplicate_oids %d\n", n["ok"], n["fail"], vb, dup }'
+# wrong values: an index with two names, or a real server under another service.
+sort -u pairs-*.txt | awk '
+	$1 == "S" { if (($2 in s) && s[$2] != $3) bad++; s[$2] = $3 }
+	$1 == "R" { r[$2] = $3 }
+	END {
+		for (i in r) { split(i, p, "."); a = r[i]; gsub(/"/, "", a); split(a, q, "."); n = s[p[1]]; gsub(/"/, "", n)
+			if (n != "TCP 10.9.0." q[3] ":80") bad++ }
+		printf "wrong_rows %d\n", bad + 0 }'
+kill -TERM $AGENT; wait $AGENT; echo "agent_exit $?"
+grep -c . agent.log | sed 's/^/agent_log_lines /'
+kill $SNMPD
+`
