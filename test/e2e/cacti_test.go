@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -216,6 +215,11 @@ ipvsadm -Ln --stats --exact
 		guestFailed("want 20 graphs (5 rows x 4 templates), Cacti made " + n)
 	}
 
+	if n := sql("SELECT COUNT(*) FROM data_local WHERE host_id=" + host); n != "5" {
+		guestFailed("want 5 data sources (one per row, shared by its 4 graphs), Cacti made " + n)
+	}
+	t.Logf("poller items (data source, DS, OID):\n%s", sql("SELECT local_data_id, rrd_name, arg1 FROM poller_item WHERE host_id="+host+" ORDER BY local_data_id, rrd_name"))
+
 	// Poll like cron would, through the traffic and a little after: one
 	// poller.php run polls every 10 s for a minute (cron_interval 60).
 	poll := func() { inNS("php", "poller.php", "--force") }
@@ -252,26 +256,37 @@ ipvsadm -Ln --stats --exact
 		"TCP 10.99.0.1:80": requestTimes(t, r, "req-10.99.0.1.log"),
 		"TCP 10.99.0.2:80": requestTimes(t, r, "req-10.99.0.2.log"),
 	}
-	// Cacti 1.2.24 makes one data source (RRD) per graph, each polling
-	// only its graph's fields: merge a row's RRDs, taking each data source
-	// from the file that polled it.
+	// One data source (RRD) per row, shared by its four graphs, holding
+	// all seven data sources.
 	realConns := map[string]float64{}
 	rows := sql(fmt.Sprintf(`SELECT dl.snmp_query_id, dl.snmp_index, dtd.data_source_path FROM data_local dl
 		JOIN data_template_data dtd ON dtd.local_data_id = dl.id WHERE dl.host_id=%s`, host))
-	perRow := map[string][]*rrdSeries{}
+	perRow := map[string]*rrdSeries{}
 	for _, row := range strings.Split(rows, "\n") {
 		f := strings.SplitN(row, "\t", 3)
 		if len(f) != 3 {
 			continue
 		}
+		key := f[0] + "/" + f[1]
+		if perRow[key] != nil {
+			t.Errorf("row %s (%s) has more than one data source:\n%s", key, names[key], rows)
+		}
 		path := strings.Replace(f[2], "<path_rra>", filepath.Join(cdir, "rra"), 1)
-		perRow[f[0]+"/"+f[1]] = append(perRow[f[0]+"/"+f[1]], fetchRRD(t, path, cactiStep))
+		perRow[key] = fetchRRD(t, path, cactiStep)
 	}
 	if len(perRow) != 5 {
-		t.Errorf("want RRDs for 5 rows, Cacti has %d:\n%s", len(perRow), rows)
+		t.Errorf("want one data source for each of 5 rows, Cacti has %d:\n%s", len(perRow), rows)
 	}
-	for key, list := range perRow {
-		series := mergeSeries(list)
+	for key, series := range perRow {
+		if len(series.rows) == 0 {
+			t.Errorf("%s (%s): empty RRD", key, names[key])
+			continue
+		}
+		for _, ds := range []string{"conns", "inpkts", "outpkts", "inbytes", "outbytes", "active", "inactive"} {
+			if _, ok := series.rows[0].values[ds]; !ok {
+				t.Errorf("%s (%s): RRD has no data source %s", key, names[key], ds)
+			}
+		}
 		name := names[key]
 		query, index, _ := strings.Cut(key, "/")
 		if query == svcQuery {
@@ -284,32 +299,6 @@ ipvsadm -Ln --stats --exact
 	for svc, times := range reqs {
 		checkWithin(t, svc+" conns summed over its real servers (Cacti)", realConns[svc], float64(len(times)), 0.10)
 	}
-}
-
-// mergeSeries combines RRDs of one row: each data source is taken from
-// the series in which it moved most.
-func mergeSeries(list []*rrdSeries) *rrdSeries {
-	best := map[string]*rrdSeries{}
-	for _, s := range list {
-		for ds := range s.rows[0].values {
-			if b, ok := best[ds]; !ok || s.integral(ds) > b.integral(ds) {
-				best[ds] = s
-			}
-		}
-	}
-	out := &rrdSeries{step: list[0].step}
-	for i, r := range list[0].rows {
-		row := rrdRow{time: r.time, values: map[string]float64{}}
-		for ds, s := range best {
-			if i < len(s.rows) && s.rows[i].time == r.time {
-				row.values[ds] = s.rows[i].values[ds]
-			} else {
-				row.values[ds] = math.NaN()
-			}
-		}
-		out.rows = append(out.rows, row)
-	}
-	return out
 }
 
 // needCacti fails the test when Cacti or what it needs is missing.

@@ -63,15 +63,16 @@ def bare(hashref):
 
 
 # The data template: one RRD per service or real server with these DSs.
-# Each is (DS name, type, per-query field name suffix).
+# Each is (DS name, type, data query output field). Both data queries name
+# their output fields alike, so that one data template serves both.
 DS = [
-    ("conns", COUNTER, "StatsConnsHC"),
-    ("inpkts", COUNTER, "StatsInPktsHC"),
-    ("outpkts", COUNTER, "StatsOutPktsHC"),
-    ("inbytes", COUNTER, "StatsInBytes"),
-    ("outbytes", COUNTER, "StatsOutBytes"),
-    ("active", GAUGE, "ActiveConns"),
-    ("inactive", GAUGE, "InactiveConns"),
+    ("conns", COUNTER, "lvsConns"),
+    ("inpkts", COUNTER, "lvsInPkts"),
+    ("outpkts", COUNTER, "lvsOutPkts"),
+    ("inbytes", COUNTER, "lvsInBytes"),
+    ("outbytes", COUNTER, "lvsOutBytes"),
+    ("active", GAUGE, "lvsActiveConns"),
+    ("inactive", GAUGE, "lvsInactiveConns"),
 ]
 DT = h("01", "dt/stats")
 
@@ -94,15 +95,15 @@ GRAPHS = [
      [("active", "Active", "FF7D00", AREA, "0"), ("inactive", "Inactive", "8F005C", LINE2, "0")]),
 ]
 
-# The two data queries: (key, name, description, xml file, field prefix,
-# title label, description field, graph title suffix).
+# The two data queries: (key, name, description, xml file, graph and data
+# source title label).
 QUERIES = [
     ("services", "LVS - Virtual Services",
      "Linux Virtual Server services from the LVS-MIB (lvsServiceTable)",
-     "lvs_services.xml", "lvsService", "|query_lvsServiceName|"),
+     "lvs_services.xml", "|query_lvsServiceName|"),
     ("realservers", "LVS - Real Servers",
      "Linux Virtual Server real servers from the LVS-MIB (lvsRealTable)",
-     "lvs_realservers.xml", "lvsReal", "|query_lvsRealServerName| (|query_lvsRealIndex|)"),
+     "lvs_realservers.xml", "|query_lvsRealServerName| (|query_lvsRealIndex|)"),
 ]
 
 GRAPH_FIELDS = [
@@ -189,21 +190,23 @@ def data_template(out):
     out.append("\t\t</data>\n\t</%s>" % DT)
 
 
-def data_query(out, key, name, desc, xml, prefix, label):
+def data_query(out, key, name, desc, xml, label):
     dq = h("04", "dq/" + key)
     out.append("\t<%s>" % dq)
     out.append("\t\t<name>%s</name>\n\t\t<description>%s</description>" % (escape(name), escape(desc)))
     out.append("\t\t<xml_path>&lt;path_cacti&gt;/resource/snmp_queries/%s</xml_path>" % xml)
     out.append("\t\t<data_input_id>%s</data_input_id>\n\t\t<graphs>" % DATA_INPUT_SNMP_INDEXED)
-    by_ds = {d[0]: prefix + d[2] for d in DS}
-    for gkey, gname, _, series in GRAPHS:
+    for gkey, gname, _, _series in GRAPHS:
         qg = h("11", "dq/%s/%s" % (key, gkey))
         out.append("\t\t\t<%s>" % qg)
         out.append("\t\t\t\t<graph_template_id>%s</graph_template_id>" % h("00", "gt/" + gkey))
         out.append("\t\t\t\t<name>%s</name>\n\t\t\t\t<rrd>" % escape(gname[len("LVS - "):]))
-        for i, (ds, *_rest) in enumerate(series):
+        # Every graph maps all seven DSs, not only those it draws: Cacti
+        # reuses a row's data source for another graph only when the
+        # mappings agree, and polls the fields of the graph that made it.
+        for i, (ds, _type, field) in enumerate(DS):
             out.append("\t\t\t\t\t<item_%03d>" % i)
-            out.append("\t\t\t\t\t\t<snmp_field_name>%s</snmp_field_name>" % by_ds[ds])
+            out.append("\t\t\t\t\t\t<snmp_field_name>%s</snmp_field_name>" % field)
             out.append("\t\t\t\t\t\t<data_template_id>%s</data_template_id>" % DT)
             out.append("\t\t\t\t\t\t<data_template_rrd_id>%s</data_template_rrd_id>" % ds_hash(ds))
             out.append("\t\t\t\t\t</item_%03d>" % i)
