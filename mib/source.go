@@ -28,7 +28,9 @@ type SourceConfig struct {
 	Reader  Reader
 	Indexes *Indexes
 	// CacheTTL is how old a view may get before a request starts a
-	// refresh (DefaultCacheTTL when zero).
+	// refresh (DefaultCacheTTL when zero). It is stretched to ten times
+	// the last refresh's duration when that is longer, so that refreshing
+	// a huge table takes at most a tenth of a CPU.
 	CacheTTL time.Duration
 	// ReadTimeout bounds one read (DefaultReadTimeout when zero).
 	ReadTimeout time.Duration
@@ -57,10 +59,12 @@ type Source struct {
 	saveErr   string     // last logged Save error, "" after a success
 }
 
-// entry is a published view and when it was built.
+// entry is a published view, when it was built and how long reading and
+// building it took.
 type entry struct {
 	view    *View
 	builtAt time.Time
+	cost    time.Duration
 }
 
 var _ agent.ViewSource = (*Source)(nil)
@@ -108,10 +112,21 @@ func (s *Source) View() *View {
 		}
 		return Unavailable(s.cfg.Now(), s.cfg.Now)
 	}
-	if s.cfg.Now().Sub(e.builtAt) >= s.cfg.CacheTTL {
+	if s.cfg.Now().Sub(e.builtAt) >= s.ttl(e) {
 		s.startRefresh()
 	}
 	return e.view
+}
+
+// maxRefreshShare bounds the time spent refreshing: a view is kept at least
+// this many times as long as it took to make, whatever the cache TTL says.
+const maxRefreshShare = 10
+
+// ttl is how long view e is served before a request refreshes it: the
+// cache TTL, stretched for tables so large that re-reading them every TTL
+// would keep a CPU busy with netlink instead of answering requests.
+func (s *Source) ttl(e *entry) time.Duration {
+	return max(s.cfg.CacheTTL, maxRefreshShare*e.cost)
 }
 
 // startRefresh runs refresh in the background unless one is running.
@@ -144,7 +159,8 @@ func (s *Source) Refresh(ctx context.Context) *View {
 	}
 	s.logState(err)
 	s.logSave(s.cfg.Indexes.Save())
-	if s.cur.Swap(&entry{view: v, builtAt: s.cfg.Now()}) == nil {
+	now := s.cfg.Now()
+	if s.cur.Swap(&entry{view: v, builtAt: now, cost: now.Sub(start)}) == nil {
 		close(s.done)
 	}
 	return v

@@ -208,3 +208,31 @@ func TestSourceFirstWaitBounded(t *testing.T) {
 	cancel() // ends the blocked read
 	waitIdle(s)
 }
+
+// A table that takes long to read is kept for ten times its read time, not
+// re-read every cache TTL.
+func TestSourceSlowReadStretchesTTL(t *testing.T) {
+	r := newFakeReader()
+	clock := &fakeClock{t: fixtureReadAt}
+	s := newTestSource(t, r, clock, &logRecorder{})
+
+	first := make(chan agent.View)
+	go func() { first <- s.CurrentView() }()
+	<-r.started
+	clock.Add(500 * time.Millisecond) // the read takes half a second
+	r.results <- readResult{snap: fixture()}
+	v1 := (<-first).(*View)
+	waitIdle(s)
+
+	for _, step := range []time.Duration{time.Second, 3 * time.Second} { // 4 s < 10 x 0.5 s
+		clock.Add(step)
+		if s.View() != v1 || s.busy.Load() { // busy is set before View returns
+			t.Fatalf("refreshed %s after a 0.5 s read; want to keep the view 5 s", step)
+		}
+	}
+	clock.Add(time.Second) // 5 s
+	s.View()
+	<-r.started
+	r.results <- readResult{snap: fixture()}
+	waitIdle(s)
+}
