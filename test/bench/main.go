@@ -68,7 +68,7 @@ func run(args []string) error {
 		Modules: []string{"dummy"},
 		Mem:     "1024M",
 		Timeout: timeout,
-		Script:  "SIZES='" + strings.Join(sizes, " ") + "'\nWALK_MAX=" + walkMax + "\n" + script,
+		Script:  "SIZES='" + strings.Join(sizes, " ") + "'\nWALK_MAX=" + walkMax + "\nBULK_MAX=" + bulkMax + "\n" + script,
 	})
 }
 
