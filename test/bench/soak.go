@@ -90,7 +90,8 @@ cat walks-*.log | awk '{ n[$1]++ } $1 == "ok" { vb += $2; dup += $3 } END { prin
 # another name (a walk is not a snapshot: a service created during a walk may
 # show real servers but no name, which is not wrong).
 sort -u pairs-*.txt | awk '
-	$1 == "S" { if (($2 in s) && s[$2] != $3) bad++; s[$2] = $3 }
+	$1 == "S" { name = $0; sub(/^S [^ ]+ /, "", name)  # the name has a space
+		if (($2 in s) && s[$2] != name) bad++; s[$2] = name }
 	$1 == "R" { r[$2] = $3 }
 	END {
 		for (i in r) { split(i, p, "."); a = r[i]; gsub(/"/, "", a); split(a, q, "."); n = s[p[1]]; gsub(/"/, "", n)
