@@ -91,11 +91,12 @@ cat walks-*.log | awk '{ n[$1]++ } $1 == "ok" { vb += $2; dup += $3 } END { prin
 # show real servers but no name, which is not wrong).
 sort -u pairs-*.txt | awk '
 	$1 == "S" { name = $0; sub(/^S [^ ]+ /, "", name)  # the name has a space
-		if (($2 in s) && s[$2] != name) bad++; s[$2] = name }
+		if (($2 in s) && s[$2] != name) { bad++; if (bad <= 10) print "wrong_row service " $2 " named " s[$2] " and " name }
+		s[$2] = name }
 	$1 == "R" { r[$2] = $3 }
 	END {
 		for (i in r) { split(i, p, "."); a = r[i]; gsub(/"/, "", a); split(a, q, "."); n = s[p[1]]; gsub(/"/, "", n)
-			if (n != "" && n != "TCP 10.9.0." q[3] ":80") bad++ }
+			if (n != "" && n != "TCP 10.9.0." q[3] ":80") { bad++; if (bad <= 10) print "wrong_row real " i " " a " under " n } }
 		printf "wrong_rows %d\n", bad + 0 }'
 kill -TERM $AGENT; wait $AGENT; echo "agent_exit $?"
 grep -c . agent.log | sed 's/^/agent_log_lines /'
