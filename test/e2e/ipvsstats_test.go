@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/ipvs"
+
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+	"github.com/lvs-agentx/lvs-agentx/test/internal/mobyview"
 	"github.com/lvs-agentx/lvs-agentx/test/uml"
 )
 
@@ -325,39 +328,7 @@ func tunInfo(d *ipvsstats.Dest) string {
 	return d.TunnelType.String() + ":" + csum
 }
 
-// mobyView mirrors test/cmd/ipvsdump's JSON of what moby/ipvs reads.
-type mobyView struct {
-	TimeoutTCP, TimeoutTCPFin, TimeoutUDP int64
-	Services                              []struct {
-		Family, Protocol, Port uint16
-		Addr                   string
-		FWMark                 uint32
-		Scheduler              string
-		Flags, Timeout         uint32
-		Netmask                uint32
-		PEName                 string
-		Stats                  mobyStats
-		Dests                  []struct {
-			Addr            string
-			Port, Family    uint16
-			Weight          int
-			ConnectionFlags uint32
-			UpperThreshold  uint32
-			LowerThreshold  uint32
-			ActiveConns     int
-			InactiveConns   int
-			Stats           mobyStats
-		}
-	}
-}
-
-type mobyStats struct {
-	Connections, PacketsIn, PacketsOut uint32
-	BytesIn, BytesOut                  uint64
-	CPS, BPSOut, PPSIn, PPSOut, BPSIn  uint32
-}
-
-func fromMoby(m mobyStats) ipvsstats.Stats {
+func fromMoby(m ipvs.SvcStats) ipvsstats.Stats {
 	return ipvsstats.Stats{Conns: uint64(m.Connections), InPkts: uint64(m.PacketsIn), OutPkts: uint64(m.PacketsOut),
 		InBytes: m.BytesIn, OutBytes: m.BytesOut, CPS: uint64(m.CPS), InPPS: uint64(m.PPSIn),
 		OutPPS: uint64(m.PPSOut), InBPS: uint64(m.BPSIn), OutBPS: uint64(m.BPSOut)}
@@ -368,7 +339,7 @@ func fromMoby(m mobyStats) ipvsstats.Stats {
 // host order (an IPv4 mask is in network order on the wire).
 func compareMoby(t *testing.T, b []byte, s *ipvsstats.Snapshot) {
 	t.Helper()
-	var m mobyView
+	var m mobyview.View
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatalf("decode moby JSON: %v\n%s", err, b)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+	"github.com/lvs-agentx/lvs-agentx/test/internal/mobyview"
 	"github.com/moby/ipvs"
 )
 
@@ -75,38 +76,7 @@ func read(r *ipvsstats.Reader) (*ipvsstats.Snapshot, error) {
 	return r.Read(ctx)
 }
 
-// mobyService is moby/ipvs's view of a service, with addresses as strings.
-type mobyService struct {
-	Family, Protocol, Port uint16
-	Addr                   string
-	FWMark                 uint32
-	Scheduler              string
-	Flags, Timeout         uint32
-	Netmask                uint32
-	PEName                 string
-	Stats                  ipvs.SvcStats
-	Dests                  []mobyDest
-}
-
-type mobyDest struct {
-	Addr            string
-	Port            uint16
-	Family          uint16
-	Weight          int
-	ConnectionFlags uint32
-	UpperThreshold  uint32
-	LowerThreshold  uint32
-	ActiveConns     int
-	InactiveConns   int
-	Stats           ipvs.SvcStats
-}
-
-type mobyView struct {
-	TimeoutTCP, TimeoutTCPFin, TimeoutUDP int64 // seconds
-	Services                              []mobyService
-}
-
-func readMoby(netns string) (*mobyView, error) {
+func readMoby(netns string) (*mobyview.View, error) {
 	h, err := ipvs.New(netns)
 	if err != nil {
 		return nil, fmt.Errorf("moby/ipvs: %w", err)
@@ -116,29 +86,29 @@ func readMoby(netns string) (*mobyView, error) {
 	if err != nil {
 		return nil, fmt.Errorf("moby/ipvs config: %w", err)
 	}
-	v := &mobyView{
+	v := &mobyview.View{
 		TimeoutTCP:    int64(cfg.TimeoutTCP / time.Second),
 		TimeoutTCPFin: int64(cfg.TimeoutTCPFin / time.Second),
 		TimeoutUDP:    int64(cfg.TimeoutUDP / time.Second),
-		Services:      []mobyService{},
+		Services:      []mobyview.Service{},
 	}
 	svcs, err := h.GetServices()
 	if err != nil {
 		return nil, fmt.Errorf("moby/ipvs services: %w", err)
 	}
 	for _, s := range svcs {
-		ms := mobyService{
+		ms := mobyview.Service{
 			Family: s.AddressFamily, Protocol: s.Protocol, Port: s.Port,
 			Addr: ipString(s.Address), FWMark: s.FWMark, Scheduler: s.SchedName,
 			Flags: s.Flags, Timeout: s.Timeout, Netmask: s.Netmask, PEName: s.PEName,
-			Stats: s.Stats, Dests: []mobyDest{},
+			Stats: s.Stats, Dests: []mobyview.Dest{},
 		}
 		ds, err := h.GetDestinations(s)
 		if err != nil {
 			return nil, fmt.Errorf("moby/ipvs destinations: %w", err)
 		}
 		for _, d := range ds {
-			ms.Dests = append(ms.Dests, mobyDest{
+			ms.Dests = append(ms.Dests, mobyview.Dest{
 				Addr: ipString(d.Address), Port: d.Port, Family: d.AddressFamily,
 				Weight: d.Weight, ConnectionFlags: d.ConnectionFlags,
 				UpperThreshold: d.UpperThreshold, LowerThreshold: d.LowerThreshold,
