@@ -39,6 +39,12 @@ type SourceConfig struct {
 	FirstWait time.Duration
 	Logger    *slog.Logger     // slog.Default() when nil
 	Now       func() time.Time // time.Now when nil
+	// AfterFunc runs f once d has passed on the clock Now reads and
+	// returns a function that cancels it (time.AfterFunc when nil). A
+	// view's expiry is a timer so that requests never read the clock:
+	// each clock read is a system call under some virtualisation, and a
+	// walk makes one request per varbind.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // Source is the agent.ViewSource that serves the LVS-MIB. It hands out the
@@ -59,12 +65,11 @@ type Source struct {
 	saveErr   string     // last logged Save error, "" after a success
 }
 
-// entry is a published view, when it was built and how long reading and
-// building it took.
+// entry is a published view and whether it has outlived its TTL.
 type entry struct {
-	view    *View
-	builtAt time.Time
-	cost    time.Duration
+	view   *View
+	stale  atomic.Bool
+	expire func() bool // stops the timer that sets stale
 }
 
 var _ agent.ViewSource = (*Source)(nil)
@@ -86,6 +91,9 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.AfterFunc == nil {
+		cfg.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	return &Source{ctx: ctx, cfg: cfg, done: make(chan struct{})}
 }
@@ -112,7 +120,7 @@ func (s *Source) View() *View {
 		}
 		return Unavailable(s.cfg.Now(), s.cfg.Now)
 	}
-	if s.cfg.Now().Sub(e.builtAt) >= s.ttl(e) {
+	if e.stale.Load() {
 		s.startRefresh()
 	}
 	return e.view
@@ -122,11 +130,12 @@ func (s *Source) View() *View {
 // this many times as long as it took to make, whatever the cache TTL says.
 const maxRefreshShare = 10
 
-// ttl is how long view e is served before a request refreshes it: the
-// cache TTL, stretched for tables so large that re-reading them every TTL
-// would keep a CPU busy with netlink instead of answering requests.
-func (s *Source) ttl(e *entry) time.Duration {
-	return max(s.cfg.CacheTTL, maxRefreshShare*e.cost)
+// ttl is how long a view that took cost to read and build is served
+// before a request refreshes it: the cache TTL, stretched for tables so
+// large that re-reading them every TTL would keep a CPU busy with netlink
+// instead of answering requests.
+func (s *Source) ttl(cost time.Duration) time.Duration {
+	return max(s.cfg.CacheTTL, maxRefreshShare*cost)
 }
 
 // startRefresh runs refresh in the background unless one is running.
@@ -159,8 +168,11 @@ func (s *Source) Refresh(ctx context.Context) *View {
 	}
 	s.logState(err)
 	s.logSave(s.cfg.Indexes.Save())
-	now := s.cfg.Now()
-	if s.cur.Swap(&entry{view: v, builtAt: now, cost: now.Sub(start)}) == nil {
+	e := &entry{view: v}
+	e.expire = s.cfg.AfterFunc(s.ttl(s.cfg.Now().Sub(start)), func() { e.stale.Store(true) })
+	if old := s.cur.Swap(e); old != nil {
+		old.expire()
+	} else {
 		close(s.done)
 	}
 	return v

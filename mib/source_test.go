@@ -51,10 +51,31 @@ func (r *fakeReader) Read(ctx context.Context) (*ipvsstats.Snapshot, error) {
 	}
 }
 
-// fakeClock is a settable clock.
+// fakeClock is a settable clock whose timers fire when Add passes them.
 type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	t      time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	at      time.Time
+	f       func()
+	stopped bool
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tm := &fakeTimer{at: c.t.Add(d), f: f}
+	c.timers = append(c.timers, tm)
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		was := !tm.stopped
+		tm.stopped = true
+		return was
+	}
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -65,8 +86,18 @@ func (c *fakeClock) Now() time.Time {
 
 func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+	var due []func()
+	for _, tm := range c.timers {
+		if !tm.stopped && !c.t.Before(tm.at) {
+			tm.stopped = true
+			due = append(due, tm.f)
+		}
+	}
+	c.mu.Unlock()
+	for _, f := range due {
+		f()
+	}
 }
 
 // logRecorder collects log messages.
@@ -101,7 +132,7 @@ func newTestSource(t *testing.T, r Reader, clock *fakeClock, logs *logRecorder) 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
-		FirstWait: time.Minute, Logger: slog.New(logs), Now: clock.Now})
+		FirstWait: time.Minute, Logger: slog.New(logs), Now: clock.Now, AfterFunc: clock.AfterFunc})
 }
 
 // waitIdle waits until no background refresh runs.
@@ -199,7 +230,7 @@ func TestSourceFirstWaitBounded(t *testing.T) {
 	clock := &fakeClock{t: fixtureReadAt}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), FirstWait: time.Millisecond,
-		Logger: slog.New(&logRecorder{}), Now: clock.Now})
+		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
 	v := s.View()
 	if v.Available() {
 		t.Error("view available before any read finished")
