@@ -257,7 +257,11 @@ func (a *Agent) connect(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to master: %w", err)
 	}
-	s := newSession(a, conn)
+	bc, err := newBlockingConn(conn, a.cfg.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("connect to master: %w", err)
+	}
+	s := newSession(a, bc)
 	go s.readLoop()
 	if err := s.open(ctx); err != nil {
 		s.close(err)

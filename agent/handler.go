@@ -139,7 +139,9 @@ func bulk(v View, q *agentx.GetBulk) []agentx.VarBind {
 // varbind the view produced that cannot be encoded turns the response into
 // genErr pointing at it.
 func (s *session) reply(h agentx.Header, res *agentx.Response) error {
-	res.SysUpTime = s.a.sysUpTime()
+	// res.SysUpTime stays 0: RFC 2741 section 6.2.16 gives it a meaning
+	// only from master to subagent, and reading the clock for it would
+	// cost a system call per varbind of a walk under UML.
 	p := &agentx.Packet{Flags: h.Flags & agentx.FlagNetworkByteOrder,
 		SessionID: h.SessionID, TransactionID: h.TransactionID, PacketID: h.PacketID, PDU: res}
 	flush := !s.rd.Ready()

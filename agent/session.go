@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +22,7 @@ const maxWriteBuffer = 1 << 20
 // (Open, Ping, Notify, ...) wait for their responses by packet id.
 type session struct {
 	a    *Agent
-	conn net.Conn
+	conn io.ReadWriteCloser
 	rd   *agentx.Reader
 
 	wmu  sync.Mutex
@@ -39,7 +39,7 @@ type session struct {
 	pending map[uint32]chan *agentx.Packet
 }
 
-func newSession(a *Agent, conn net.Conn) *session {
+func newSession(a *Agent, conn io.ReadWriteCloser) *session {
 	return &session{
 		a:       a,
 		conn:    conn,
@@ -59,7 +59,8 @@ func (s *session) close(err error) {
 }
 
 // write encodes p after what is queued and, if flush is set, writes the
-// queue. A write that cannot complete within the timeout ends the session.
+// queue. A write that makes no progress for the timeout ends the session
+// (see newBlockingConn).
 func (s *session) write(p *agentx.Packet, flush bool) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -76,7 +77,6 @@ func (s *session) write(p *agentx.Packet, flush bool) error {
 	if !flush {
 		return nil
 	}
-	s.conn.SetWriteDeadline(time.Now().Add(s.a.cfg.Timeout))
 	_, err = s.conn.Write(s.wbuf)
 	s.wbuf = s.wbuf[:0]
 	if cap(s.wbuf) > maxWriteBuffer {

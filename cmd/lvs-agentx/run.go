@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"syscall"
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
@@ -45,6 +46,13 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log, err := lf.logger(stderr)
 	if err != nil {
 		return err
+	}
+	// The AgentX session blocks in read(2) between requests. With a single
+	// P (one CPU) the runtime hands that P to another thread on each such
+	// read, which costs more than answering the request; a second P avoids
+	// it. GOMAXPROCS in the environment still wins.
+	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < 2 {
+		runtime.GOMAXPROCS(2)
 	}
 	pingInterval := *ping
 	if pingInterval == 0 {

@@ -1,0 +1,97 @@
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// socketPair returns a blockingConn and the peer end of a Unix socket.
+func socketPair(t *testing.T, writeTimeout time.Duration) (*blockingConn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := net.Dial("unix", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, err := newBlockingConn(c, writeTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := <-accepted
+	if peer == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { bc.Close(); peer.Close() })
+	return bc, peer
+}
+
+func TestBlockingConnRoundTripAndEOF(t *testing.T) {
+	bc, peer := socketPair(t, time.Second)
+	if _, err := bc.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 4)
+	if _, err := io.ReadFull(peer, got); err != nil || string(got) != "ping" {
+		t.Fatalf("peer read %q, %v", got, err)
+	}
+	peer.Write([]byte("pong"))
+	peer.Close()
+	all, err := io.ReadAll(bc)
+	if err != nil || string(all) != "pong" {
+		t.Fatalf("read %q, %v; want pong then EOF", all, err)
+	}
+}
+
+// Close must wake a read blocked in the kernel: it is how a session ends
+// on a ping timeout or shutdown while the master is silent.
+func TestBlockingConnCloseWakesRead(t *testing.T) {
+	bc, _ := socketPair(t, time.Second)
+	done := make(chan error, 1)
+	go func() {
+		_, err := bc.Read(make([]byte, 16))
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let the read block
+	bc.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("read after Close succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not wake the blocked read")
+	}
+	if _, err := bc.Write([]byte("x")); err == nil {
+		t.Error("write after Close succeeded")
+	}
+}
+
+// A master that stops reading must not hang the writer for ever.
+func TestBlockingConnWriteStalls(t *testing.T) {
+	bc, _ := socketPair(t, 100*time.Millisecond)
+	big := bytes.Repeat([]byte{1}, 1<<20)
+	var err error
+	for range 64 {
+		if _, err = bc.Write(big); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write to a peer that never reads: %v, want a deadline error", err)
+	}
+}
