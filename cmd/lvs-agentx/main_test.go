@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -294,5 +295,21 @@ func TestExplainSNMPError(t *testing.T) {
 		if !strings.Contains(got, tt.want) {
 			t.Errorf("%q: %q, want it to contain %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+func TestLogStatusOnSignal(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal)
+	done := make(chan struct{})
+	go func() { logStatusOn(ctx, log, ch); close(done) }()
+	ch <- syscall.SIGUSR1
+	ch <- syscall.SIGUSR1 // the first one has been logged once this is taken
+	cancel()
+	<-done
+	if n := strings.Count(buf.String(), `msg="lvs-agentx status" goroutines=`); n < 1 {
+		t.Fatalf("status lines: %d; log: %q", n, buf.String())
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/signal"
 	"runtime"
 	"syscall"
 
@@ -94,6 +96,11 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// and an unreadable IPVS is logged at start.
 	src.Refresh(ctx)
 
+	status := make(chan os.Signal, 1)
+	signal.Notify(status, syscall.SIGUSR1)
+	defer signal.Stop(status)
+	go logStatusOn(ctx, log, status)
+
 	err = a.Run(ctx)
 	if serr := idx.Save(); serr != nil {
 		log.Warn("could not save index state", "file", *stateFile, "err", serr)
@@ -103,6 +110,27 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("lvs-agentx stopped")
 	return nil
+}
+
+// logStatusOn logs one line about the process's own health for each value
+// on ch (SIGUSR1), until ctx ends: what an operator (or the soak test)
+// watches for leaks without a debug port.
+func logStatusOn(ctx context.Context, log *slog.Logger, ch <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+			logStatus(log)
+		}
+	}
+}
+
+func logStatus(log *slog.Logger) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	log.Info("lvs-agentx status", "goroutines", runtime.NumGoroutine(), "heap_bytes", m.HeapAlloc,
+		"runtime_sys_bytes", m.Sys, "gc_cycles", m.NumGC)
 }
 
 // masterHint turns the usual reasons the AgentX socket cannot be reached
