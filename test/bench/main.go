@@ -9,7 +9,10 @@
 // Environment: BENCH_WALK_MAX (default 100000) skips the slow GetNext
 // snmpwalk above that many real servers; BENCH_BULK_MAX (default 100000)
 // bulk-walks only the real servers' Name column above that many;
-// BENCH_TIMEOUT (default 60m) bounds the guest.
+// BENCH_TIMEOUT (default 60m) bounds the guest; BENCH_BASELINE names
+// another lvs-agentx binary (an absolute path the guest can see, e.g. a
+// build of an older commit) whose bulkwalk is measured after ours at each
+// size, for a before/after ratio within one run.
 package main
 
 import (
@@ -54,6 +57,12 @@ func run(args []string) error {
 		timeout = d
 	}
 	walkMax, bulkMax := os.Getenv("BENCH_WALK_MAX"), os.Getenv("BENCH_BULK_MAX")
+	baseline := os.Getenv("BENCH_BASELINE")
+	if baseline != "" {
+		if _, err := os.Stat(baseline); err != nil {
+			return fmt.Errorf("BENCH_BASELINE: %w", err)
+		}
+	}
 	if walkMax == "" {
 		walkMax = "100000"
 	}
@@ -68,7 +77,8 @@ func run(args []string) error {
 		Modules: []string{"dummy"},
 		Mem:     "1024M",
 		Timeout: timeout,
-		Script:  "SIZES='" + strings.Join(sizes, " ") + "'\nWALK_MAX=" + walkMax + "\nBULK_MAX=" + bulkMax + "\n" + script,
+		Script: "SIZES='" + strings.Join(sizes, " ") + "'\nWALK_MAX=" + walkMax + "\nBULK_MAX=" + bulkMax +
+			"\nBASELINE='" + baseline + "'\n" + script,
 	})
 }
 
@@ -118,7 +128,7 @@ threads() { awk '/^Threads/ { print $2 }' /proc/$1/status; }
 out() { echo "$SIZE $1 $2"; }
 LVS=.1.3.6.1.4.1.8225.4711
 startagent() {
-	lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state-$SIZE.json" --cache-ttl "$1" 2>>agent.log &
+	${2:-lvs-agentx} run --agentx "$WORK/agentx.sock" --state-file "$WORK/state-$SIZE.json" --cache-ttl "$1" 2>>agent.log &
 	AGENT=$!
 	for i in $(seq 300); do
 		snmpget -v2c -c public -On -m '' -t 1 127.0.0.1:1161 $LVS.1.0 2>/dev/null | grep -q STRING && return 0
@@ -131,15 +141,17 @@ stopagent() { kill -TERM $AGENT; wait $AGENT; }
 # and the agent's CPU seconds during it; CMD's stdout line count is kept.
 timedwalk() {
 	local name=$1; shift
-	local c0=$(ticks $AGENT) t0=$(us)
+	local c0=$(ticks $AGENT) s0=$(ticks $SNMPD) t0=$(us)
 	local n=$("$@" 2>walk.err | wc -l)
-	local t1=$(us) c1=$(ticks $AGENT)
+	local t1=$(us) c1=$(ticks $AGENT) s1=$(ticks $SNMPD)
 	local wall=$(( t1 - t0 ))
 	out "${name}_varbinds" $n
 	out "${name}_wall_s" $(secs $wall)
 	out "${name}_vb_per_s" $(awk -v n=$n -v w=$wall 'BEGIN { printf "%.0f", n / (w / 1e6) }')
 	out "${name}_agent_cpu_s" $(awk -v c=$((c1 - c0)) 'BEGIN { printf "%.2f", c / 100 }')
 	out "${name}_agent_cpu_pct" $(awk -v c=$((c1 - c0)) -v w=$wall 'BEGIN { printf "%.1f", 100 * (c / 100) / (w / 1e6) }')
+	out "${name}_agent_ms_per_vb" $(awk -v c=$((c1 - c0)) -v n=$n 'BEGIN { printf "%.3f", 10 * c / n }')
+	out "${name}_snmpd_ms_per_vb" $(awk -v c=$((s1 - s0)) -v n=$n 'BEGIN { printf "%.3f", 10 * c / n }')
 	[ -s walk.err ] && { out "${name}_error" "$(head -c 200 walk.err | tr '\n' ' ')"; }
 	return 0
 }
@@ -158,7 +170,25 @@ ip -batch links.batch || exit 1
 AGENT=$SNMPD
 timedwalk ifmib_bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 10 -Cr50 127.0.0.1:1161 .1.3.6.1.2.1.2.2
 timedwalk ifxmib_bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 10 -Cr50 127.0.0.1:1161 .1.3.6.1.2.1.31.1.1
-timedwalk ifmib_walk snmpwalk -v2c -c public -On -m '' -t 10 127.0.0.1:1161 .1.3.6.1.2.1.2.2
+# GetNext: ifTable's first five columns (10,000 varbinds), the whole table
+# would take minutes one varbind per request.
+timedwalk ifmib_walk snmpwalk -v2c -c public -On -m '' -t 10 -CE .1.3.6.1.2.1.2.2.1.6 127.0.0.1:1161 .1.3.6.1.2.1.2.2
+# The same tables through AgentX, served by net-snmp's own C subagent
+# (snmpd -X) to a master that leaves them out (-I -...): what the AgentX
+# path costs whoever the subagent is.
+kill $SNMPD; wait $SNMPD
+snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid -I -ifTable,ifXTable,interfaces udp:127.0.0.1:1161 &
+SNMPD=$!
+echo "agentXSocket $WORK/agentx.sock" > sub.conf
+snmpd -f -X -C -c sub.conf -Lf sub.log -p sub.pid &
+AGENT=$!
+for i in $(seq 100); do
+	snmpget -v2c -c public -On -m '' 127.0.0.1:1161 .1.3.6.1.2.1.2.2.1.2.1 2>/dev/null | grep -q STRING && break
+	sleep 0.2
+done
+timedwalk csub_ifmib_bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 10 -Cr50 127.0.0.1:1161 .1.3.6.1.2.1.2.2
+timedwalk csub_ifxmib_bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 10 -Cr50 127.0.0.1:1161 .1.3.6.1.2.1.31.1.1
+kill $AGENT; wait $AGENT
 sed 's/^link add \(d[0-9]*\) type dummy$/link del \1/' links.batch > unlinks.batch
 ip -batch unlinks.batch
 
@@ -191,6 +221,11 @@ for SIZE in $SIZES; do
 	out get_ms_refreshing $(getlat 20)
 	out agent_rss_kib_refreshing $(rss $AGENT)
 	stopagent
+	if [ -n "$BASELINE" ] && [ $((S * D)) -le $BULK_MAX ]; then
+		startagent 1h "$BASELINE"
+		timedwalk baseline_bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS
+		stopagent
+	fi
 done
 kill $SNMPD
 `

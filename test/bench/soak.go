@@ -39,6 +39,13 @@ CONF
 startsnmpd() { snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 & SNMPD=$!; }
 rss() { awk '/^VmRSS/ { print $2 }' /proc/$1/status; }
 threads() { awk '/^Threads/ { print $2 }' /proc/$1/status; }
+# goroutines: SIGUSR1 makes the agent log its goroutine count.
+goroutines() {
+	local n=$(grep -c 'lvs-agentx status' agent.log)
+	kill -USR1 $AGENT
+	for i in $(seq 50); do [ $(grep -c 'lvs-agentx status' agent.log) -gt $n ] && break; sleep 0.1; done
+	grep 'lvs-agentx status' agent.log | tail -n 1 | sed 's/.*goroutines=\([0-9]*\).*/\1/'
+}
 LVS=.1.3.6.1.4.1.8225.4711
 mksvc() { ipvsadm -A -t 10.9.0.$1:80 -s rr; for d in $(seq $2); do ipvsadm -a -t 10.9.0.$1:80 -r 10.10.$1.$d:8080 -m; done; }
 for s in $(seq 100); do echo "-A -t 10.9.0.$s:80 -s rr"; for d in 1 2 3 4; do echo "-a -t 10.9.0.$s:80 -r 10.10.$s.$d:8080 -m"; done; done | ipvsadm -R
@@ -48,6 +55,7 @@ AGENT=$!
 sleep 3
 echo "agent_rss_kib_start $(rss $AGENT)"
 echo "agent_threads_start $(threads $AGENT)"
+echo "agent_goroutines_start $(goroutines)"
 END=$((SECONDS + MINUTES * 60))
 churn() {
 	local i=0
@@ -58,7 +66,8 @@ churn() {
 	echo "churn_rounds $i"
 }
 # walker K: walks until the end; one line per walk in walks-K.log:
-# "ok NVARBINDS DUPS" or "fail RC"; name pairs go to pairs-K.txt.
+# "ok NVARBINDS DUPS" or "fail RC t=SECONDS FIRST-ERROR-LINE"; name pairs
+# go to pairs-K.txt.
 walker() {
 	while (( SECONDS < END )); do
 		if snmpbulkwalk -v2c -c public -On -m '' -t 5 -Cr50 127.0.0.1:1161 $LVS > w$1.txt 2> w$1.err; then
@@ -67,7 +76,7 @@ walker() {
 				$1 ~ /^\.1\.3\.6\.1\.4\.1\.8225\.4711\.17\.1\.34\./ { sub(/^\.1\.3\.6\.1\.4\.1\.8225\.4711\.17\.1\.34\./, "", $1); print "S", $1, $2 }
 				$1 ~ /^\.1\.3\.6\.1\.4\.1\.8225\.4711\.18\.1\.31\./ { sub(/^\.1\.3\.6\.1\.4\.1\.8225\.4711\.18\.1\.31\./, "", $1); print "R", $1, $2 }' w$1.txt >> pairs-$1.txt
 		else
-			echo "fail $?" >> walks-$1.log
+			echo "fail $? t=$SECONDS $(head -n 1 w$1.err)" >> walks-$1.log
 		fi
 	done
 }
@@ -78,13 +87,15 @@ while (( SECONDS + 120 < END )); do
 	sleep 120; r=$((r + 1))
 	sig=KILL; [ $((r % 2)) = 0 ] && sig=TERM
 	kill -$sig $SNMPD; wait $SNMPD 2>/dev/null; sleep 1; startsnmpd
-	echo "restart_$r $sig rss_kib=$(rss $AGENT) threads=$(threads $AGENT)"
+	echo "restart_$r t=$SECONDS $sig rss_kib=$(rss $AGENT) threads=$(threads $AGENT) goroutines=$(goroutines)"
 done
 wait $CH $W
 cat churn.out
 echo "agent_alive $(kill -0 $AGENT && echo yes || echo no)"
 echo "agent_rss_kib_end $(rss $AGENT)"
 echo "agent_threads_end $(threads $AGENT)"
+echo "agent_goroutines_end $(goroutines)"
+grep -h '^fail' walks-*.log | sort -t= -k2 -n | sed 's/^/failed_walk /'
 cat walks-*.log | awk '{ n[$1]++ } $1 == "ok" { vb += $2; dup += $3 } END { printf "walks_ok %d\nwalks_failed %d\nvarbinds %d\nduplicate_oids %d\n", n["ok"], n["fail"], vb, dup }'
 # wrong values: an index with two names, or a real server under a service of
 # another name (a walk is not a snapshot: a service created during a walk may
