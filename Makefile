@@ -63,11 +63,14 @@ fuzz:
 		done
 
 # Ten minutes of 8 bulkwalkers, churn and snmpd restarts every 2 minutes in
-# a UML guest; prints the report (SOAK_MINUTES to change the length).
+# a UML guest, then snmpd away for five minutes; prints the report
+# (SOAK_MINUTES and SOAK_OUTAGE_MINUTES change the lengths).
 SOAK_MINUTES ?= 10
+SOAK_OUTAGE_MINUTES ?= 5
 soak: deps
 	mkdir -p $(BUILDDIR)
-	$(GO) run ./test/bench -soak $(SOAK_MINUTES) | tee $(BUILDDIR)/soak.txt
+	SOAK_OUTAGE_MINUTES=$(SOAK_OUTAGE_MINUTES) $(GO) run ./test/bench -soak $(SOAK_MINUTES) > $(BUILDDIR)/soak.txt; \
+		rc=$$?; cat $(BUILDDIR)/soak.txt; exit $$rc
 
 lint:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -2,23 +2,31 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/test/uml"
 )
 
-// soak runs the soak scenario for the given number of minutes.
+// soak runs the soak scenario for the given number of minutes, then keeps
+// snmpd away for SOAK_OUTAGE_MINUTES (default 5).
 func soak(minutes string) error {
 	m, err := strconv.Atoi(minutes)
 	if err != nil || m < 1 {
 		return fmt.Errorf("-soak %q: want whole minutes", minutes)
 	}
+	outage := 5
+	if v := os.Getenv("SOAK_OUTAGE_MINUTES"); v != "" {
+		if outage, err = strconv.Atoi(v); err != nil || outage < 0 {
+			return fmt.Errorf("SOAK_OUTAGE_MINUTES %q: want whole minutes", v)
+		}
+	}
 	return boot("soak", uml.Scenario{
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Mem:      "1024M",
-		Timeout:  time.Duration(m+10) * time.Minute,
-		Script:   "MINUTES=" + minutes + "\n" + soakScript,
+		Timeout:  time.Duration(m+outage+10) * time.Minute,
+		Script:   fmt.Sprintf("MINUTES=%d\nOUTAGE_MINUTES=%d\n%s", m, outage, soakScript),
 	})
 }
 
@@ -27,7 +35,8 @@ func soak(minutes string) error {
 // (alternately KILL and TERM) and restarted every 2 minutes. Each walk is
 // checked in the guest: no duplicate OID, every service index always
 // carries one name, every real server's address belongs to its service.
-// It prints "KEY VALUE" lines.
+// Then snmpd stays away for OUTAGE_MINUTES: the agent must live, not spin,
+// and serve within 2 s of snmpd's return. It prints "KEY VALUE" lines.
 const soakScript = `
 set -u
 cat > snmpd.conf <<CONF
@@ -39,6 +48,7 @@ CONF
 startsnmpd() { snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 & SNMPD=$!; }
 rss() { awk '/^VmRSS/ { print $2 }' /proc/$1/status; }
 threads() { awk '/^Threads/ { print $2 }' /proc/$1/status; }
+ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
 # goroutines: SIGUSR1 makes the agent log its goroutine count.
 goroutines() {
 	local n=$(grep -c 'lvs-agentx status' agent.log)
@@ -50,7 +60,7 @@ LVS=.1.3.6.1.4.1.8225.4711
 mksvc() { ipvsadm -A -t 10.9.0.$1:80 -s rr; for d in $(seq $2); do ipvsadm -a -t 10.9.0.$1:80 -r 10.10.$1.$d:8080 -m; done; }
 for s in $(seq 100); do echo "-A -t 10.9.0.$s:80 -s rr"; for d in 1 2 3 4; do echo "-a -t 10.9.0.$s:80 -r 10.10.$s.$d:8080 -m"; done; done | ipvsadm -R
 startsnmpd
-lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --cache-ttl 1s 2>>agent.log &
+lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --cache-ttl 1s --log-level debug 2>>agent.log &
 AGENT=$!
 sleep 3
 echo "agent_rss_kib_start $(rss $AGENT)"
@@ -91,6 +101,19 @@ while (( SECONDS + 120 < END )); do
 done
 wait $CH $W
 cat churn.out
+
+kill -TERM $SNMPD; wait $SNMPD 2>/dev/null
+c0=$(ticks $AGENT); a0=$(grep -c 'agentx connect failed' agent.log); t0=$SECONDS
+sleep $((OUTAGE_MINUTES * 60))
+echo "outage_s $((SECONDS - t0))"
+echo "outage_agent_cpu_s $(awk -v c=$(( $(ticks $AGENT) - c0 )) 'BEGIN { printf "%.2f", c / 100 }')"
+echo "outage_connect_attempts $(( $(grep -c 'agentx connect failed' agent.log) - a0 ))"
+echo "outage_agent_alive $(kill -0 $AGENT && echo yes || echo no)"
+startsnmpd
+until snmpget -v2c -c public -On -m '' -t 0.2 -r 0 127.0.0.1:1161 .1.3.6.1.2.1.1.3.0 2>/dev/null | grep -q Timeticks; do sleep 0.05; done
+t0=${EPOCHREALTIME/./}
+for i in $(seq 200); do snmpget -v2c -c public -On -m '' -t 0.2 -r 0 127.0.0.1:1161 $LVS.1.0 2>/dev/null | grep -q STRING && break; done
+echo "outage_served_after_s $(awk -v u=$(( ${EPOCHREALTIME/./} - t0 )) 'BEGIN { printf "%.2f", u / 1e6 }')"
 echo "agent_alive $(kill -0 $AGENT && echo yes || echo no)"
 echo "agent_rss_kib_end $(rss $AGENT)"
 echo "agent_threads_end $(threads $AGENT)"
