@@ -70,9 +70,9 @@ type Config struct {
 	Priority uint8
 	// Description is sent in the Open PDU.
 	Description string
-	// Timeout is how long the master may take to answer us, and what we
-	// ask the master to allow us per request (whole seconds, 1..255).
-	// 0 means DefaultTimeout.
+	// Timeout is how long the master may take to answer us or to accept
+	// what we write, and what we ask the master to allow us per request
+	// (whole seconds, 1..255). 0 means DefaultTimeout.
 	Timeout time.Duration
 	// PingInterval is how often an idle session is checked with a Ping.
 	// 0 means DefaultPingInterval; negative disables pings.
