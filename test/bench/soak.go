@@ -76,7 +76,7 @@ churn() {
 	echo "churn_rounds $i"
 }
 # walker K: walks until the end; one line per walk in walks-K.log:
-# "ok NVARBINDS DUPS" or "fail RC t=SECONDS FIRST-ERROR-LINE"; name pairs
+# "ok NVARBINDS DUPS" or "fail RC t=SECONDS ERROR-LINES"; name pairs
 # go to pairs-K.txt.
 walker() {
 	while (( SECONDS < END )); do
@@ -86,7 +86,7 @@ walker() {
 				$1 ~ /^\.1\.3\.6\.1\.4\.1\.8225\.4711\.17\.1\.34\./ { sub(/^\.1\.3\.6\.1\.4\.1\.8225\.4711\.17\.1\.34\./, "", $1); print "S", $1, $2 }
 				$1 ~ /^\.1\.3\.6\.1\.4\.1\.8225\.4711\.18\.1\.31\./ { sub(/^\.1\.3\.6\.1\.4\.1\.8225\.4711\.18\.1\.31\./, "", $1); print "R", $1, $2 }' w$1.txt >> pairs-$1.txt
 		else
-			echo "fail $? t=$SECONDS $(head -n 1 w$1.err)" >> walks-$1.log
+			echo "fail $? t=$SECONDS $(head -n 3 w$1.err | tr '\n' ' ')" >> walks-$1.log
 		fi
 	done
 }
