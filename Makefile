@@ -45,12 +45,15 @@ demo: deps
 
 # Host Go benchmarks, then the UML benchmark of issue 8 (sizes 1x1 to
 # 5000x10; takes a long time: BENCH_SIZES="1x1 100x4" for a short run).
-# Results go to bin/bench/; BENCHMARKS.md says how to read them.
+# Results go to bin/bench-go.txt and bin/bench-uml.txt; BENCHMARKS.md says
+# how to read them.
 BENCH_SIZES ?= 1x1 100x4 1000x10 5000x10
 bench: deps
 	mkdir -p $(BUILDDIR)
-	$(GO) test -run '^$$' -bench . -benchmem ./mib/ ./agent/ ./ipvsstats/ | tee $(BUILDDIR)/bench-go.txt
-	$(GO) run ./test/bench $(BENCH_SIZES) | tee $(BUILDDIR)/bench-uml.txt
+	$(GO) test -run '^$$' -bench . -benchmem ./mib/ ./agent/ ./ipvsstats/ > $(BUILDDIR)/bench-go.txt; \
+		rc=$$?; cat $(BUILDDIR)/bench-go.txt; [ $$rc = 0 ] || exit $$rc
+	$(GO) run ./test/bench $(BENCH_SIZES) > $(BUILDDIR)/bench-uml.txt; \
+		rc=$$?; cat $(BUILDDIR)/bench-uml.txt; exit $$rc
 
 # Every fuzz target for FUZZTIME each (go test allows one -fuzz target per run).
 FUZZTIME ?= 10s
