@@ -67,9 +67,9 @@ type Source struct {
 
 // entry is a published view and whether it has outlived its TTL.
 type entry struct {
-	view   *View
-	stale  atomic.Bool
-	expire func() bool // stops the timer that sets stale
+	view      *View
+	stale     atomic.Bool
+	stopTimer func() bool // stops the timer that sets stale
 }
 
 var _ agent.ViewSource = (*Source)(nil)
@@ -169,9 +169,9 @@ func (s *Source) Refresh(ctx context.Context) *View {
 	s.logState(err)
 	s.logSave(s.cfg.Indexes.Save())
 	e := &entry{view: v}
-	e.expire = s.cfg.AfterFunc(s.ttl(s.cfg.Now().Sub(start)), func() { e.stale.Store(true) })
+	e.stopTimer = s.cfg.AfterFunc(s.ttl(s.cfg.Now().Sub(start)), func() { e.stale.Store(true) })
 	if old := s.cur.Swap(e); old != nil {
-		old.expire()
+		old.stopTimer()
 	} else {
 		close(s.done)
 	}
