@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 	"github.com/lvs-agentx/lvs-agentx/test/uml"
 )
 
@@ -79,7 +80,7 @@ func run(args []string) error {
 		Mem:     "1024M",
 		Timeout: timeout,
 		Script: "SIZES='" + strings.Join(sizes, " ") + "'\nWALK_MAX=" + walkMax + "\nBULK_MAX=" + bulkMax +
-			"\nBASELINE='" + baseline + "'\n" + script,
+			"\nBASELINE='" + baseline + "'\n" + snmpd.GuestMaster() + script,
 	})
 }
 
@@ -111,16 +112,7 @@ func boot(name string, s uml.Scenario) error {
 // /proc/PID/stat (USER_HZ = 100 ticks/s).
 const script = `
 set -u
-snmpd_conf() { cat <<CONF
-master agentx
-agentXSocket $WORK/agentx.sock
-agentXPerms 0777 0777
-rocommunity public 127.0.0.1
-CONF
-}
-snmpd_conf > snmpd.conf
-snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 &
-SNMPD=$!
+startsnmpd
 us() { echo ${EPOCHREALTIME/./}; }
 secs() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
 ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
@@ -178,8 +170,7 @@ timedwalk ifmib_walk snmpwalk -v2c -c public -On -m '' -t 10 -CE .1.3.6.1.2.1.2.
 # (snmpd -X) to a master that leaves them out (-I -...): what the AgentX
 # path costs whoever the subagent is.
 kill $SNMPD; wait $SNMPD
-snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid -I -ifTable,ifXTable,interfaces udp:127.0.0.1:1161 &
-SNMPD=$!
+startsnmpd -I -ifTable,ifXTable,interfaces
 echo "agentXSocket $WORK/agentx.sock" > sub.conf
 snmpd -f -X -C -c sub.conf -Lf sub.log -p sub.pid &
 AGENT=$!

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 	"github.com/lvs-agentx/lvs-agentx/test/uml"
 )
 
@@ -26,7 +27,7 @@ func soak(minutes string) error {
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Mem:      "1024M",
 		Timeout:  time.Duration(m+outage+10) * time.Minute,
-		Script:   fmt.Sprintf("MINUTES=%d\nOUTAGE_MINUTES=%d\n%s", m, outage, soakScript),
+		Script:   fmt.Sprintf("MINUTES=%d\nOUTAGE_MINUTES=%d\n%s%s", m, outage, snmpd.GuestMaster(), soakScript),
 	})
 }
 
@@ -39,13 +40,6 @@ func soak(minutes string) error {
 // and serve within 2 s of snmpd's return. It prints "KEY VALUE" lines.
 const soakScript = `
 set -u
-cat > snmpd.conf <<CONF
-master agentx
-agentXSocket $WORK/agentx.sock
-agentXPerms 0777 0777
-rocommunity public 127.0.0.1
-CONF
-startsnmpd() { snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 & SNMPD=$!; }
 rss() { awk '/^VmRSS/ { print $2 }' /proc/$1/status; }
 threads() { awk '/^Threads/ { print $2 }' /proc/$1/status; }
 ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }

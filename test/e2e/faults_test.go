@@ -11,21 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 	"github.com/lvs-agentx/lvs-agentx/test/uml"
 )
 
 // guestFaultHelpers defines, for fault scenarios, bash functions to start
 // and stop snmpd and the agent separately and to wait for conditions with
 // the elapsed time measured in the guest.
-const guestFaultHelpers = `
+var guestFaultHelpers = snmpd.GuestMaster() + `
 shopt -s extglob
-cat > snmpd.conf <<CONF
-master agentx
-agentXSocket $WORK/agentx.sock
-agentXPerms 0777 0777
-rocommunity public 127.0.0.1
-CONF
-startsnmpd() { snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 & SNMPD=$!; }
 startagent() {
 	lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --cache-ttl 1s "$@" 2>>agent.log &
 	AGENT=$!

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 	"github.com/lvs-agentx/lvs-agentx/test/uml"
 )
 
@@ -14,14 +15,8 @@ const agentPkg = "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"
 
 // guestSNMP starts snmpd as AgentX master and lvs-agentx in the guest, and
 // defines walk and waitserved for the rest of the script.
-const guestSNMP = `
-cat > snmpd.conf <<CONF
-master agentx
-agentXSocket $WORK/agentx.sock
-agentXPerms 0777 0777
-rocommunity public 127.0.0.1
-CONF
-snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 &
+var guestSNMP = snmpd.GuestMaster() + `
+startsnmpd
 startagent() {
 	lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --cache-ttl 1s "$@" 2>>agent.log &
 	AGENT=$!

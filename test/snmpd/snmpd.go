@@ -39,6 +39,15 @@ type ConfigParams struct {
 	Extra []string
 }
 
+// GuestMaster returns a shell snippet for UML guest scripts: it writes
+// snmpd.conf (RenderConfig with the AgentX socket at $WORK/agentx.sock)
+// and defines startsnmpd [SNMPD-ARGS...], which starts snmpd on
+// udp:127.0.0.1:1161 logging to snmpd.log and sets SNMPD to its pid.
+func GuestMaster() string {
+	return "cat > snmpd.conf <<CONF\n" + RenderConfig(ConfigParams{AgentXSocket: "$WORK/agentx.sock"}) + "CONF\n" +
+		`startsnmpd() { snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid "$@" udp:127.0.0.1:1161 & SNMPD=$!; }` + "\n"
+}
+
 // RenderConfig returns snmpd.conf text that makes snmpd an AgentX master
 // listening on p's sockets and answering community "public" from
 // 127.0.0.1. It is exported so guests (UML) can be given the same config.
