@@ -90,6 +90,10 @@ func TestGraphsRRDtool(t *testing.T) {
 	// A 10 s step, and a heartbeat that tolerates late walks on a loaded
 	// machine: rrdtool spreads a late update's increase over the gap.
 	const step = 10
+	// The rate check needs three whole steps between the first and last
+	// request, trimmed by a step each side: 60 s of traffic gave two when
+	// the first request fell just after a step boundary (seen in CI).
+	const trafficSeconds = 8 * step
 	r := uml.MustRun(t, uml.Scenario{
 		Timeout:  8 * time.Minute,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
@@ -104,7 +108,7 @@ kill $poller
 wait $poller || true
 rrd -S end-180s -e now graph
 ipvsadm -Ln --stats --exact
-`, step, 2*step+1, strings.Replace(trafficRun, "TRAFFIC_SECONDS", "60", 1), 2*step+3),
+`, step, 2*step+1, strings.Replace(trafficRun, "TRAFFIC_SECONDS", strconv.Itoa(trafficSeconds), 1), 2*step+3),
 	})
 	rrdDir := filepath.Join(r.Dir, "rrd")
 	names := readNames(t, rrdDir)
