@@ -80,7 +80,7 @@ func run(args []string) error {
 		Mem:     "1024M",
 		Timeout: timeout,
 		Script: "SIZES='" + strings.Join(sizes, " ") + "'\nWALK_MAX=" + walkMax + "\nBULK_MAX=" + bulkMax +
-			"\nBASELINE='" + baseline + "'\n" + snmpd.GuestMaster() + script,
+			"\nBASELINE='" + baseline + "'\n" + snmpd.GuestMaster() + guestProcHelpers + script,
 	})
 }
 
@@ -107,17 +107,24 @@ func boot(name string, s uml.Scenario) error {
 	return nil
 }
 
+// guestProcHelpers are shell functions shared by the bench and soak
+// scripts: us (wall clock in microseconds, from bash's EPOCHREALTIME), and
+// for a PID its CPU ticks (utime+stime, USER_HZ = 100/s), VmRSS in KiB
+// and thread count.
+const guestProcHelpers = `
+us() { echo ${EPOCHREALTIME/./}; }
+ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
+rss() { awk '/^VmRSS/ { print $2 }' /proc/$1/status; }
+threads() { awk '/^Threads/ { print $2 }' /proc/$1/status; }
+`
+
 // script measures, for each size, with one snmpd and a fresh agent per
 // size. Times come from bash's EPOCHREALTIME (microseconds), CPU from
 // /proc/PID/stat (USER_HZ = 100 ticks/s).
 const script = `
 set -u
 startsnmpd
-us() { echo ${EPOCHREALTIME/./}; }
 secs() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
-ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
-rss() { awk '/^VmRSS/ { print $2 }' /proc/$1/status; }
-threads() { awk '/^Threads/ { print $2 }' /proc/$1/status; }
 out() { echo "$SIZE $1 $2"; }
 LVS=.1.3.6.1.4.1.8225.4711
 startagent() {

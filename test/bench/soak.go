@@ -27,7 +27,7 @@ func soak(minutes string) error {
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Mem:      "1024M",
 		Timeout:  time.Duration(m+outage+10) * time.Minute,
-		Script:   fmt.Sprintf("MINUTES=%d\nOUTAGE_MINUTES=%d\n%s%s", m, outage, snmpd.GuestMaster(), soakScript),
+		Script:   fmt.Sprintf("MINUTES=%d\nOUTAGE_MINUTES=%d\n%s%s", m, outage, snmpd.GuestMaster()+guestProcHelpers, soakScript),
 	})
 }
 
@@ -40,9 +40,6 @@ func soak(minutes string) error {
 // and serve within 2 s of snmpd's return. It prints "KEY VALUE" lines.
 const soakScript = `
 set -u
-rss() { awk '/^VmRSS/ { print $2 }' /proc/$1/status; }
-threads() { awk '/^Threads/ { print $2 }' /proc/$1/status; }
-ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
 # goroutines: SIGUSR1 makes the agent log its goroutine count.
 goroutines() {
 	local n=$(grep -c 'lvs-agentx status' agent.log)
@@ -105,9 +102,9 @@ echo "outage_connect_attempts $(( $(grep -c 'agentx connect failed' agent.log) -
 echo "outage_agent_alive $(kill -0 $AGENT && echo yes || echo no)"
 startsnmpd
 until snmpget -v2c -c public -On -m '' -t 0.2 -r 0 127.0.0.1:1161 .1.3.6.1.2.1.1.3.0 2>/dev/null | grep -q Timeticks; do sleep 0.05; done
-t0=${EPOCHREALTIME/./}
+t0=$(us)
 for i in $(seq 200); do snmpget -v2c -c public -On -m '' -t 0.2 -r 0 127.0.0.1:1161 $LVS.1.0 2>/dev/null | grep -q STRING && break; done
-echo "outage_served_after_s $(awk -v u=$(( ${EPOCHREALTIME/./} - t0 )) 'BEGIN { printf "%.2f", u / 1e6 }')"
+echo "outage_served_after_s $(awk -v u=$(( $(us) - t0 )) 'BEGIN { printf "%.2f", u / 1e6 }')"
 echo "agent_alive $(kill -0 $AGENT && echo yes || echo no)"
 echo "agent_rss_kib_end $(rss $AGENT)"
 echo "agent_threads_end $(threads $AGENT)"
