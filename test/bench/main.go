@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
-	"github.com/lvs-agentx/lvs-agentx/test/uml"
+	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
 func main() {
@@ -71,13 +71,13 @@ func run(args []string) error {
 	if bulkMax == "" {
 		bulkMax = "10000"
 	}
-	return boot("bench", uml.Scenario{
+	return boot("bench", testbed.Scenario{
 		Binaries: map[string]string{
 			"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx",
 			"ipvsbench":  "github.com/lvs-agentx/lvs-agentx/test/cmd/ipvsbench",
 		},
 		Modules: []string{"dummy"},
-		Mem:     "1024M",
+		Mem:     1024,
 		Timeout: timeout,
 		Script: "SIZES='" + strings.Join(sizes, " ") + "'\nWALK_MAX=" + walkMax + "\nBULK_MAX=" + bulkMax +
 			"\nBASELINE='" + baseline + "'\n" + snmpd.GuestMaster() + guestProcHelpers + script,
@@ -85,13 +85,13 @@ func run(args []string) error {
 }
 
 // boot runs s in a fresh guest and prints what its script printed.
-func boot(name string, s uml.Scenario) error {
-	dir, err := uml.NewWorkDir(name)
+func boot(name string, s testbed.Scenario) error {
+	dir, err := testbed.NewWorkDir(name)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	r, err := uml.Boot(context.Background(), dir, s)
+	r, err := testbed.Boot(context.Background(), dir, s)
 	if r != nil {
 		fmt.Print(r.Stdout)
 		if r.ExitCode != 0 || err != nil {

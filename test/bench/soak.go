@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
-	"github.com/lvs-agentx/lvs-agentx/test/uml"
+	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
 // soak runs the soak scenario for the given number of minutes, then keeps
@@ -23,9 +23,9 @@ func soak(minutes string) error {
 			return fmt.Errorf("SOAK_OUTAGE_MINUTES %q: want whole minutes", v)
 		}
 	}
-	return boot("soak", uml.Scenario{
+	return boot("soak", testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
-		Mem:      "1024M",
+		Mem:      1024,
 		Timeout:  time.Duration(m+outage+10) * time.Minute,
 		Script:   fmt.Sprintf("MINUTES=%d\nOUTAGE_MINUTES=%d\n%s%s", m, outage, snmpd.GuestMaster()+guestProcHelpers, soakScript),
 	})

@@ -8,19 +8,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/lvs-agentx/lvs-agentx/test/uml"
+	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
-// Addresses of the point-to-point link between the test's network
-// namespace (host side) and the guest. They exist only inside that
-// namespace and the guest.
+// Addresses of the point-to-point link between Cacti's poller and the
+// director. They exist only inside the test's two network namespaces.
 const (
 	cactiHostAddr  = "192.0.2.1"
 	cactiGuestAddr = "192.0.2.2"
@@ -89,8 +85,9 @@ func TestCactiImportsAndGraphsTheAgent(t *testing.T) {
 	realQuery := sql("SELECT id FROM snmp_query WHERE name='LVS - Real Servers'")
 	sql(fmt.Sprintf("UPDATE data_template_data SET rrd_step=%d WHERE local_data_id=0 AND name LIKE '%%LVS%%'", cactiStep))
 
-	// The link to the guest, inside a namespace of our own.
-	ns := newNetns(t)
+	// The director (the scenario) and Cacti's poller, each in a namespace
+	// of its own, joined by a point-to-point link.
+	ns := newNetnsPair(t)
 
 	script := "set -eu\n" + fmt.Sprintf("ip addr add %s/30 dev eth0\nip link set eth0 up\n", cactiGuestAddr) +
 		fmt.Sprintf("SNMPD_LISTEN=udp:%s:161 SNMPD_ADDR=%s\n", cactiGuestAddr, cactiGuestAddr) +
@@ -104,32 +101,21 @@ touch "$WORK/traffic-done"
 waitfor stop
 ipvsadm -Ln --stats --exact
 `
-	dir, err := uml.NewWorkDir(t.Name())
+	dir, err := testbed.NewWorkDir(t.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if os.Getenv("LVS_UML_KEEP") == "" {
-			_ = os.RemoveAll(dir)
-		}
-	})
+	testbed.KeepOrRemove(t, dir)
 	type bootResult struct {
-		r   *uml.Result
+		r   *testbed.Result
 		err error
 	}
 	done := make(chan bootResult, 1)
 	go func() {
-		// UML must run inside the namespace to attach to its tap device:
-		// this goroutine's thread moves there and is never reused.
-		runtime.LockOSThread()
-		if err := ns.enter(); err != nil {
-			done <- bootResult{err: err}
-			return
-		}
-		r, err := uml.Boot(context.Background(), dir, uml.Scenario{
+		r, err := testbed.Boot(context.Background(), dir, testbed.Scenario{
 			Timeout:  12 * time.Minute,
 			Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
-			Args:     []string{"eth0=tuntap," + ns.tap},
+			Netns:    ns.director,
 			Script:   script,
 		})
 		done <- bootResult{r, err}
@@ -166,7 +152,7 @@ ipvsadm -Ln --stats --exact
 	// Everything that talks SNMP runs in the namespace.
 	inNS := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command("ip", append([]string{"netns", "exec", ns.name, cactiSh, args[0], cdir}, args[1:]...)...)
+		cmd := exec.Command("ip", append([]string{"netns", "exec", ns.poller, cactiSh, args[0], cdir}, args[1:]...)...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			guestFailed(fmt.Sprintf("%s: %v\n%s", strings.Join(args, " "), err, out))
@@ -314,44 +300,35 @@ func needCacti(t *testing.T) {
 	}
 }
 
-// netns is a network namespace holding one end of the guest's link.
-type netns struct {
-	name, tap string
+// netnsPair is two network namespaces joined by a veth pair: the
+// director's end is eth0, with the address the script gives it, and the
+// poller's end has cactiHostAddr.
+type netnsPair struct {
+	director, poller string
 }
 
-// newNetns makes a namespace with a tap device for the guest and the host
-// address of the link; it is deleted when the test ends.
-func newNetns(t *testing.T) *netns {
+// newNetnsPair makes the pair; both are deleted when the test ends.
+func newNetnsPair(t *testing.T) *netnsPair {
 	t.Helper()
 	var rnd [3]byte
 	_, _ = rand.Read(rnd[:])
-	n := &netns{name: "lvsg-" + hex.EncodeToString(rnd[:]), tap: "tap0"}
+	id := hex.EncodeToString(rnd[:])
+	n := &netnsPair{director: "lvsd-" + id, poller: "lvsp-" + id}
 	run := func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	run("netns", "add", n.name)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", n.name).Run() })
-	run("-n", n.name, "tuntap", "add", "dev", n.tap, "mode", "tap")
-	run("-n", n.name, "addr", "add", cactiHostAddr+"/30", "dev", n.tap)
-	run("-n", n.name, "link", "set", "lo", "up")
-	run("-n", n.name, "link", "set", n.tap, "up")
+	for _, name := range []string{n.director, n.poller} {
+		run("netns", "add", name)
+		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	}
+	run("-n", n.poller, "link", "add", "veth0", "type", "veth", "peer", "name", "eth0", "netns", n.director)
+	run("-n", n.poller, "addr", "add", cactiHostAddr+"/30", "dev", "veth0")
+	run("-n", n.poller, "link", "set", "lo", "up")
+	run("-n", n.poller, "link", "set", "veth0", "up")
 	return n
-}
-
-// enter moves the calling thread (locked by the caller) into the namespace.
-func (n *netns) enter() error {
-	f, err := os.Open("/run/netns/" + n.name)
-	if err != nil {
-		return fmt.Errorf("open netns: %w", err)
-	}
-	defer f.Close()
-	if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-		return fmt.Errorf("setns %s: %w", n.name, err)
-	}
-	return nil
 }
 
 func tailString(s string, n int) string {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
-	"github.com/lvs-agentx/lvs-agentx/test/uml"
+	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
 // guestFaultHelpers defines, for fault scenarios, bash functions to start
@@ -53,7 +53,7 @@ cputicks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
 `
 
 // readKV parses the guest's "key value" lines in file into a map.
-func readKV(t *testing.T, r *uml.Result, file string) map[string]string {
+func readKV(t *testing.T, r *testbed.Result, file string) map[string]string {
 	t.Helper()
 	kv := map[string]string{}
 	for _, l := range strings.Split(strings.TrimSpace(string(r.File(t, file))), "\n") {
@@ -79,7 +79,7 @@ func seconds(t *testing.T, kv map[string]string, key string) float64 {
 // their old indexes back.
 func TestFaultIPVSAbsentAndUnloaded(t *testing.T) {
 	t.Parallel()
-	r := uml.MustRun(t, uml.Scenario{
+	r := testbed.MustRun(t, testbed.Scenario{
 		NoIPVS:   true,
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  3 * time.Minute,
@@ -207,7 +207,7 @@ walker() {
 // index and to a service that existed.
 func TestFaultChurnWhileWalking(t *testing.T) {
 	t.Parallel()
-	r := uml.MustRun(t, uml.Scenario{
+	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  4 * time.Minute,
 		Script: guestFaultHelpers + churnScript + `
@@ -324,7 +324,7 @@ func checkChurnWalks(t *testing.T, dir string, created map[string]bool) (walks, 
 // file aside, and on SIGTERM closes the session, saves its state and exits 0.
 func TestFaultSnmpdRestarts(t *testing.T) {
 	t.Parallel()
-	r := uml.MustRun(t, uml.Scenario{
+	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  4 * time.Minute,
 		Script: guestFaultHelpers + `

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvs-agentx/lvs-agentx/test/uml"
+	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
 // trafficSetup is bash for a guest (or the demo): two virtual services NATed
@@ -94,7 +94,7 @@ func TestGraphsRRDtool(t *testing.T) {
 	// request, trimmed by a step each side: 60 s of traffic gave two when
 	// the first request fell just after a step boundary (seen in CI).
 	const trafficSeconds = 8 * step
-	r := uml.MustRun(t, uml.Scenario{
+	r := testbed.MustRun(t, testbed.Scenario{
 		Timeout:  8 * time.Minute,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Files:    map[string][]byte{"lvs-rrd.sh": script},
@@ -294,7 +294,7 @@ func readNames(t *testing.T, dir string) map[string]string {
 }
 
 // requestTimes reads a log of completed request times (seconds, one a line).
-func requestTimes(t *testing.T, r *uml.Result, name string) []float64 {
+func requestTimes(t *testing.T, r *testbed.Result, name string) []float64 {
 	t.Helper()
 	var times []float64
 	for _, line := range strings.Fields(string(r.File(t, name))) {

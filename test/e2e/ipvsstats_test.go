@@ -16,7 +16,7 @@ import (
 
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 	"github.com/lvs-agentx/lvs-agentx/test/internal/mobyview"
-	"github.com/lvs-agentx/lvs-agentx/test/uml"
+	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
 const ipvsdumpPkg = "github.com/lvs-agentx/lvs-agentx/test/cmd/ipvsdump"
@@ -89,7 +89,7 @@ ipvsadm -Ln --timeout > timeout.txt
 // still while the three read them.
 func TestIPVSStatsMatchesIpvsadm(t *testing.T) {
 	t.Parallel()
-	r := uml.MustRun(t, uml.Scenario{
+	r := testbed.MustRun(t, testbed.Scenario{
 		Modules: []string{"ip_vs_sh", "ip_vs_mh"},
 		Binaries: map[string]string{
 			"ipvsdump":   ipvsdumpPkg,
@@ -178,7 +178,7 @@ func u32(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
 // compareIpvsadm checks every ipvsadm listing against the snapshot, in
 // both directions: each snapshot row has its ipvsadm row and the counts
 // agree.
-func compareIpvsadm(t *testing.T, r *uml.Result, s *ipvsstats.Snapshot) {
+func compareIpvsadm(t *testing.T, r *testbed.Result, s *ipvsstats.Snapshot) {
 	t.Helper()
 	type want func(svc *ipvsstats.Service, d *ipvsstats.Dest) []string
 	stats := func(st ipvsstats.Stats) []string {
@@ -381,7 +381,7 @@ func compareMoby(t *testing.T, b []byte, s *ipvsstats.Snapshot) {
 
 // saveFixtures copies the kernel's raw replies and the snapshot they make
 // into ipvsstats/testdata, for the package's unit tests.
-func saveFixtures(t *testing.T, r *uml.Result) {
+func saveFixtures(t *testing.T, r *testbed.Result) {
 	dst := filepath.Join("..", "..", "ipvsstats", "testdata", "kernel-6.1")
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		t.Fatal(err)
@@ -418,7 +418,7 @@ func saveFixtures(t *testing.T, r *uml.Result) {
 // does the big service's list of real servers.
 func TestIPVSStatsChurn(t *testing.T) {
 	t.Parallel()
-	r := uml.MustRun(t, uml.Scenario{
+	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"ipvsdump": ipvsdumpPkg},
 		Timeout:  5 * time.Minute,
 		Script: `
@@ -540,7 +540,7 @@ func TestIPVSStatsErrors(t *testing.T) {
 	t.Parallel()
 	t.Run("not loaded", func(t *testing.T) {
 		t.Parallel()
-		r := uml.MustRun(t, uml.Scenario{
+		r := testbed.MustRun(t, testbed.Scenario{
 			NoIPVS:   true,
 			Binaries: map[string]string{"ipvsdump": ipvsdumpPkg},
 			Script:   `ipvsdump; echo "exit=$?"; lsmod | grep -c '^ip_vs' || true`,
@@ -551,7 +551,7 @@ func TestIPVSStatsErrors(t *testing.T) {
 	})
 	t.Run("permission and namespaces", func(t *testing.T) {
 		t.Parallel()
-		r := uml.MustRun(t, uml.Scenario{
+		r := testbed.MustRun(t, testbed.Scenario{
 			Binaries: map[string]string{"ipvsdump": ipvsdumpPkg},
 			Script: `
 ipvsadm -A -t 10.5.5.1:80 -s rr
@@ -585,7 +585,7 @@ ipvsdump > root.json; echo "root exit=$?"
 // for information; the measured comparison is make bench's (BENCHMARKS.md).
 func TestIPVSStatsLargeTable(t *testing.T) {
 	t.Parallel()
-	r := uml.MustRun(t, uml.Scenario{
+	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"ipvsbench": "github.com/lvs-agentx/lvs-agentx/test/cmd/ipvsbench"},
 		Timeout:  5 * time.Minute,
 		Script: `

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
-	"github.com/lvs-agentx/lvs-agentx/test/uml"
+	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
 const agentPkg = "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"
@@ -40,7 +40,7 @@ waitserved
 // agent restart and a re-creation.
 func TestLVSMIBThroughSnmpd(t *testing.T) {
 	t.Parallel()
-	r := uml.MustRun(t, uml.Scenario{
+	r := testbed.MustRun(t, testbed.Scenario{
 		Modules:  []string{"ip_vs_sh", "ip_vs_mh"},
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  5 * time.Minute,
@@ -217,7 +217,7 @@ func num(v string) string {
 
 // checkAgainstIpvsadm compares walked values with ipvsadm's listings, row by
 // row, matched by the Name columns.
-func checkAgainstIpvsadm(t *testing.T, r *uml.Result, w *walkResult) {
+func checkAgainstIpvsadm(t *testing.T, r *testbed.Result, w *walkResult) {
 	t.Helper()
 	idx := w.rowIndexes()
 	get := func(table, col int, row string) string {

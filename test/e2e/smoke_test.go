@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lvs-agentx/lvs-agentx/test/uml"
+	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
 // TestSmokeIPVSCountersMove checks the test bed itself: a TCP virtual
 // service NATed to a local web server counts the requests sent through it.
 func TestSmokeIPVSCountersMove(t *testing.T) {
 	t.Parallel()
-	r := uml.MustRun(t, uml.Scenario{Script: `
+	r := testbed.MustRun(t, testbed.Scenario{Script: `
 set -e
 ip addr add 10.99.0.1/32 dev lo
 ipvsadm -A -t 10.99.0.1:80 -s rr

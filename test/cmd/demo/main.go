@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/lvs-agentx/lvs-agentx/test/uml"
+	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
 //go:embed demo.sh
@@ -27,7 +27,7 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	dir, err := uml.NewWorkDir("demo")
+	dir, err := testbed.NewWorkDir("demo")
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func run(ctx context.Context) error {
 	if _, err := os.Stat(repo + "/contrib/rrdtool/lvs-rrd.sh"); err != nil {
 		return fmt.Errorf("run the demo from the repository's top directory (make demo): %w", err)
 	}
-	r, err := uml.Boot(ctx, dir, uml.Scenario{
+	r, err := testbed.Boot(ctx, dir, testbed.Scenario{
 		Script:   fmt.Sprintf("REPO=%q\n", repo) + script,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Modules:  []string{"ip_vs_sh"},
