@@ -11,8 +11,11 @@ LDFLAGS := -X main.version=$(VERSION)
 # that concurrent runs do not collide.
 BUILDDIR ?= bin
 
-# Debian packages the tests and the demo use.
-TEST_DEBS := snmpd snmp ipvsadm user-mode-linux kmod busybox-static smitools curl dpkg groff-base man-db \
+# Debian packages the tests and the demo use. qemu-system-x86, cpio and
+# busybox-static boot a guest kernel where the host's kernel has no IPVS
+# (test/testbed); on a kernel with IPVS they serve only the scenarios that
+# unload ip_vs.
+TEST_DEBS := snmpd snmp snmptrapd ipvsadm qemu-system-x86 cpio kmod busybox-static smitools curl dpkg groff-base man-db \
 	erlang-snmp iproute2 util-linux procps libcap2-bin \
 	rrdtool cacti mariadb-server php-cli php-snmp php-intl php8.2-cgi
 
@@ -28,32 +31,34 @@ deps:
 	@scripts/ensure-deps $(TEST_DEBS)
 
 # Every test: unit tests on the host, every fuzz target for FUZZTIME, then
-# the end-to-end tests, which boot UML guests with real IPVS and start real
-# snmpd instances (verbose, so the log shows each guest that ran).
+# the end-to-end tests with real IPVS and real snmpd instances, each
+# scenario in its own network namespace, on this kernel when it has IPVS,
+# in one QEMU guest per test package otherwise (verbose, so the log shows
+# which backend ran).
 test: deps lint unit fuzz e2e
 
 unit:
 	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v /test/)
 
-# One guest at a time: the fault tests bound recovery times, which a
-# machine running several UML guests on two cores cannot keep.
+# One package and one scenario at a time: the fault tests bound recovery
+# times, which two cores shared by several scenarios (or guests) cannot keep.
 e2e: deps
 	$(GO) test -count=1 -v -p 1 -parallel 1 -timeout 60m ./test/...
 
 demo: deps
 	$(GO) run ./test/cmd/demo
 
-# Host Go benchmarks, then the UML benchmark of issue 8 (sizes 1x1 to
+# Host Go benchmarks, then the scale benchmark on the test bed (sizes 1x1 to
 # 5000x10; takes a long time: BENCH_SIZES="1x1 100x4" for a short run).
-# Results go to bin/bench-go.txt and bin/bench-uml.txt; BENCHMARKS.md says
+# Results go to bin/bench-go.txt and bin/bench-bed.txt; BENCHMARKS.md says
 # how to read them.
 BENCH_SIZES ?= 1x1 100x4 1000x10 5000x10
 bench: deps
 	mkdir -p $(BUILDDIR)
 	$(GO) test -run '^$$' -bench . -benchmem ./mib/ ./agent/ ./ipvsstats/ > $(BUILDDIR)/bench-go.txt; \
 		rc=$$?; cat $(BUILDDIR)/bench-go.txt; [ $$rc = 0 ] || exit $$rc
-	$(GO) run ./test/bench $(BENCH_SIZES) > $(BUILDDIR)/bench-uml.txt; \
-		rc=$$?; cat $(BUILDDIR)/bench-uml.txt; exit $$rc
+	$(GO) run ./test/bench $(BENCH_SIZES) > $(BUILDDIR)/bench-bed.txt; \
+		rc=$$?; cat $(BUILDDIR)/bench-bed.txt; exit $$rc
 
 # Every fuzz target for FUZZTIME each (go test allows one -fuzz target per run).
 # A count of executions, not a duration: with a duration Go's fuzzing
@@ -70,8 +75,8 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s "$$pkg" || exit 1; \
 		done
 
-# Ten minutes of 8 bulkwalkers, churn and snmpd restarts every 2 minutes in
-# a UML guest, then snmpd away for five minutes; prints the report
+# Ten minutes of 8 bulkwalkers, churn and snmpd restarts every 2 minutes on
+# the test bed, then snmpd away for five minutes; prints the report
 # (SOAK_MINUTES and SOAK_OUTAGE_MINUTES change the lengths).
 SOAK_MINUTES ?= 10
 SOAK_OUTAGE_MINUTES ?= 5

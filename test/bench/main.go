@@ -1,4 +1,4 @@
-// Command bench runs the UML benchmark of issue 8 in one guest for all the
+// Command bench runs the scale benchmark on the test bed (test/testbed) for all the
 // sizes given (SERVICESxDESTS, e.g. 1000x10) and prints one line per
 // measurement, "SIZE KEY VALUE", as the guest wrote them; BENCHMARKS.md
 // explains each key.
@@ -80,7 +80,7 @@ func run(args []string) error {
 		Mem:     1024,
 		Timeout: timeout,
 		Script: "SIZES='" + strings.Join(sizes, " ") + "'\nWALK_MAX=" + walkMax + "\nBULK_MAX=" + bulkMax +
-			"\nBASELINE='" + baseline + "'\n" + snmpd.GuestMaster() + guestProcHelpers + script,
+			"\nBASELINE='" + baseline + "'\n" + snmpd.GuestMaster() + guestProcHelpers + keepalivedScript + script,
 	})
 }
 
@@ -225,6 +225,49 @@ for SIZE in $SIZES; do
 		timedwalk baseline_bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS
 		stopagent
 	fi
+	if [ $((S * D)) -le $BULK_MAX ]; then
+		keepalived_yardstick || exit 1
+	fi
 done
 kill $SNMPD
+`
+
+// keepalivedScript measures keepalived, the AgentX subagent LVS operators
+// already run, on the same snmpd and the same table: it writes a
+// keepalived.conf with a virtual_server per service of table.rules (no
+// health checks), lets keepalived create the IPVS table itself, and
+// bulk-walks its virtualServerTable and realServerTable (KEEPALIVED-MIB
+// .1.3.6.1.4.1.9586.100.5.3.3 and .4) as ours is walked.
+const keepalivedScript = `
+KA=.1.3.6.1.4.1.9586.100.5.3
+kaconf() {
+	awk 'BEGIN { print "global_defs {"; print "  enable_snmp_checker"; print "}" }
+	$1 == "-A" { if (open) print "}"; split($3, a, ":")
+		printf "virtual_server %s %s {\n  lb_algo %s\n  lb_kind NAT\n  protocol TCP\n", a[1], a[2], $5; open = 1 }
+	$1 == "-a" { split($5, r, ":"); printf "  real_server %s %s {\n    weight %s\n  }\n", r[1], r[2], $8 }
+	END { if (open) print "}" }' table.rules
+}
+kawalk() {
+	snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $KA.3
+	snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $KA.4
+}
+keepalived_yardstick() {
+	ipvsadm -C
+	kaconf > keepalived.conf
+	rm -f ka.pid ka-check.pid
+	keepalived -n -l -C -x -A "$WORK/agentx.sock" -f "$WORK/keepalived.conf" -p "$WORK/ka.pid" -c "$WORK/ka-check.pid" 2>>keepalived.log &
+	local parent=$! i
+	for i in $(seq 600); do
+		[ "$(snmpbulkwalk -v2c -c public -On -m '' -t 5 -Cr50 127.0.0.1:1161 $KA.4.1.2 2>/dev/null | wc -l)" -ge $((S * D)) ] && break
+		sleep 0.5
+	done
+	[ -s ka-check.pid ] || { echo "keepalived: no checker process" >&2; return 1; }
+	AGENT=$(cat ka-check.pid)
+	out keepalived_services "$(ipvsadm -Ln | grep -c '^TCP')"
+	out keepalived_rss_kib_start $(rss $AGENT)
+	timedwalk keepalived_bulkwalk kawalk
+	out keepalived_rss_kib_after_walk $(rss $AGENT)
+	kill -TERM $parent; wait $parent
+	ipvsadm -C
+}
 `

@@ -1,5 +1,3 @@
-// Package e2e holds the end-to-end tests: each runs its scenario in a fresh
-// UML guest with the kernel's real IPVS.
 package e2e
 
 import (

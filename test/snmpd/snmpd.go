@@ -39,7 +39,7 @@ type ConfigParams struct {
 	Extra []string
 }
 
-// GuestMaster returns a shell snippet for UML guest scripts: it writes
+// GuestMaster returns a shell snippet for test bed scenarios: it writes
 // snmpd.conf (RenderConfig with the AgentX socket at $WORK/agentx.sock)
 // and defines startsnmpd [SNMPD-ARGS...], which starts snmpd on
 // udp:127.0.0.1:1161 logging to snmpd.log and sets SNMPD to its pid.
@@ -50,7 +50,7 @@ func GuestMaster() string {
 
 // RenderConfig returns snmpd.conf text that makes snmpd an AgentX master
 // listening on p's sockets and answering community "public" from
-// 127.0.0.1. It is exported so guests (UML) can be given the same config.
+// 127.0.0.1. It is exported so scenarios can be given the same config.
 func RenderConfig(p ConfigParams) string {
 	var b strings.Builder
 	b.WriteString("master agentx\n")

@@ -1,4 +1,5 @@
-# The demo scenario, run in the UML guest as root with $WORK/bin on PATH.
+# The demo scenario, run as root in a network namespace of its own with
+# $WORK/bin on PATH.
 set -eu
 say() { printf '\n==== %s\n' "$*"; }
 

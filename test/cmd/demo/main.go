@@ -1,6 +1,7 @@
-// Command demo is what `make demo` runs: it boots a UML guest with real
-// IPVS, sets up a few virtual services carrying traffic, and prints what the
-// kernel and lvs-agentx report about them.
+// Command demo is what `make demo` runs: in a network namespace of its own
+// on a kernel with IPVS (this one, or a QEMU guest's where this one has
+// none), it sets up a few virtual services carrying traffic, and prints
+// what the kernel and lvs-agentx report about them.
 package main
 
 import (
@@ -31,7 +32,16 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("Booting a UML guest with IPVS (work directory %s)...\n", dir)
+	backend, err := testbed.Choose(false)
+	if err != nil {
+		return err
+	}
+	switch backend {
+	case testbed.Native:
+		fmt.Printf("This kernel has IPVS: the demo runs in a network namespace of its own (work directory %s)...\n", dir)
+	default:
+		fmt.Printf("This kernel has no IPVS: booting Debian's stock kernel in QEMU (%s) to run it (work directory %s)...\n", backend, dir)
+	}
 	repo, err := os.Getwd() // make demo runs from the repository's top
 	if err != nil {
 		return err
@@ -43,7 +53,7 @@ func run(ctx context.Context) error {
 		Script:   fmt.Sprintf("REPO=%q\n", repo) + script,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Modules:  []string{"ip_vs_sh"},
-		Timeout:  4 * time.Minute,
+		Timeout:  10 * time.Minute,
 	})
 	if err != nil {
 		if r != nil {
