@@ -21,6 +21,10 @@ const (
 	DefaultCacheTTL    = time.Second
 	DefaultReadTimeout = 30 * time.Second
 	DefaultFirstWait   = 5 * time.Second
+	// DefaultRefreshWait is a quarter of snmpd's default agentXTimeout
+	// (1 s): a request that waits this long for a re-read still leaves
+	// snmpd ample time for the rest of its work.
+	DefaultRefreshWait = 250 * time.Millisecond
 )
 
 // SourceConfig configures a Source. Reader and Indexes are required.
@@ -37,6 +41,12 @@ type SourceConfig struct {
 	// FirstWait bounds how long the first request waits for the first
 	// read (DefaultFirstWait when zero).
 	FirstWait time.Duration
+	// RefreshWait bounds how long a request that finds the view older
+	// than its TTL waits for the re-read it starts (or finds running);
+	// when the read takes longer, the request is answered from the older
+	// view, whose lvsDataAge says how old it is. DefaultRefreshWait when
+	// zero; negative: never wait.
+	RefreshWait time.Duration
 	Logger    *slog.Logger     // slog.Default() when nil
 	Now       func() time.Time // time.Now when nil
 	// AfterFunc runs f once d has passed on the clock Now reads and
@@ -48,16 +58,18 @@ type SourceConfig struct {
 }
 
 // Source is the agent.ViewSource that serves the LVS-MIB. It hands out the
-// current view at once and, when that view is older than the cache TTL,
-// starts one background refresh; requests never wait for the kernel while
-// a view exists.
+// current view and, when that view is older than the cache TTL, starts one
+// background refresh and waits for it at most RefreshWait: a poller that
+// comes after an idle gap gets the kernel's values of now, not those of
+// its previous poll, and a huge table that takes long to read never makes
+// a request time out.
 type Source struct {
-	ctx  context.Context
-	cfg  SourceConfig
-	cur  atomic.Pointer[entry]
-	busy atomic.Bool   // a background refresh is running
-	read sync.Mutex    // one read at a time, background or Refresh
-	done chan struct{} // closed when the first view is published
+	ctx     context.Context
+	cfg     SourceConfig
+	cur     atomic.Pointer[entry]
+	pending atomic.Pointer[chan struct{}] // the running background refresh, closed when it publishes
+	read    sync.Mutex                    // one read at a time, background or Refresh
+	done    chan struct{}                 // closed when the first view is published
 
 	mu        sync.Mutex // serialises logging state changes
 	logged    bool       // a state has been logged at least once
@@ -86,6 +98,9 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 	if cfg.FirstWait <= 0 {
 		cfg.FirstWait = DefaultFirstWait
 	}
+	if cfg.RefreshWait == 0 {
+		cfg.RefreshWait = DefaultRefreshWait
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -98,9 +113,11 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 	return &Source{ctx: ctx, cfg: cfg, done: make(chan struct{})}
 }
 
-// CurrentView returns the current view, starting a background refresh if
-// it is stale. Only the first call may wait, for at most FirstWait; if no
-// read has finished by then it returns an unavailable view.
+// CurrentView returns the current view, refreshing it first if it is
+// stale. The first call waits at most FirstWait, and returns an
+// unavailable view if no read has finished by then; later calls wait at
+// most RefreshWait, and return the stale view if the refresh has not
+// finished by then.
 func (s *Source) CurrentView() agent.View {
 	return s.View()
 }
@@ -120,8 +137,20 @@ func (s *Source) View() *View {
 		}
 		return Unavailable(s.cfg.Now(), s.cfg.Now)
 	}
-	if e.stale.Load() {
-		s.startRefresh()
+	if !e.stale.Load() {
+		return e.view
+	}
+	refreshed := s.startRefresh()
+	if s.cfg.RefreshWait < 0 {
+		return e.view
+	}
+	t := time.NewTimer(s.cfg.RefreshWait)
+	defer t.Stop()
+	select {
+	case <-refreshed:
+		return s.cur.Load().view
+	case <-t.C:
+	case <-s.ctx.Done():
 	}
 	return e.view
 }
@@ -138,15 +167,26 @@ func (s *Source) ttl(cost time.Duration) time.Duration {
 	return max(s.cfg.CacheTTL, maxRefreshShare*cost)
 }
 
-// startRefresh runs refresh in the background unless one is running.
-func (s *Source) startRefresh() {
-	if !s.busy.CompareAndSwap(false, true) {
-		return
+// closed is returned for a refresh that finished before it could be
+// waited for.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// startRefresh runs Refresh in the background unless one is running, and
+// returns a channel closed once that refresh has published its view.
+func (s *Source) startRefresh() <-chan struct{} {
+	ch := make(chan struct{})
+	if !s.pending.CompareAndSwap(nil, &ch) {
+		if p := s.pending.Load(); p != nil {
+			return *p
+		}
+		return closed // it has just published
 	}
 	go func() {
-		defer s.busy.Store(false)
 		s.Refresh(s.ctx)
+		s.pending.Store(nil)
+		close(ch)
 	}()
+	return ch
 }
 
 // Refresh reads IPVS now, publishes the new view and returns it. When the

@@ -132,12 +132,12 @@ func newTestSource(t *testing.T, r Reader, clock *fakeClock, logs *logRecorder) 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
-		FirstWait: time.Minute, Logger: slog.New(logs), Now: clock.Now, AfterFunc: clock.AfterFunc})
+		FirstWait: time.Minute, RefreshWait: -1, Logger: slog.New(logs), Now: clock.Now, AfterFunc: clock.AfterFunc})
 }
 
 // waitIdle waits until no background refresh runs.
 func waitIdle(s *Source) {
-	for s.busy.Load() {
+	for s.pending.Load() != nil {
 		time.Sleep(time.Millisecond)
 	}
 }
@@ -257,7 +257,7 @@ func TestSourceSlowReadStretchesTTL(t *testing.T) {
 
 	for _, step := range []time.Duration{time.Second, 3 * time.Second} { // 4 s < 10 x 0.5 s
 		clock.Add(step)
-		if s.View() != v1 || s.busy.Load() { // busy is set before View returns
+		if s.View() != v1 || s.pending.Load() != nil { // pending is set before View returns
 			t.Fatalf("refreshed %s after a 0.5 s read; want to keep the view 5 s", step)
 		}
 	}
@@ -266,4 +266,55 @@ func TestSourceSlowReadStretchesTTL(t *testing.T) {
 	<-r.started
 	r.results <- readResult{snap: fixture()}
 	waitIdle(s)
+}
+
+// A request that finds the view stale waits for the refresh it starts, up
+// to RefreshWait: after an idle gap the first answer is the kernel's value
+// of now. When the read takes longer, the request gets the older view.
+func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		wait     time.Duration
+		finishes bool // the read ends before the wait does
+		want     int  // services in the answered view
+	}{
+		{"read within the wait", time.Minute, true, 1},
+		{"read slower than the wait", 20 * time.Millisecond, false, 6},
+		{"never waiting", -1, false, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newFakeReader()
+			clock := &fakeClock{t: fixtureReadAt}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+				RefreshWait: tc.wait, Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
+			go s.Refresh(ctx)
+			<-r.started
+			r.results <- readResult{snap: fixture()}
+			for s.cur.Load() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			clock.Add(15 * time.Second) // idle, longer than the TTL
+			got := make(chan *View)
+			go func() { got <- s.View() }()
+			<-r.started
+			snap := fixture()
+			snap.Services = snap.Services[:1]
+			if tc.finishes {
+				r.results <- readResult{snap: snap}
+			}
+			v := <-got
+			if !tc.finishes {
+				r.results <- readResult{snap: snap}
+			}
+			if len(v.services) != tc.want {
+				t.Errorf("answered from a view with %d services, want %d", len(v.services), tc.want)
+			}
+			waitIdle(s)
+			if v := s.View(); len(v.services) != 1 {
+				t.Errorf("after the refresh: %d services, want 1", len(v.services))
+			}
+		})
+	}
 }

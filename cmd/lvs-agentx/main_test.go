@@ -99,7 +99,8 @@ func TestHelp(t *testing.T) {
 	}{
 		{[]string{"run"}, map[string]string{
 			"agentx": `"/var/agentx/master"`, "cache-ttl": `"1s"`, "state-file": `"/var/lib/lvs-agentx/indexes.json"`,
-			"netns": "empty", "priority": `"127"`, "ping-interval": `"15s"`, "log-level": `"info"`, "log-format": `"text"`}},
+			"netns": "empty", "priority": `"127"`, "ping-interval": `"15s"`, "log-level": `"info"`, "log-format": `"text"`,
+			"refresh-wait": `"250ms"`}},
 		{nil, map[string]string{"agentx": `"/var/agentx/master"`, "priority": `"127"`}}, // run is the default
 		{[]string{"dump"}, map[string]string{"format": `"table"`, "netns": "empty", "state-file": `"/var/lib/lvs-agentx/indexes.json"`}},
 		{[]string{"check"}, map[string]string{

@@ -24,6 +24,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("run", "lvs-agentx [run] [flags]", stdout)
 	addr := fs.String("agentx", agent.DefaultAddress, "snmpd's AgentX socket in agentXSocket syntax: /path, unix:/path or tcp:host:port")
 	ttl := fs.Duration("cache-ttl", mib.DefaultCacheTTL, "how old served data may get before a request triggers a background re-read of IPVS")
+	refreshWait := fs.Duration("refresh-wait", mib.DefaultRefreshWait, "how long a request that finds the data older than --cache-ttl waits for the re-read it starts; past that it is answered from the previous read (lvsDataAge tells how old); keep it well under snmpd's agentXTimeout")
 	stateFile := fs.String("state-file", DefaultStateFile, "file keeping the stable service and real server numbers")
 	netns := fs.String("netns", "", "read IPVS in the network namespace at this path (e.g. /run/netns/lb); empty: the agent's own")
 	prio := fs.Uint("priority", agent.DefaultPriority, "AgentX registration priority, 1-255, lower wins")
@@ -38,6 +39,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *ttl <= 0 {
 		return usagef("--cache-ttl %s: want a positive duration", *ttl)
+	}
+	if *refreshWait < 0 {
+		return usagef("--refresh-wait %s: want 0 (never wait) or a positive duration", *refreshWait)
 	}
 	if _, _, err := agent.ParseAddress(*addr); err != nil {
 		return usagef("--agentx: %v", err)
@@ -62,7 +66,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	log.Info("lvs-agentx starting", "version", version, "agentx", *addr, "netns", *netns,
-		"cache_ttl", ttl.String(), "state_file", *stateFile)
+		"cache_ttl", ttl.String(), "refresh_wait", refreshWait.String(), "state_file", *stateFile)
 
 	reader, err := ipvsstats.Open(ipvsstats.Options{NetNS: *netns})
 	if err != nil {
@@ -74,7 +78,11 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		log.Warn("index state unusable; numbering afresh", "err", err)
 	}
-	src := mib.NewSource(ctx, mib.SourceConfig{Reader: reader, Indexes: idx, CacheTTL: *ttl, Logger: log})
+	wait := *refreshWait
+	if wait == 0 {
+		wait = -1 // mib.SourceConfig: negative never waits
+	}
+	src := mib.NewSource(ctx, mib.SourceConfig{Reader: reader, Indexes: idx, CacheTTL: *ttl, RefreshWait: wait, Logger: log})
 	a, err := agent.New(agent.Config{
 		Address:      *addr,
 		Subtree:      mib.Root,
