@@ -47,8 +47,8 @@ type SourceConfig struct {
 	// view, whose lvsDataAge says how old it is. DefaultRefreshWait when
 	// zero; negative: never wait.
 	RefreshWait time.Duration
-	Logger    *slog.Logger     // slog.Default() when nil
-	Now       func() time.Time // time.Now when nil
+	Logger      *slog.Logger     // slog.Default() when nil
+	Now         func() time.Time // time.Now when nil
 	// AfterFunc runs f once d has passed on the clock Now reads and
 	// returns a function that cancels it (time.AfterFunc when nil). A
 	// view's expiry is a timer so that requests never read the clock:
