@@ -49,7 +49,7 @@ func runNative(ctx context.Context, dir string, s Scenario) error {
 		}
 	}
 	wrapper := filepath.Join(dir, "netns.sh")
-	if err := os.WriteFile(wrapper, []byte(nativeWrapper(dir, s.NoIPVS)), 0o755); err != nil {
+	if err := os.WriteFile(wrapper, []byte(nativeWrapper(dir, s.NoIPVS, s.Netns == "")), 0o755); err != nil {
 		return err
 	}
 	args := []string{"unshare", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private"}
@@ -85,16 +85,20 @@ func runNative(ctx context.Context, dir string, s Scenario) error {
 }
 
 // nativeWrapper is the script that runs as PID 1 of the scenario's
-// namespaces: it gives the scenario its own /sys, /tmp, /run and /dev/shm
-// and an up lo, then runs it with its output in $WORK.
-func nativeWrapper(dir string, noIPVS bool) string {
+// namespaces: it gives the scenario its own /sys (unless ip netns exec
+// already did), /tmp, /run and /dev/shm and an up lo, then runs it with its
+// output in $WORK.
+func nativeWrapper(dir string, noIPVS, mountSys bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `#!/bin/bash
 export PATH=%[1]s/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export WORK=%[1]s HOME=%[1]s
 fail() { echo "$*" > "$WORK/setup.err"; exit 1; }
-mount -t sysfs sys /sys || fail "mount /sys"
 `, dir)
+	if mountSys {
+		b.WriteString(`mount -t sysfs sys /sys || fail "mount /sys"
+`)
+	}
 	if noIPVS {
 		// Keep the kernel namespace's modprobe.d visible, so the script
 		// can lift the block the kernel's autoloader obeys.
