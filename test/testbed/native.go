@@ -76,6 +76,12 @@ func runNative(ctx context.Context, dir string, s Scenario) error {
 		}
 		return nil
 	case <-ctx.Done():
+		// What the scenario was doing, for the failure message.
+		if init := nsInit(cmd.Process.Pid); init != "" {
+			ps, _ := exec.Command("nsenter", "-t", init, "-p", "-m", "ps", "-eo", "pid,etimes,stat,args").CombinedOutput()
+			_ = os.WriteFile(filepath.Join(dir, "stderr"), append([]byte(readOptional(filepath.Join(dir, "stderr"))+
+				"\n--- processes when the time ran out ---\n"), ps...), 0o644)
+		}
 		// unshare --kill-child takes the namespace's init, and with it
 		// every process of the scenario, along.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
@@ -206,4 +212,15 @@ func hostHasIPVS() bool {
 	}
 	_, err := os.Stat("/proc/net/ip_vs")
 	return err == nil
+}
+
+// nsInit returns the PID of the first child of unshare (the scenario's
+// PID 1), or "" when there is none.
+func nsInit(unshare int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", unshare, unshare))
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
