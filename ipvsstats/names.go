@@ -2,6 +2,7 @@ package ipvsstats
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 )
 
@@ -103,4 +104,20 @@ func (k ServiceKey) ProtocolName() string {
 		return "SCTP"
 	}
 	return "proto" + strconv.FormatUint(uint64(k.Protocol), 10)
+}
+
+// formatKey writes a service identity as ipvsadm does: "TCP 10.0.0.1:80",
+// "TCP [::1]:80", "FWM 5 IPv6".
+func formatKey(k ServiceKey) string {
+	if k.FWMark != 0 {
+		if k.Family == FamilyIPv6 {
+			return fmt.Sprintf("FWM %d IPv6", k.FWMark)
+		}
+		return fmt.Sprintf("FWM %d", k.FWMark)
+	}
+	return k.ProtocolName() + " " + hostPort(k.Addr, k.Port)
+}
+
+func hostPort(a netip.Addr, port uint16) string {
+	return netip.AddrPortFrom(a, port).String()
 }
