@@ -214,9 +214,9 @@ func decodeServiceAttrs(b []byte, s *Service, keyOnly bool) error {
 	for a.next() {
 		switch a.typ {
 		case attrSvcAF:
-			s.Family = a.u16()
+			s.Family = Family(a.u16())
 		case attrSvcProtocol:
-			s.Protocol = a.u16()
+			s.Protocol = Protocol(a.u16())
 		case attrSvcAddr:
 			rawAddr = a.data
 		case attrSvcPort:
@@ -235,7 +235,7 @@ func decodeServiceAttrs(b []byte, s *Service, keyOnly bool) error {
 			if len(a.data) != 8 {
 				a.bad("8")
 			} else {
-				s.Flags = a.u32prefix()
+				s.Flags = Flags(a.u32prefix())
 			}
 		case attrSvcTimeout:
 			s.Timeout = a.u32()
@@ -283,7 +283,7 @@ func decodeServiceAttrs(b []byte, s *Service, keyOnly bool) error {
 // decodeDest decodes the attributes of one GET_DEST dump message. Real
 // servers of kernels without IPVS_DEST_ATTR_ADDR_FAMILY have the service's
 // family.
-func decodeDest(b []byte, svcFamily uint16) (Dest, error) {
+func decodeDest(b []byte, svcFamily Family) (Dest, error) {
 	var d Dest
 	var found bool
 	a := attrs{b: b}
@@ -305,7 +305,7 @@ func decodeDest(b []byte, svcFamily uint16) (Dest, error) {
 	return d, nil
 }
 
-func decodeDestAttrs(b []byte, d *Dest, svcFamily uint16) error {
+func decodeDestAttrs(b []byte, d *Dest, svcFamily Family) error {
 	var rawAddr []byte
 	var st32, st64 Stats
 	var has64 bool
@@ -334,7 +334,7 @@ func decodeDestAttrs(b []byte, d *Dest, svcFamily uint16) error {
 		case attrDestStats:
 			st32 = decodeStats(&a, false)
 		case attrDestAddrFamily:
-			d.Family = a.u16()
+			d.Family = Family(a.u16())
 		case attrDestStats64:
 			st64, has64 = decodeStats(&a, true), true
 		case attrDestTunType:
@@ -417,7 +417,7 @@ func (a *attrs) u32prefix() uint32 {
 }
 
 // addr decodes an address attribute of a known family into a.
-func addr(a *attrs, family uint16) netip.Addr {
+func addr(a *attrs, family Family) netip.Addr {
 	ip, err := addrOf(a.data, family)
 	if err != nil && a.err == nil {
 		a.err = err
@@ -426,7 +426,7 @@ func addr(a *attrs, family uint16) netip.Addr {
 }
 
 // addrOf trims the kernel's 16-byte union nf_inet_addr to the family.
-func addrOf(b []byte, family uint16) (netip.Addr, error) {
+func addrOf(b []byte, family Family) (netip.Addr, error) {
 	switch {
 	case family == FamilyIPv4 && len(b) >= 4:
 		return netip.AddrFrom4([4]byte(b[:4])), nil

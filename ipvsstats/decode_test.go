@@ -49,7 +49,7 @@ func TestDecodeKernelFixtureFields(t *testing.T) {
 	}
 	dest := func(svc *Service, addr string) *Dest {
 		for i := range svc.Dests {
-			if netip.AddrPortFrom(svc.Dests[i].Addr, svc.Dests[i].Port).String() == addr {
+			if svc.Dests[i].Label() == addr {
 				return &svc.Dests[i]
 			}
 		}
@@ -159,7 +159,7 @@ func seqStats(base uint64) Stats {
 
 func TestDecodeService(t *testing.T) {
 	flags := make([]byte, 8)
-	binary.NativeEndian.PutUint32(flags, FlagPersistent|FlagSched1)
+	binary.NativeEndian.PutUint32(flags, uint32(FlagPersistent|FlagSched1))
 	binary.NativeEndian.PutUint32(flags[4:], ^uint32(0))
 	tests := []struct {
 		name string
@@ -168,8 +168,8 @@ func TestDecodeService(t *testing.T) {
 	}{{
 		name: "ipv4 tcp with both stats prefers STATS64",
 		svc: func(n *netlink.AttributeEncoder) {
-			n.Uint16(attrSvcAF, FamilyIPv4)
-			n.Uint16(attrSvcProtocol, ProtoTCP)
+			n.Uint16(attrSvcAF, uint16(FamilyIPv4))
+			n.Uint16(attrSvcProtocol, uint16(ProtoTCP))
 			n.Bytes(attrSvcAddr, addr16("10.1.2.3"))
 			n.Bytes(attrSvcPort, be16(8080))
 			n.String(attrSvcSchedName, "wlc")
@@ -188,8 +188,8 @@ func TestDecodeService(t *testing.T) {
 	}, {
 		name: "ipv6 udp with only 32-bit stats",
 		svc: func(n *netlink.AttributeEncoder) {
-			n.Uint16(attrSvcAF, FamilyIPv6)
-			n.Uint16(attrSvcProtocol, ProtoUDP)
+			n.Uint16(attrSvcAF, uint16(FamilyIPv6))
+			n.Uint16(attrSvcProtocol, uint16(ProtoUDP))
 			n.Bytes(attrSvcAddr, addr16("fd00::1"))
 			n.Bytes(attrSvcPort, be16(53))
 			n.String(attrSvcSchedName, "some-new-scheduler")
@@ -203,7 +203,7 @@ func TestDecodeService(t *testing.T) {
 	}, {
 		name: "fwmark service carries no address",
 		svc: func(n *netlink.AttributeEncoder) {
-			n.Uint16(attrSvcAF, FamilyIPv6)
+			n.Uint16(attrSvcAF, uint16(FamilyIPv6))
 			n.Uint32(attrSvcFWMark, 42)
 			n.String(attrSvcSchedName, "sh")
 			n.Uint16(99, 1) // an attribute from a newer kernel
@@ -229,7 +229,7 @@ func TestDecodeService(t *testing.T) {
 func TestDecodeDest(t *testing.T) {
 	tests := []struct {
 		name      string
-		svcFamily uint16
+		svcFamily Family
 		dest      func(n *netlink.AttributeEncoder)
 		want      Dest
 	}{{
@@ -246,7 +246,7 @@ func TestDecodeDest(t *testing.T) {
 			n.Uint32(attrDestInactConns, 4)
 			n.Uint32(attrDestPersistConns, 5)
 			stats32(n, attrDestStats, 1)
-			n.Uint16(attrDestAddrFamily, FamilyIPv4)
+			n.Uint16(attrDestAddrFamily, uint16(FamilyIPv4))
 			stats64(n, attrDestStats64, 1<<33)
 			n.Uint8(attrDestTunType, uint8(TunnelGUE))
 			n.Bytes(attrDestTunPort, be16(6080))
@@ -333,8 +333,8 @@ func TestDecodeMalformed(t *testing.T) {
 		})
 	}
 	valid := svc(func(n *netlink.AttributeEncoder) {
-		n.Uint16(attrSvcAF, FamilyIPv4)
-		n.Uint16(attrSvcProtocol, ProtoTCP)
+		n.Uint16(attrSvcAF, uint16(FamilyIPv4))
+		n.Uint16(attrSvcProtocol, uint16(ProtoTCP))
 		n.Bytes(attrSvcAddr, addr16("10.0.0.1"))
 		n.Bytes(attrSvcPort, be16(80))
 		stats64(n, attrSvcStats64, 0)
@@ -349,7 +349,7 @@ func TestDecodeMalformed(t *testing.T) {
 		{"no service attribute", enc(t, func(ae *netlink.AttributeEncoder) { ae.Uint32(9, 1) }), decService},
 		{"short port", svc(func(n *netlink.AttributeEncoder) { n.Uint16(attrSvcAF, 2); n.Uint8(attrSvcPort, 1) }), decService},
 		{"short address", svc(func(n *netlink.AttributeEncoder) {
-			n.Uint16(attrSvcAF, FamilyIPv6)
+			n.Uint16(attrSvcAF, uint16(FamilyIPv6))
 			n.Bytes(attrSvcAddr, []byte{1, 2, 3, 4})
 		}), decService},
 		{"unknown family", svc(func(n *netlink.AttributeEncoder) {

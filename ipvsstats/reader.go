@@ -199,7 +199,7 @@ func (c *conn) read() (*Snapshot, error) {
 			return nil, fmt.Errorf("get real servers of %s: %w", svc.Label(), err)
 		}
 		if d, dup := dupDest(all[off:]); dup {
-			return nil, tornf("real server %s of %s listed twice", d.Addr, svc.Label())
+			return nil, tornf("real server %s of %s listed twice", d.Label(), svc.Label())
 		}
 		if parts > 1 {
 			// The dump spanned several datagrams, so the kernel let go of

@@ -3,7 +3,6 @@ package mib
 import (
 	"math"
 	"net/netip"
-	"strconv"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
@@ -98,7 +97,7 @@ func buildObjects() []object {
 	svc(31, "lvsServiceNumAvailDests", func(r *serviceRow) agentx.VarBind { return gauge32(uint64(r.avail)) })
 	svc(32, "lvsServiceRateInBPSHC", func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.InBPS) })
 	svc(33, "lvsServiceRateOutBPSHC", func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.OutBPS) })
-	svc(34, "lvsServiceName", func(r *serviceRow) agentx.VarBind { return str(ServiceName(&r.svc.ServiceKey)) })
+	svc(34, "lvsServiceName", func(r *serviceRow) agentx.VarBind { return str(r.svc.Label()) })
 
 	real := func(c uint32, name string, f func(r *realRow) agentx.VarBind) {
 		objs = append(objs, object{name: name, oid: column(realTableArc, c), table: realTable,
@@ -134,7 +133,7 @@ func buildObjects() []object {
 	real(28, "lvsRealRateOutBPSHC", func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.OutBPS) })
 	real(29, "lvsRealTunnelType", func(r *realRow) agentx.VarBind { return integer(tunnelType(r.dest)) })
 	real(30, "lvsRealTunnelPort", func(r *realRow) agentx.VarBind { return gauge32(uint64(tunnelPort(r.dest))) })
-	real(31, "lvsRealServerName", func(r *realRow) agentx.VarBind { return str(DestName(r.dest)) })
+	real(31, "lvsRealServerName", func(r *realRow) agentx.VarBind { return str(r.dest.Label()) })
 
 	daemon := func(c uint32, name string, f func(d *ipvsstats.Daemon) agentx.VarBind) {
 		objs = append(objs, object{name: name, oid: column(daemonTableArc, c), table: daemonTable,
@@ -203,8 +202,6 @@ func truth(b bool) agentx.VarBind {
 	return integer(2)
 }
 
-// Value mappings of issue 5.
-
 // Protocol values of lvsServiceProto for fwmark services.
 const protoFWMark = -1
 
@@ -224,22 +221,21 @@ func servicePort(s *ipvsstats.Service) int64 {
 
 // ipv4Only is the classic 4-byte IpAddress column: the address for IPv4,
 // 0.0.0.0 for IPv6 and for fwmark services (no address).
-func ipv4Only(family uint16, a netip.Addr) agentx.VarBind {
+func ipv4Only(family ipvsstats.Family, a netip.Addr) agentx.VarBind {
 	if family != ipvsstats.FamilyIPv4 || !a.Unmap().Is4() {
 		return ipAddress([4]byte{})
 	}
 	return ipAddress(a.Unmap().As4())
 }
 
-// persistNetmask is the IPv4 persistence mask as an IpAddress (the kernel's
-// value read big-endian, 0xffffff00 = 255.255.255.0); 0.0.0.0 for IPv6,
-// whose Netmask is a prefix length.
+// persistNetmask is the IPv4 persistence mask as an IpAddress; 0.0.0.0
+// for IPv6, whose Netmask is a prefix length.
 func persistNetmask(s *ipvsstats.Service) agentx.VarBind {
-	if s.Family != ipvsstats.FamilyIPv4 {
+	m, _ := s.NetmaskIPv4()
+	if !m.IsValid() {
 		return ipAddress([4]byte{})
 	}
-	m := s.Netmask
-	return ipAddress([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)})
+	return ipAddress(m.As4())
 }
 
 // persistPrefixLen is the persistence granularity as a prefix length: the
@@ -262,7 +258,7 @@ const (
 	inetIPv6    = 2
 )
 
-func inetAddrType(family uint16) agentx.VarBind {
+func inetAddrType(family ipvsstats.Family) agentx.VarBind {
 	switch family {
 	case ipvsstats.FamilyIPv4:
 		return integer(inetIPv4)
@@ -274,7 +270,7 @@ func inetAddrType(family uint16) agentx.VarBind {
 
 // inetAddr is an RFC 4001 InetAddress: 4 or 16 bytes by family, empty when
 // there is no address (fwmark services, a sync daemon without a group).
-func inetAddr(family uint16, a netip.Addr) agentx.VarBind {
+func inetAddr(family ipvsstats.Family, a netip.Addr) agentx.VarBind {
 	switch {
 	case !a.IsValid():
 		return octets([]byte{})
@@ -290,7 +286,7 @@ func inetAddr(family uint16, a netip.Addr) agentx.VarBind {
 
 // addrFamily is the family of an address that comes without one (the sync
 // daemon's multicast group); 0 for the zero Addr.
-func addrFamily(a netip.Addr) uint16 {
+func addrFamily(a netip.Addr) ipvsstats.Family {
 	switch {
 	case !a.IsValid():
 		return 0
@@ -303,7 +299,7 @@ func addrFamily(a netip.Addr) uint16 {
 // serviceFlags encodes IP_VS_SVC_F_* bits 0..5 as BITS: kernel bit n
 // (value 1<<n) is named bit n, and BITS bit n is the n-th most significant
 // bit of the first octet.
-func serviceFlags(f uint32) agentx.VarBind {
+func serviceFlags(f ipvsstats.Flags) agentx.VarBind {
 	var b byte
 	for n := range 6 {
 		if f&(1<<n) != 0 {
@@ -327,43 +323,6 @@ func tunnelPort(d *ipvsstats.Dest) uint16 {
 		return 0
 	}
 	return d.TunnelPort
-}
-
-// ServiceName is the lvsServiceName label of a service, unique per service:
-// "TCP 10.99.0.1:80", "TCP [fd00::1]:443", "FWM 5", "FWM 5 IPv6".
-func ServiceName(k *ipvsstats.ServiceKey) string {
-	if k.FWMark != 0 {
-		s := "FWM " + strconv.FormatUint(uint64(k.FWMark), 10)
-		if k.Family == ipvsstats.FamilyIPv6 {
-			s += " IPv6"
-		}
-		return s
-	}
-	var proto string
-	switch k.Protocol {
-	case ipvsstats.ProtoTCP:
-		proto = "TCP"
-	case ipvsstats.ProtoUDP:
-		proto = "UDP"
-	case ipvsstats.ProtoSCTP:
-		proto = "SCTP"
-	default:
-		proto = "PROTO" + strconv.FormatUint(uint64(k.Protocol), 10)
-	}
-	return proto + " " + netip.AddrPortFrom(familyAddr(k.Family, k.Addr), k.Port).String()
-}
-
-// DestName is the lvsRealServerName label: "127.0.0.1:8080", "[fd00::20]:80".
-func DestName(d *ipvsstats.Dest) string {
-	return netip.AddrPortFrom(familyAddr(d.Family, d.Addr), d.Port).String()
-}
-
-// familyAddr shows an IPv4 address as such even when it arrived mapped.
-func familyAddr(family uint16, a netip.Addr) netip.Addr {
-	if family == ipvsstats.FamilyIPv4 {
-		return a.Unmap()
-	}
-	return a
 }
 
 // Describe returns the descriptor of the object type oid is an instance of

@@ -47,14 +47,9 @@ type realRow struct {
 // left out. Build runs in O(n log n).
 func Build(snap *ipvsstats.Snapshot, idx *Indexes, now func() time.Time) *View {
 	v := &View{snap: snap, readAt: snap.ReadAt, now: now}
-	svcNums, destNums := idx.assign(snap.Services)
-
-	nDests := 0
-	for i := range snap.Services {
-		nDests += len(snap.Services[i].Dests)
-	}
+	svcNums, destNums := idx.assign(snap)
 	v.services = make([]serviceRow, 0, len(snap.Services))
-	v.reals = make([]realRow, 0, nDests)
+	v.reals = make([]realRow, 0, snap.NumDests())
 	d := 0
 	for i := range snap.Services {
 		s := &snap.Services[i]

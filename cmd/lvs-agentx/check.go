@@ -15,7 +15,6 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
-	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
@@ -178,15 +177,7 @@ func check(ctx context.Context, g *gosnmp.GoSNMP, netns string) (problems []stri
 	sort.Strings(extra)
 	problems = append(problems, extra...)
 	return problems, fmt.Sprintf("%d objects served through snmpd at %s match IPVS (%d services, %d real servers)",
-		len(got), where, len(snap.Services), countDests(snap))
-}
-
-func countDests(s *ipvsstats.Snapshot) int {
-	n := 0
-	for i := range s.Services {
-		n += len(s.Services[i].Dests)
-	}
-	return n
+		len(got), where, len(snap.Services), snap.NumDests())
 }
 
 func explainSNMPError(where string, v gosnmp.SnmpVersion, err error) string {
