@@ -18,15 +18,6 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
-// Columns that name a row: rows are matched by name, not number, so the
-// check does not depend on the agent's index state.
-var (
-	serviceNameCol = agentx.MustParseOID(".1.3.6.1.4.1.8225.4711.17.1.34")
-	realNameCol    = agentx.MustParseOID(".1.3.6.1.4.1.8225.4711.18.1.31")
-	serviceTable   = agentx.MustParseOID(".1.3.6.1.4.1.8225.4711.17")
-	realTable      = agentx.MustParseOID(".1.3.6.1.4.1.8225.4711.18")
-)
-
 // runCheck is the "check" command: walk the LVS-MIB through snmpd, read
 // IPVS directly, and say whether they agree and, if not, why.
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -208,8 +199,8 @@ func containsAny(s string, subs ...string) bool {
 
 // cell is one value, with the object it belongs to.
 type cell struct {
-	name string // object descriptor
-	vb   agentx.VarBind
+	obj mib.Object
+	vb  agentx.VarBind
 }
 
 // keyedWalk keys walked values by object and row name.
@@ -235,38 +226,47 @@ func keyedView(v *mib.View) map[string]cell {
 
 // keyed names each value "object" (scalars), "object[row name]" (tables)
 // or "object.instance" (other tables), skipping the index columns, whose
-// values are numbers that legitimately differ between numberings.
+// values are numbers that legitimately differ between numberings: rows
+// are matched by name, so the check does not depend on the agent's index
+// state.
 func keyed(vbs []agentx.VarBind) map[string]cell {
-	svcName := map[string]string{} // service index -> name
-	realName := map[string]string{}
-	for _, vb := range vbs {
-		switch {
-		case vb.Name.HasPrefix(serviceNameCol):
-			svcName[vb.Name[len(serviceNameCol):].String()] = string(vb.Bytes)
-		case vb.Name.HasPrefix(realNameCol):
-			realName[vb.Name[len(realNameCol):].String()] = string(vb.Bytes)
+	rowName := map[mib.Table]map[string]string{} // table -> index -> row name
+	objs := make([]mib.Object, len(vbs))
+	insts := make([]agentx.OID, len(vbs))
+	for i, vb := range vbs {
+		obj, inst, ok := mib.Describe(vb.Name)
+		if !ok {
+			continue
+		}
+		objs[i], insts[i] = obj, inst
+		if obj.Kind == mib.Name {
+			if rowName[obj.Table] == nil {
+				rowName[obj.Table] = map[string]string{}
+			}
+			rowName[obj.Table][inst.String()] = string(vb.Bytes)
 		}
 	}
+	svcName, realName := rowName[mib.ServiceTable], rowName[mib.RealTable]
 	out := make(map[string]cell, len(vbs))
-	for _, vb := range vbs {
-		name, inst, ok := mib.Describe(vb.Name)
-		if !ok {
-			out[vb.Name.String()] = cell{name: "unknown", vb: vb}
+	for i, vb := range vbs {
+		obj, inst := objs[i], insts[i]
+		if obj.Name == "" {
+			out[vb.Name.String()] = cell{obj: mib.Object{Name: "unknown"}, vb: vb}
 			continue
 		}
-		key := name
+		key := obj.Name
 		switch {
-		case name == "lvsServiceNumber" || name == "lvsRealServiceNumber" || name == "lvsRealServerNumber":
+		case obj.Kind == mib.Index:
 			continue
-		case vb.Name.HasPrefix(serviceTable):
-			key = fmt.Sprintf("%s[%s]", name, svcName[inst.String()])
-		case vb.Name.HasPrefix(realTable) && len(inst) == 2:
-			key = fmt.Sprintf("%s[%s -> %s]", name, svcName[inst[:1].String()], realName[inst.String()])
+		case obj.Table == mib.ServiceTable:
+			key = fmt.Sprintf("%s[%s]", obj.Name, svcName[inst.String()])
+		case obj.Table == mib.RealTable && len(inst) == 2:
+			key = fmt.Sprintf("%s[%s -> %s]", obj.Name, svcName[inst[:1].String()], realName[inst.String()])
 		case len(inst) == 1 && inst[0] == 0:
 		default:
-			key = name + inst.String()
+			key = obj.Name + inst.String()
 		}
-		out[key] = cell{name: name, vb: vb}
+		out[key] = cell{obj: obj, vb: vb}
 	}
 	return out
 }
@@ -275,15 +275,13 @@ func keyed(vbs []agentx.VarBind) map[string]cell {
 // allowing for what changes between the agent's read and ours: counters
 // may lag (never lead), rates, connection gauges and the data age move.
 func compareValue(want, got cell) string {
-	n := want.name
-	switch {
-	case strings.Contains(n, "Rate") || strings.HasSuffix(n, "ActiveConns") || strings.HasSuffix(n, "InactiveConns") ||
-		strings.HasSuffix(n, "PersistConns") || n == "lvsDataAge":
+	switch want.obj.Kind {
+	case mib.Gauge:
 		if got.vb.Type != want.vb.Type {
 			return fmt.Sprintf("type %s, want %s", format(got.vb), format(want.vb))
 		}
 		return ""
-	case strings.Contains(n, "Stats"):
+	case mib.Counter:
 		if got.vb.Type != want.vb.Type {
 			return fmt.Sprintf("type %s, want %s", format(got.vb), format(want.vb))
 		}
