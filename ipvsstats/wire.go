@@ -152,14 +152,6 @@ func (a *attrs) u32() uint32 {
 	return binary.NativeEndian.Uint32(a.data)
 }
 
-func (a *attrs) be32() uint32 {
-	if len(a.data) != 4 {
-		a.bad("4")
-		return 0
-	}
-	return binary.BigEndian.Uint32(a.data)
-}
-
 func (a *attrs) u64() uint64 {
 	if len(a.data) != 8 {
 		a.bad("8")

@@ -16,11 +16,13 @@ type Reader interface {
 	Read(ctx context.Context) (*ipvsstats.Snapshot, error)
 }
 
-// Defaults of SourceConfig.
+// DefaultCacheTTL is the cache TTL of a SourceConfig that sets none.
+const DefaultCacheTTL = time.Second
+
+// Defaults of the other SourceConfig durations.
 const (
-	DefaultCacheTTL    = time.Second
-	DefaultReadTimeout = 30 * time.Second
-	DefaultFirstWait   = 5 * time.Second
+	defaultReadTimeout = 30 * time.Second
+	defaultFirstWait   = 5 * time.Second
 )
 
 // SourceConfig configures a Source. Reader and Indexes are required.
@@ -32,10 +34,10 @@ type SourceConfig struct {
 	// the last refresh's duration when that is longer, so that refreshing
 	// a huge table takes at most a tenth of a CPU.
 	CacheTTL time.Duration
-	// ReadTimeout bounds one read (DefaultReadTimeout when zero).
+	// ReadTimeout bounds one read (30 s when zero).
 	ReadTimeout time.Duration
 	// FirstWait bounds how long the first request waits for the first
-	// read (DefaultFirstWait when zero).
+	// read (5 s when zero).
 	FirstWait time.Duration
 	Logger    *slog.Logger     // slog.Default() when nil
 	Now       func() time.Time // time.Now when nil
@@ -81,10 +83,10 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
 	if cfg.ReadTimeout <= 0 {
-		cfg.ReadTimeout = DefaultReadTimeout
+		cfg.ReadTimeout = defaultReadTimeout
 	}
 	if cfg.FirstWait <= 0 {
-		cfg.FirstWait = DefaultFirstWait
+		cfg.FirstWait = defaultFirstWait
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -102,11 +104,11 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 // it is stale. Only the first call may wait, for at most FirstWait; if no
 // read has finished by then it returns an unavailable view.
 func (s *Source) CurrentView() agent.View {
-	return s.View()
+	return s.view()
 }
 
-// View is CurrentView with the concrete type.
-func (s *Source) View() *View {
+// view is CurrentView with the concrete type.
+func (s *Source) view() *View {
 	e := s.cur.Load()
 	if e == nil {
 		s.startRefresh()
@@ -118,7 +120,7 @@ func (s *Source) View() *View {
 		case <-t.C:
 		case <-s.ctx.Done():
 		}
-		return Unavailable(s.cfg.Now(), s.cfg.Now)
+		return unavailable(s.cfg.Now(), s.cfg.Now)
 	}
 	if e.stale.Load() {
 		s.startRefresh()
@@ -162,7 +164,7 @@ func (s *Source) Refresh(ctx context.Context) *View {
 	snap, err := s.cfg.Reader.Read(ctx)
 	var v *View
 	if err != nil {
-		v = Unavailable(start, s.cfg.Now)
+		v = unavailable(start, s.cfg.Now)
 	} else {
 		v = Build(snap, s.cfg.Indexes, s.cfg.Now)
 	}

@@ -90,20 +90,11 @@ func Build(snap *ipvsstats.Snapshot, idx *Indexes, now func() time.Time) *View {
 	return v
 }
 
-// Unavailable returns the view served when IPVS could not be read at time
+// unavailable returns the view served when IPVS could not be read at time
 // at: lvsIpvsAvailable false, the other scalars zero or empty, no rows.
-func Unavailable(at time.Time, now func() time.Time) *View {
+func unavailable(at time.Time, now func() time.Time) *View {
 	return &View{readAt: at, now: now}
 }
-
-// Available reports whether the view holds data read from IPVS.
-func (v *View) Available() bool { return v.snap != nil }
-
-// ReadAt is when the view's data was read (or the read was attempted).
-func (v *View) ReadAt() time.Time { return v.readAt }
-
-// Snapshot returns the snapshot the view shows, nil when unavailable.
-func (v *View) Snapshot() *ipvsstats.Snapshot { return v.snap }
 
 // Scalar helpers; an unavailable view answers zero values.
 

@@ -253,7 +253,7 @@ func TestDaemonStateAndInterface(t *testing.T) {
 }
 
 func TestUnavailable(t *testing.T) {
-	v := Unavailable(fixtureReadAt, fixedClock)
+	v := unavailable(fixtureReadAt, fixedClock)
 	want := map[uint32]agentx.VarBind{1: vS(""), 2: vI(0), 3: vI(0), 4: vI(0), 5: vI(0), 6: vI(0),
 		7: vI(0), 8: vS(""), 9: vI(2), 10: vTT(123)}
 	var walked []agentx.VarBind
