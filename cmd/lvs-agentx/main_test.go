@@ -182,6 +182,28 @@ func TestEnvironment(t *testing.T) {
 	}
 }
 
+// TestTopHelp: --help without a command, and the help command, list the
+// commands and then the flags of run, the default command.
+func TestTopHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, stdout, stderr := invoke(t, args...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			flags := strings.Index(stdout, "\n  --agentx  [LVS_AGENTX_AGENTX]\n")
+			if flags < 0 {
+				t.Fatalf("the flags of run are not listed:\n%s", stdout)
+			}
+			for _, cmd := range []string{"[run]", "dump", "check", "mib", "version"} {
+				if i := strings.Index(stdout, "\n  lvs-agentx "+cmd); i < 0 || i > flags {
+					t.Errorf("command %s not listed before the flags:\n%s", cmd, stdout)
+				}
+			}
+		})
+	}
+}
+
 func TestVersion(t *testing.T) {
 	code, stdout, stderr := invoke(t, "version")
 	if code != 0 || stderr != "" || stdout != "lvs-agentx "+version+"\n" {
