@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -341,23 +340,11 @@ func TestFakeMasterPingTimeout(t *testing.T) {
 
 func TestFakeMasterNotifyAndShutdown(t *testing.T) {
 	f := newFakeMaster(t)
-	a, err := agent.New(agent.Config{Address: f.addr, Subtree: base, Source: agent.StaticView{V: newTable(1)}, PingInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Not connected until the fake master answers Open and Register.
+	a := startAgent(t, f.addr, agent.StaticView{V: newTable(1)}, false, noPing)
 	if err := a.Notify(context.Background(), base, nil); !errors.Is(err, agent.ErrNotConnected) {
 		t.Fatalf("Notify before connecting: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := a.Run(ctx); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	defer func() { cancel(); wg.Wait() }()
 	c := f.accept(t, 3)
 	for !a.Connected() {
 		time.Sleep(time.Millisecond)
@@ -381,7 +368,7 @@ func TestFakeMasterNotifyAndShutdown(t *testing.T) {
 		t.Fatalf("Notify: %v", err)
 	}
 
-	cancel()
+	a.cancel()
 	p = c.read()
 	if u, ok := p.PDU.(*agentx.Unregister); !ok || u.Subtree.Compare(base) != 0 {
 		t.Fatalf("got %+v, want Unregister", p.PDU)
@@ -392,7 +379,7 @@ func TestFakeMasterNotifyAndShutdown(t *testing.T) {
 		t.Fatalf("got %+v, want Close(shutdown)", p.PDU)
 	}
 	c.respond(p, agentx.NoError)
-	wg.Wait()
+	<-a.done
 	if a.Connected() {
 		t.Error("still connected after Run returned")
 	}

@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"fmt"
-	"math/big"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/snmpvb"
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 )
 
@@ -148,20 +148,11 @@ func gsClient(t testing.TB, srv *snmpd.Server) *gosnmp.GoSNMP {
 
 // gsFormat renders a gosnmp result like format.
 func gsFormat(p gosnmp.SnmpPDU) string {
-	var v string
-	switch p.Type {
-	case gosnmp.OctetString:
-		v = fmt.Sprintf("%q", p.Value.([]byte))
-	case gosnmp.ObjectIdentifier, gosnmp.IPAddress:
-		v = p.Value.(string)
-	case gosnmp.Counter64:
-		v = gosnmp.ToBigInt(p.Value).String()
-	case gosnmp.Integer, gosnmp.Counter32, gosnmp.Gauge32, gosnmp.TimeTicks:
-		v = big.NewInt(0).Set(gosnmp.ToBigInt(p.Value)).String()
-	default:
-		v = fmt.Sprintf("<%v>", p.Type)
+	vb, err := snmpvb.FromPDU(p)
+	if err != nil {
+		return err.Error()
 	}
-	return p.Name + " " + v
+	return format(vb)
 }
 
 func gsWalk(g *gosnmp.GoSNMP) ([]string, error) {

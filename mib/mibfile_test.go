@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
 
 // baseModules are the modules LVS-MIB needs beyond its own two files;
@@ -21,11 +22,7 @@ const aptLine = "apt-get install -y smitools snmp erlang-snmp"
 
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found (%v); install it: %s", name, err, aptLine)
-	}
-	return p
+	return testutil.NeedTool(t, name, aptLine)
 }
 
 // mibDirs returns a directory for smilint (SMIPATH: one entry per module,
