@@ -119,17 +119,35 @@ func decodeConfig(b []byte) (Timeouts, error) {
 	return t, nil
 }
 
-// decodeDaemon decodes the attributes of one GET_DAEMON dump message.
-func decodeDaemon(b []byte) (Daemon, error) {
-	var d Daemon
+// decodeMessage passes the payload of each attribute typ of a dump
+// message's attributes b to fn, and fails when there is none; what names
+// the message in errors.
+func decodeMessage(b []byte, typ uint16, what string, fn func(payload []byte) error) error {
 	var found bool
 	a := attrs{b: b}
 	for a.next() {
-		if a.typ != attrCmdDaemon {
+		if a.typ != typ {
 			continue
 		}
 		found = true
-		n := a.nested()
+		if err := fn(a.data); err != nil {
+			return err
+		}
+	}
+	if a.err != nil {
+		return fmt.Errorf("%s: %w", what, a.err)
+	}
+	if !found {
+		return fmt.Errorf("%s: %w: no %s attribute", what, errMalformed, what)
+	}
+	return nil
+}
+
+// decodeDaemon decodes the attributes of one GET_DAEMON dump message.
+func decodeDaemon(b []byte) (Daemon, error) {
+	var d Daemon
+	err := decodeMessage(b, attrCmdDaemon, "daemon", func(p []byte) error {
+		n := attrs{b: p}
 		for n.next() {
 			switch n.typ {
 			case attrDaemonState:
@@ -151,14 +169,12 @@ func decodeDaemon(b []byte) (Daemon, error) {
 			}
 		}
 		if n.err != nil {
-			return Daemon{}, fmt.Errorf("daemon: %w", n.err)
+			return fmt.Errorf("daemon: %w", n.err)
 		}
-	}
-	if a.err != nil {
-		return Daemon{}, fmt.Errorf("daemon: %w", a.err)
-	}
-	if !found {
-		return Daemon{}, fmt.Errorf("daemon: %w: no daemon attribute", errMalformed)
+		return nil
+	})
+	if err != nil {
+		return Daemon{}, err
 	}
 	return d, nil
 }
@@ -166,22 +182,10 @@ func decodeDaemon(b []byte) (Daemon, error) {
 // decodeService decodes the attributes of one GET_SERVICE dump message.
 func decodeService(b []byte) (Service, error) {
 	var s Service
-	var found bool
-	a := attrs{b: b}
-	for a.next() {
-		if a.typ != attrCmdService {
-			continue
-		}
-		found = true
-		if err := decodeServiceAttrs(a.data, &s, false); err != nil {
-			return Service{}, err
-		}
-	}
-	if a.err != nil {
-		return Service{}, fmt.Errorf("service: %w", a.err)
-	}
-	if !found {
-		return Service{}, fmt.Errorf("service: %w: no service attribute", errMalformed)
+	if err := decodeMessage(b, attrCmdService, "service", func(p []byte) error {
+		return decodeServiceAttrs(p, &s, false)
+	}); err != nil {
+		return Service{}, err
 	}
 	return s, nil
 }
@@ -232,20 +236,14 @@ func decodeServiceAttrs(b []byte, s *Service, keyOnly bool) error {
 			s.Scheduler = intern(a.str())
 		case attrSvcFlags:
 			// struct ip_vs_flags {flags, mask}: the kernel sends mask ~0.
-			if len(a.data) != 8 {
-				a.bad("8")
-			} else {
-				s.Flags = Flags(a.u32prefix())
-			}
+			s.Flags = Flags(binary.NativeEndian.Uint32(a.sized(8)))
 		case attrSvcTimeout:
 			s.Timeout = a.u32()
 		case attrSvcNetmask:
 			// Opaque to the kernel: ipvsadm stores an IPv4 mask in network
 			// order and an IPv6 prefix length as a host integer.
-			if len(a.data) != 4 {
-				a.bad("4")
-			} else {
-				rawMask = a.data
+			if m := a.sized(4); len(a.data) == 4 {
+				rawMask = m
 			}
 		case attrSvcStats:
 			st32 = decodeStats(&a, false)
@@ -285,22 +283,10 @@ func decodeServiceAttrs(b []byte, s *Service, keyOnly bool) error {
 // family.
 func decodeDest(b []byte, svcFamily Family) (Dest, error) {
 	var d Dest
-	var found bool
-	a := attrs{b: b}
-	for a.next() {
-		if a.typ != attrCmdDest {
-			continue
-		}
-		found = true
-		if err := decodeDestAttrs(a.data, &d, svcFamily); err != nil {
-			return Dest{}, err
-		}
-	}
-	if a.err != nil {
-		return Dest{}, fmt.Errorf("dest: %w", a.err)
-	}
-	if !found {
-		return Dest{}, fmt.Errorf("dest: %w: no destination attribute", errMalformed)
+	if err := decodeMessage(b, attrCmdDest, "dest", func(p []byte) error {
+		return decodeDestAttrs(p, &d, svcFamily)
+	}); err != nil {
+		return Dest{}, err
 	}
 	return d, nil
 }
@@ -405,15 +391,6 @@ func decodeStats(a *attrs, wide bool) Stats {
 		a.err = fmt.Errorf("stats: %w", n.err)
 	}
 	return s
-}
-
-// u32prefix reads the first u32 of a longer attribute.
-func (a *attrs) u32prefix() uint32 {
-	d := a.data
-	a.data = d[:4]
-	v := a.u32()
-	a.data = d
-	return v
 }
 
 // addr decodes an address attribute of a known family into a.
