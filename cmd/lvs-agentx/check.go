@@ -86,16 +86,16 @@ func setV3(g *gosnmp.GoSNMP, user, authProto, authPass, privProto, privPass stri
 	params := &gosnmp.UsmSecurityParameters{UserName: user, AuthenticationProtocol: gosnmp.NoAuth, PrivacyProtocol: gosnmp.NoPriv}
 	flags := gosnmp.NoAuthNoPriv
 	if authPass != "" {
-		a, ok := auths[strings.ToUpper(authProto)]
-		if !ok {
-			return usagef("--auth-proto %q: want MD5, SHA, SHA224, SHA256, SHA384 or SHA512", authProto)
+		a, err := choose("--auth-proto", authProto, auths, "MD5, SHA, SHA224, SHA256, SHA384 or SHA512")
+		if err != nil {
+			return err
 		}
 		params.AuthenticationProtocol, params.AuthenticationPassphrase = a, authPass
 		flags = gosnmp.AuthNoPriv
 		if privPass != "" {
-			p, ok := privs[strings.ToUpper(privProto)]
-			if !ok {
-				return usagef("--priv-proto %q: want DES, AES, AES192 or AES256", privProto)
+			p, err := choose("--priv-proto", privProto, privs, "DES, AES, AES192 or AES256")
+			if err != nil {
+				return err
 			}
 			params.PrivacyProtocol, params.PrivacyPassphrase = p, privPass
 			flags = gosnmp.AuthPriv
@@ -105,6 +105,16 @@ func setV3(g *gosnmp.GoSNMP, user, authProto, authPass, privProto, privPass stri
 	}
 	g.Version, g.SecurityModel, g.MsgFlags, g.SecurityParameters = gosnmp.Version3, gosnmp.UserSecurityModel, flags, params
 	return nil
+}
+
+// choose returns the choice a flag names, in any case, or a usage error
+// listing what it may name.
+func choose[T any](flag, name string, choices map[string]T, want string) (T, error) {
+	v, ok := choices[strings.ToUpper(name)]
+	if !ok {
+		return v, usagef("%s %q: want %s", flag, name, want)
+	}
+	return v, nil
 }
 
 // check compares the walk with IPVS and returns the problems found, or a

@@ -18,59 +18,42 @@ func FromPDU(p gosnmp.SnmpPDU) (agentx.VarBind, error) {
 		return agentx.VarBind{}, fmt.Errorf("snmpd returned a bad OID %q", p.Name)
 	}
 	vb := agentx.VarBind{Name: oid}
-	bad := func() (agentx.VarBind, error) {
-		return agentx.VarBind{}, fmt.Errorf("%s: unexpected %v value %T", p.Name, p.Type, p.Value)
-	}
+	var ok bool
 	switch p.Type {
 	case gosnmp.Integer:
-		v, ok := p.Value.(int)
-		if !ok {
-			return bad()
-		}
+		var v int
+		v, ok = p.Value.(int)
 		vb.Type, vb.Int = agentx.Integer, int32(v)
 	case gosnmp.OctetString:
-		v, ok := p.Value.([]byte)
-		if !ok {
-			return bad()
-		}
-		vb.Type, vb.Bytes = agentx.OctetString, v
+		vb.Type = agentx.OctetString
+		vb.Bytes, ok = p.Value.([]byte)
 	case gosnmp.IPAddress:
 		s, _ := p.Value.(string)
 		ip := net.ParseIP(s).To4()
-		if ip == nil {
-			return bad()
-		}
-		vb.Type, vb.Bytes = agentx.IPAddress, []byte(ip)
+		vb.Type, vb.Bytes, ok = agentx.IPAddress, []byte(ip), ip != nil
 	case gosnmp.Counter32, gosnmp.Gauge32:
-		v, ok := p.Value.(uint)
-		if !ok {
-			return bad()
-		}
+		var v uint
+		v, ok = p.Value.(uint)
 		vb.Type, vb.Uint = agentx.Counter32, uint64(v)
 		if p.Type == gosnmp.Gauge32 {
 			vb.Type = agentx.Gauge32
 		}
 	case gosnmp.TimeTicks:
-		v, ok := p.Value.(uint32)
-		if !ok {
-			return bad()
-		}
+		var v uint32
+		v, ok = p.Value.(uint32)
 		vb.Type, vb.Uint = agentx.TimeTicks, uint64(v)
 	case gosnmp.Counter64:
-		v, ok := p.Value.(uint64)
-		if !ok {
-			return bad()
-		}
-		vb.Type, vb.Uint = agentx.Counter64, v
+		vb.Type = agentx.Counter64
+		vb.Uint, ok = p.Value.(uint64)
 	case gosnmp.ObjectIdentifier:
 		s, _ := p.Value.(string)
-		o, err := agentx.ParseOID(s)
-		if err != nil {
-			return bad()
-		}
-		vb.Type, vb.OID = agentx.ObjectIdentifier, o
-	default:
-		return bad()
+		var err error
+		vb.Type = agentx.ObjectIdentifier
+		vb.OID, err = agentx.ParseOID(s)
+		ok = err == nil
+	}
+	if !ok {
+		return agentx.VarBind{}, fmt.Errorf("%s: unexpected %v value %T", p.Name, p.Type, p.Value)
 	}
 	return vb, nil
 }
