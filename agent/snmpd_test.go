@@ -14,6 +14,7 @@ import (
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/agent/internal/sliceview"
 	"github.com/lvs-agentx/lvs-agentx/internal/snmpvb"
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 )
@@ -105,10 +106,7 @@ func TestWalks(t *testing.T) {
 	srv := snmpd.Start(t, snmpd.Options{})
 	v := newTable(rows)
 	startAgent(t, srv.AgentXAddress(), agent.StaticView{V: v}, true)
-	var want []string
-	for _, vb := range v.VarBinds() {
-		want = append(want, format(vb))
-	}
+	want := formatAll(v)
 	// Both walks at once: snmpd is the bottleneck and serves them
 	// interleaved, which also keeps two requests in flight on the session.
 	var wg sync.WaitGroup
@@ -130,6 +128,15 @@ func TestWalks(t *testing.T) {
 	}
 	wg.Wait()
 	checkLog(t, srv)
+}
+
+// formatAll formats every variable of v.
+func formatAll(v *sliceview.View) []string {
+	out := make([]string, 0, len(v.VarBinds()))
+	for _, vb := range v.VarBinds() {
+		out = append(out, format(vb))
+	}
+	return out
 }
 
 // gsClient returns a gosnmp manager for srv.
@@ -180,10 +187,7 @@ func TestConcurrentBulkwalks(t *testing.T) {
 	srv := snmpd.Start(t, snmpd.Options{})
 	v := newTable(300)
 	startAgent(t, srv.AgentXAddress(), agent.StaticView{V: v}, true)
-	var want []string
-	for _, vb := range v.VarBinds() {
-		want = append(want, format(vb))
-	}
+	want := formatAll(v)
 	const managers, rounds = 8, 3
 	var wg sync.WaitGroup
 	errs := make(chan error, managers*rounds)
@@ -296,10 +300,7 @@ func defaultBackoff(c *agent.Config) { c.BackoffMin, c.BackoffMax = 0, 0 }
 func TestSnmpdRestart(t *testing.T) {
 	srv := snmpd.Start(t, snmpd.Options{})
 	v := newTable(20)
-	var want []string
-	for _, vb := range v.VarBinds() {
-		want = append(want, format(vb))
-	}
+	want := formatAll(v)
 	a := startAgent(t, srv.AgentXAddress(), agent.StaticView{V: v}, true, defaultBackoff)
 	w := startWalker(t, srv, want)
 	if _, ok := w.firstGoodAfter(time.Now(), 5*time.Second); !ok {
@@ -333,10 +334,7 @@ func TestSnmpdRestart(t *testing.T) {
 func TestAgentStartsBeforeSnmpd(t *testing.T) {
 	srv := snmpd.New(t, snmpd.Options{})
 	v := newTable(20)
-	var want []string
-	for _, vb := range v.VarBinds() {
-		want = append(want, format(vb))
-	}
+	want := formatAll(v)
 	a := startAgent(t, srv.AgentXAddress(), agent.StaticView{V: v}, false, defaultBackoff)
 	a.waitState(t, agent.StateUnreachable, 5*time.Second)
 	time.Sleep(2 * time.Second)

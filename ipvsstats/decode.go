@@ -81,20 +81,32 @@ const (
 	fwdMask = 0x7 // IP_VS_CONN_F_FWD_MASK
 )
 
+// decodeFlat passes each of the attributes b to set; what names the
+// reply in errors.
+func decodeFlat(b []byte, what string, set func(a *attrs)) error {
+	a := attrs{b: b}
+	for a.next() {
+		set(&a)
+	}
+	if a.err != nil {
+		return fmt.Errorf("%s: %w", what, a.err)
+	}
+	return nil
+}
+
 // decodeInfo decodes the attributes of a GET_INFO reply.
 func decodeInfo(b []byte) (Info, error) {
 	var info Info
-	a := attrs{b: b}
-	for a.next() {
+	err := decodeFlat(b, "info", func(a *attrs) {
 		switch a.typ {
 		case attrInfoVersion:
 			info.VersionCode = a.u32()
 		case attrInfoConnTabSize:
 			info.ConnTableSize = a.u32()
 		}
-	}
-	if a.err != nil {
-		return Info{}, fmt.Errorf("info: %w", a.err)
+	})
+	if err != nil {
+		return Info{}, err
 	}
 	return info, nil
 }
@@ -102,8 +114,7 @@ func decodeInfo(b []byte) (Info, error) {
 // decodeConfig decodes the attributes of a GET_CONFIG reply.
 func decodeConfig(b []byte) (Timeouts, error) {
 	var t Timeouts
-	a := attrs{b: b}
-	for a.next() {
+	err := decodeFlat(b, "config", func(a *attrs) {
 		switch a.typ {
 		case attrCmdTimeoutTCP:
 			t.TCP = a.u32()
@@ -112,9 +123,9 @@ func decodeConfig(b []byte) (Timeouts, error) {
 		case attrCmdTimeoutUDP:
 			t.UDP = a.u32()
 		}
-	}
-	if a.err != nil {
-		return Timeouts{}, fmt.Errorf("config: %w", a.err)
+	})
+	if err != nil {
+		return Timeouts{}, err
 	}
 	return t, nil
 }

@@ -87,14 +87,14 @@ func buildObjects() []object {
 			func(v *View, _ int) agentx.VarBind { return f(v) }})
 	}
 	scalar(1, "lvsVersion", Setting, func(v *View) agentx.VarBind { return str(v.version()) })
-	scalar(2, "lvsNumServices", Setting, func(v *View) agentx.VarBind { return integer(int64(v.numServices())) })
-	scalar(3, "lvsHashTableSize", Setting, func(v *View) agentx.VarBind { return integer(int64(v.info().ConnTableSize)) })
-	scalar(4, "lvsTcpTimeOut", Setting, func(v *View) agentx.VarBind { return integer(int64(v.timeouts().TCP)) })
-	scalar(5, "lvsTcpFinTimeOut", Setting, func(v *View) agentx.VarBind { return integer(int64(v.timeouts().TCPFin)) })
-	scalar(6, "lvsUdpTimeOut", Setting, func(v *View) agentx.VarBind { return integer(int64(v.timeouts().UDP)) })
+	scalar(2, "lvsNumServices", Setting, func(v *View) agentx.VarBind { return integer(int64(len(v.snap.Services))) })
+	scalar(3, "lvsHashTableSize", Setting, func(v *View) agentx.VarBind { return integer(int64(v.snap.Info.ConnTableSize)) })
+	scalar(4, "lvsTcpTimeOut", Setting, func(v *View) agentx.VarBind { return integer(int64(v.snap.Timeouts.TCP)) })
+	scalar(5, "lvsTcpFinTimeOut", Setting, func(v *View) agentx.VarBind { return integer(int64(v.snap.Timeouts.TCPFin)) })
+	scalar(6, "lvsUdpTimeOut", Setting, func(v *View) agentx.VarBind { return integer(int64(v.snap.Timeouts.UDP)) })
 	scalar(7, "lvsDaemonState", Setting, func(v *View) agentx.VarBind { return integer(int64(v.daemonState())) })
 	scalar(8, "lvsMcastInt", Setting, func(v *View) agentx.VarBind { return str(v.mcastInterface()) })
-	scalar(9, "lvsIpvsAvailable", Setting, func(v *View) agentx.VarBind { return truth(v.snap != nil) })
+	scalar(9, "lvsIpvsAvailable", Setting, func(v *View) agentx.VarBind { return truth(v.ok) })
 	scalar(10, "lvsDataAge", Gauge, func(v *View) agentx.VarBind { return v.dataAge() })
 
 	svc := func(c uint32, name string, k Kind, f func(r *serviceRow) agentx.VarBind) {

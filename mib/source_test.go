@@ -154,8 +154,8 @@ func TestSourceSingleRefresh(t *testing.T) {
 	<-r.started
 	r.results <- readResult{snap: fixture()}
 	v1 := (<-first).(*View)
-	if !(v1.snap != nil) || len(v1.services) != 6 {
-		t.Fatalf("first view: available %v, %d services", (v1.snap != nil), len(v1.services))
+	if !v1.ok || len(v1.services) != 6 {
+		t.Fatalf("first view: available %v, %d services", v1.ok, len(v1.services))
 	}
 	waitIdle(s)
 
@@ -208,16 +208,16 @@ func TestSourceFailureAndRecovery(t *testing.T) {
 	fail := errors.New("netlink: no such family")
 	for range 3 {
 		v = read(readResult{err: fail})
-		if (v.snap != nil) || len(v.services) != 0 || s.view() != v {
-			t.Fatalf("failed read: available %v, %d services", (v.snap != nil), len(v.services))
+		if v.ok || len(v.services) != 0 || s.view() != v {
+			t.Fatalf("failed read: available %v, %d services", v.ok, len(v.services))
 		}
 	}
 	if got := v.Get(child(child(Root, 9), 0)); got.Int != 2 {
 		t.Errorf("lvsIpvsAvailable = %d, want false(2)", got.Int)
 	}
 	v = read(readResult{snap: fixture()})
-	if !(v.snap != nil) || v.services[0].num != num {
-		t.Errorf("after recovery: available %v, first number %d want %d", (v.snap != nil), v.services[0].num, num)
+	if !v.ok || v.services[0].num != num {
+		t.Errorf("after recovery: available %v, first number %d want %d", v.ok, v.services[0].num, num)
 	}
 	v = read(readResult{snap: fixture()})
 	if logs.count("IPVS unreadable") != 1 || logs.count("IPVS readable") != 2 {
@@ -232,7 +232,7 @@ func TestSourceFirstWaitBounded(t *testing.T) {
 	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), FirstWait: time.Millisecond,
 		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
 	v := s.view()
-	if v.snap != nil {
+	if v.ok {
 		t.Error("view available before any read finished")
 	}
 	<-r.started

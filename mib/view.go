@@ -20,7 +20,8 @@ import (
 // rows, not with cells. It implements agent.View and is safe for concurrent
 // use.
 type View struct {
-	snap     *ipvsstats.Snapshot // nil when IPVS could not be read
+	snap     *ipvsstats.Snapshot // empty when IPVS could not be read
+	ok       bool                // IPVS was read
 	readAt   time.Time           // when the data (or the failed attempt) was read
 	now      func() time.Time
 	services []serviceRow        // sorted by num
@@ -46,7 +47,7 @@ type realRow struct {
 // means time.Now. Objects idx cannot number (all 65535 numbers in use) are
 // left out. Build runs in O(n log n).
 func Build(snap *ipvsstats.Snapshot, idx *Indexes, now func() time.Time) *View {
-	v := &View{snap: snap, readAt: snap.ReadAt, now: now}
+	v := &View{snap: snap, ok: true, readAt: snap.ReadAt, now: now}
 	svcNums, destNums := idx.assign(snap)
 	v.services = make([]serviceRow, 0, len(snap.Services))
 	v.reals = make([]realRow, 0, snap.NumDests())
@@ -93,37 +94,15 @@ func Build(snap *ipvsstats.Snapshot, idx *Indexes, now func() time.Time) *View {
 // unavailable returns the view served when IPVS could not be read at time
 // at: lvsIpvsAvailable false, the other scalars zero or empty, no rows.
 func unavailable(at time.Time, now func() time.Time) *View {
-	return &View{readAt: at, now: now}
+	return &View{snap: &ipvsstats.Snapshot{}, readAt: at, now: now}
 }
 
-// Scalar helpers; an unavailable view answers zero values.
-
-func (v *View) info() ipvsstats.Info {
-	if v.snap == nil {
-		return ipvsstats.Info{}
-	}
-	return v.snap.Info
-}
-
+// version is lvsVersion: empty, not 0.0.0, when IPVS was not read.
 func (v *View) version() string {
-	if v.snap == nil {
+	if !v.ok {
 		return ""
 	}
 	return v.snap.Info.Version()
-}
-
-func (v *View) timeouts() ipvsstats.Timeouts {
-	if v.snap == nil {
-		return ipvsstats.Timeouts{}
-	}
-	return v.snap.Timeouts
-}
-
-func (v *View) numServices() int {
-	if v.snap == nil {
-		return 0
-	}
-	return len(v.snap.Services)
 }
 
 // lvsDaemonState values.

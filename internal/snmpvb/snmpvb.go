@@ -21,30 +21,22 @@ func FromPDU(p gosnmp.SnmpPDU) (agentx.VarBind, error) {
 	var ok bool
 	switch p.Type {
 	case gosnmp.Integer:
-		var v int
-		v, ok = p.Value.(int)
-		vb.Type, vb.Int = agentx.Integer, int32(v)
+		vb.Type, vb.Int = agentx.Integer, int32(value[int](p, &ok))
 	case gosnmp.OctetString:
-		vb.Type = agentx.OctetString
-		vb.Bytes, ok = p.Value.([]byte)
+		vb.Type, vb.Bytes = agentx.OctetString, value[[]byte](p, &ok)
 	case gosnmp.IPAddress:
 		s, _ := p.Value.(string)
 		ip := net.ParseIP(s).To4()
 		vb.Type, vb.Bytes, ok = agentx.IPAddress, []byte(ip), ip != nil
 	case gosnmp.Counter32, gosnmp.Gauge32:
-		var v uint
-		v, ok = p.Value.(uint)
-		vb.Type, vb.Uint = agentx.Counter32, uint64(v)
+		vb.Type, vb.Uint = agentx.Counter32, uint64(value[uint](p, &ok))
 		if p.Type == gosnmp.Gauge32 {
 			vb.Type = agentx.Gauge32
 		}
 	case gosnmp.TimeTicks:
-		var v uint32
-		v, ok = p.Value.(uint32)
-		vb.Type, vb.Uint = agentx.TimeTicks, uint64(v)
+		vb.Type, vb.Uint = agentx.TimeTicks, uint64(value[uint32](p, &ok))
 	case gosnmp.Counter64:
-		vb.Type = agentx.Counter64
-		vb.Uint, ok = p.Value.(uint64)
+		vb.Type, vb.Uint = agentx.Counter64, value[uint64](p, &ok)
 	case gosnmp.ObjectIdentifier:
 		s, _ := p.Value.(string)
 		var err error
@@ -56,4 +48,11 @@ func FromPDU(p gosnmp.SnmpPDU) (agentx.VarBind, error) {
 		return agentx.VarBind{}, fmt.Errorf("%s: unexpected %v value %T", p.Name, p.Type, p.Value)
 	}
 	return vb, nil
+}
+
+// value returns p's value as a T and sets ok to whether it is one.
+func value[T any](p gosnmp.SnmpPDU, ok *bool) T {
+	v, is := p.Value.(T)
+	*ok = is
+	return v
 }
