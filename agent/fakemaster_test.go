@@ -142,6 +142,15 @@ func (c *fakeConn) response(req *agentx.Packet) *agentx.Response {
 	return res
 }
 
+// stillServes checks that the session answers a Get of row after what
+// happened to it.
+func (c *fakeConn) stillServes(what string, row int) {
+	c.t.Helper()
+	if res := c.roundTrip(getOf(cell(1, row)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != int32(row) {
+		c.t.Fatalf("get after %s: %+v", what, res)
+	}
+}
+
 func (c *fakeConn) roundTrip(pdu agentx.PDU, big bool) *agentx.Response {
 	c.t.Helper()
 	p, b := c.request(pdu, big)
@@ -214,9 +223,7 @@ func TestFakeMasterRequests(t *testing.T) {
 	// CleanupSet is not answered: the next response is the Get's.
 	_, b := c.request(&agentx.CleanupSet{}, false)
 	c.write(b)
-	if res := c.roundTrip(getOf(cell(1, 2)), false); len(res.VarBinds) != 1 {
-		t.Errorf("get after CleanupSet: %+v", res)
-	}
+	c.stillServes("CleanupSet", 2)
 	if res := c.roundTrip(&agentx.Ping{}, true); res.Error != agentx.NoError {
 		t.Errorf("Ping: error %d", res.Error)
 	}
@@ -238,9 +245,7 @@ func TestFakeMasterRequests(t *testing.T) {
 	if res := c.response(p); res.Error != agentx.NotOpen {
 		t.Errorf("get in session 7: error %d, want notOpen", res.Error)
 	}
-	if res := c.roundTrip(getOf(cell(1, 3)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != 3 {
-		t.Errorf("get after refusals: %+v", res)
-	}
+	c.stillServes("refusals", 3)
 }
 
 func TestFakeMasterFraming(t *testing.T) {
@@ -288,9 +293,7 @@ func TestFakeMasterFraming(t *testing.T) {
 	if res := c.response(p); res.Error != agentx.ParseError {
 		t.Fatalf("unknown type: error %d, want parseError", res.Error)
 	}
-	if res := c.roundTrip(getOf(cell(1, 4)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != 4 {
-		t.Fatalf("get after errors: %+v", res)
-	}
+	c.stillServes("errors", 4)
 }
 
 func TestFakeMasterUnframeableReconnects(t *testing.T) {
@@ -309,9 +312,7 @@ func TestFakeMasterUnframeableReconnects(t *testing.T) {
 		c.write(tt.b)
 		a.waitState(t, agent.StateLost, 5*time.Second)
 		c = f.accept(t, uint32(i+2))
-		if res := c.roundTrip(getOf(cell(1, 2)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != 2 {
-			t.Fatalf("after %s: %+v", tt.name, res)
-		}
+		c.stillServes(tt.name, 2)
 	}
 	// A Close from the master also leads to a new session.
 	c.send(&agentx.Packet{SessionID: c.sessID, PDU: &agentx.Close{Reason: agentx.ReasonShutdown}})
@@ -399,9 +400,11 @@ func TestConfigValidation(t *testing.T) {
 		{"backoff inverted", agent.Config{Subtree: base, Source: src, BackoffMin: time.Second, BackoffMax: time.Millisecond}},
 	}
 	for _, tt := range tests {
-		if _, err := agent.New(tt.cfg); err == nil {
-			t.Errorf("%s: no error", tt.name)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := agent.New(tt.cfg); err == nil {
+				t.Error("no error")
+			}
+		})
 	}
 }
 
@@ -415,10 +418,12 @@ func TestParseAddress(t *testing.T) {
 		{"tcp::705", "tcp", "localhost:705"},
 	}
 	for _, tt := range tests {
-		n, a, err := agent.ParseAddress(tt.in)
-		if err != nil || n != tt.network || a != tt.addr {
-			t.Errorf("ParseAddress(%q) = %q, %q, %v; want %q, %q", tt.in, n, a, err, tt.network, tt.addr)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			n, a, err := agent.ParseAddress(tt.in)
+			if err != nil || n != tt.network || a != tt.addr {
+				t.Errorf("ParseAddress(%q) = %q, %q, %v; want %q, %q", tt.in, n, a, err, tt.network, tt.addr)
+			}
+		})
 	}
 	for _, bad := range []string{"udp:1.2.3.4:161", "unix:", "tcp:nohost", "relative/path"} {
 		if _, _, err := agent.ParseAddress(bad); err == nil {

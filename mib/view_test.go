@@ -214,11 +214,13 @@ func TestValues(t *testing.T) {
 		{"19.1.8.2", vG32(1)},
 	}
 	for _, tt := range tests {
-		oid := append(append(agentx.OID{}, Root...), agentx.MustParseOID(tt.oid)...)
-		got := v.Get(oid)
-		if got.Name.Compare(oid) != 0 || !sameValue(got, tt.want) {
-			t.Errorf("Get(%s) = %+v, want %+v", tt.oid, got, tt.want)
-		}
+		t.Run(tt.oid, func(t *testing.T) {
+			oid := append(append(agentx.OID{}, Root...), agentx.MustParseOID(tt.oid)...)
+			got := v.Get(oid)
+			if got.Name.Compare(oid) != 0 || !sameValue(got, tt.want) {
+				t.Errorf("Get(%s) = %+v, want %+v", tt.oid, got, tt.want)
+			}
+		})
 	}
 }
 

@@ -285,10 +285,12 @@ func TestMasterHint(t *testing.T) {
 		{errors.New("agentx: open refused"), ""},
 	}
 	for _, tt := range tests {
-		got := masterHint(tt.err)
-		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
-			t.Errorf("masterHint(%v) = %q, want it to contain %q", tt.err, got, tt.want)
-		}
+		t.Run(tt.err.Error(), func(t *testing.T) {
+			got := masterHint(tt.err)
+			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+				t.Errorf("masterHint(%v) = %q, want it to contain %q", tt.err, got, tt.want)
+			}
+		})
 	}
 	// A real connect to a missing socket.
 	_, err := net.Dial("unix", filepath.Join(t.TempDir(), "master"))
@@ -313,10 +315,12 @@ func TestExplainSNMPError(t *testing.T) {
 		{gosnmp.Version2c, "something else", "failed: something else"},
 	}
 	for _, tt := range tests {
-		got := explainSNMPError("udp:127.0.0.1:161", tt.v, errors.New(tt.err))
-		if !strings.Contains(got, tt.want) {
-			t.Errorf("%q: %q, want it to contain %q", tt.err, got, tt.want)
-		}
+		t.Run(tt.v.String()+" "+tt.err, func(t *testing.T) {
+			got := explainSNMPError("udp:127.0.0.1:161", tt.v, errors.New(tt.err))
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("%q: %q, want it to contain %q", tt.err, got, tt.want)
+			}
+		})
 	}
 }
 
