@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
 
 // baseModules are the modules LVS-MIB needs beyond its own two files;
@@ -21,11 +22,7 @@ const aptLine = "apt-get install -y smitools snmp erlang-snmp"
 
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found (%v); install it: %s", name, err, aptLine)
-	}
-	return p
+	return testutil.NeedTool(t, name, aptLine)
 }
 
 // mibDirs returns a directory for smilint (SMIPATH: one entry per module,
@@ -168,25 +165,25 @@ func TestMIBMatchesView(t *testing.T) {
 	v := fixtureView(t)
 	served := map[string]bool{}
 	for _, o := range objects {
-		served[o.name] = true
-		d, ok := byName[o.name]
+		served[o.Name] = true
+		d, ok := byName[o.Name]
 		if !ok {
-			t.Errorf("%s served but not declared", o.name)
+			t.Errorf("%s served but not declared", o.Name)
 			continue
 		}
-		if oids[o.name].Compare(o.oid) != 0 {
-			t.Errorf("%s served at %v, declared at %v", o.name, o.oid, oids[o.name])
+		if oids[o.Name].Compare(o.OID) != 0 {
+			t.Errorf("%s served at %v, declared at %v", o.Name, o.OID, oids[o.Name])
 		}
 		if d.access != "read-only" {
-			t.Errorf("%s served but declared %s", o.name, d.access)
+			t.Errorf("%s served but declared %s", o.Name, d.access)
 		}
-		vb, ok := v.Next(o.oid, false, nil)
-		if !ok || !vb.Name.HasPrefix(o.oid) {
-			t.Errorf("%s: fixture has no instance", o.name)
+		vb, ok := v.Next(o.OID, false, nil)
+		if !ok || !vb.Name.HasPrefix(o.OID) {
+			t.Errorf("%s: fixture has no instance", o.Name)
 			continue
 		}
 		if want := wireType(d.syntax, tcs); vb.Type != want {
-			t.Errorf("%s: served as %v, SYNTAX %q is sent as %v", o.name, vb.Type, d.syntax, want)
+			t.Errorf("%s: served as %v, SYNTAX %q is sent as %v", o.Name, vb.Type, d.syntax, want)
 		}
 	}
 	for _, d := range declared {
@@ -204,7 +201,7 @@ func TestSnmptranslate(t *testing.T) {
 	declared, _, _ := parseMIB(t)
 	want := map[string]agentx.OID{}
 	for _, o := range objects {
-		want[o.name] = o.oid
+		want[o.Name] = o.OID
 	}
 	args := []string{"-M", "+" + dir, "-m", "LVS-MIB", "-IR", "-On"}
 	for _, d := range declared {
@@ -234,5 +231,37 @@ func TestSnmptranslate(t *testing.T) {
 		if !got.HasPrefix(Root) {
 			t.Errorf("%s resolved outside lvs: %v", d.name, got)
 		}
+	}
+}
+
+// TestObjectKinds: each kind of object has the syntax it implies, and
+// each table but the daemons' has one column naming its rows.
+func TestObjectKinds(t *testing.T) {
+	declared, tcs, _ := parseMIB(t)
+	syntax := map[string]agentx.Type{}
+	for _, d := range declared {
+		syntax[d.name] = wireType(d.syntax, tcs)
+	}
+	names := map[Table]int{}
+	for _, o := range Objects() {
+		typ := syntax[o.Name]
+		switch o.Kind {
+		case Counter:
+			if typ != agentx.Counter32 && typ != agentx.Counter64 {
+				t.Errorf("%s: a counter sent as %v", o.Name, typ)
+			}
+		case Index:
+			if typ != agentx.Integer || o.Table == Scalars {
+				t.Errorf("%s: an index sent as %v in table %d", o.Name, typ, o.Table)
+			}
+		case Name:
+			names[o.Table]++
+			if typ != agentx.OctetString {
+				t.Errorf("%s: a name sent as %v", o.Name, typ)
+			}
+		}
+	}
+	if names[ServiceTable] != 1 || names[RealTable] != 1 || len(names) != 2 {
+		t.Errorf("name columns per table: %v", names)
 	}
 }

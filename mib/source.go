@@ -16,16 +16,19 @@ type Reader interface {
 	Read(ctx context.Context) (*ipvsstats.Snapshot, error)
 }
 
-// Defaults of SourceConfig.
+// DefaultCacheTTL is the cache TTL of a SourceConfig that sets none.
+const DefaultCacheTTL = time.Second
+
+// Defaults of the other SourceConfig durations.
 const (
-	DefaultCacheTTL    = time.Second
-	DefaultReadTimeout = 30 * time.Second
-	DefaultFirstWait   = 5 * time.Second
-	// DefaultRefreshWait is a quarter of snmpd's default agentXTimeout
-	// (1 s): a request that waits this long for a re-read still leaves
-	// snmpd ample time for the rest of its work.
-	DefaultRefreshWait = 250 * time.Millisecond
+	defaultReadTimeout = 30 * time.Second
+	defaultFirstWait   = 5 * time.Second
 )
+
+// DefaultRefreshWait is the RefreshWait of a SourceConfig that sets none: a
+// quarter of snmpd's default agentXTimeout (1 s), so a request that waits
+// this long for a re-read still leaves snmpd ample time for the rest.
+const DefaultRefreshWait = 250 * time.Millisecond
 
 // SourceConfig configures a Source. Reader and Indexes are required.
 type SourceConfig struct {
@@ -36,10 +39,10 @@ type SourceConfig struct {
 	// the last refresh's duration when that is longer, so that refreshing
 	// a huge table takes at most a tenth of a CPU.
 	CacheTTL time.Duration
-	// ReadTimeout bounds one read (DefaultReadTimeout when zero).
+	// ReadTimeout bounds one read (30 s when zero).
 	ReadTimeout time.Duration
 	// FirstWait bounds how long the first request waits for the first
-	// read (DefaultFirstWait when zero).
+	// read (5 s when zero).
 	FirstWait time.Duration
 	// RefreshWait bounds how long a request that finds the view older
 	// than its TTL waits for the re-read it starts (or finds running);
@@ -93,10 +96,10 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
 	if cfg.ReadTimeout <= 0 {
-		cfg.ReadTimeout = DefaultReadTimeout
+		cfg.ReadTimeout = defaultReadTimeout
 	}
 	if cfg.FirstWait <= 0 {
-		cfg.FirstWait = DefaultFirstWait
+		cfg.FirstWait = defaultFirstWait
 	}
 	if cfg.RefreshWait == 0 {
 		cfg.RefreshWait = DefaultRefreshWait
@@ -119,11 +122,11 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 // most RefreshWait, and return the stale view if the refresh has not
 // finished by then.
 func (s *Source) CurrentView() agent.View {
-	return s.View()
+	return s.view()
 }
 
-// View is CurrentView with the concrete type.
-func (s *Source) View() *View {
+// view is CurrentView with the concrete type.
+func (s *Source) view() *View {
 	e := s.cur.Load()
 	if e == nil {
 		s.startRefresh()
@@ -135,7 +138,7 @@ func (s *Source) View() *View {
 		case <-t.C:
 		case <-s.ctx.Done():
 		}
-		return Unavailable(s.cfg.Now(), s.cfg.Now)
+		return unavailable(s.cfg.Now(), s.cfg.Now)
 	}
 	if !e.stale.Load() {
 		return e.view
@@ -202,7 +205,7 @@ func (s *Source) Refresh(ctx context.Context) *View {
 	snap, err := s.cfg.Reader.Read(ctx)
 	var v *View
 	if err != nil {
-		v = Unavailable(start, s.cfg.Now)
+		v = unavailable(start, s.cfg.Now)
 	} else {
 		v = Build(snap, s.cfg.Indexes, s.cfg.Now)
 	}

@@ -183,6 +183,28 @@ func TestEnvironment(t *testing.T) {
 	}
 }
 
+// TestTopHelp: --help without a command, and the help command, list the
+// commands and then the flags of run, the default command.
+func TestTopHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, stdout, stderr := invoke(t, args...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			flags := strings.Index(stdout, "\n  --agentx  [LVS_AGENTX_AGENTX]\n")
+			if flags < 0 {
+				t.Fatalf("the flags of run are not listed:\n%s", stdout)
+			}
+			for _, cmd := range []string{"[run]", "dump", "check", "mib", "version"} {
+				if i := strings.Index(stdout, "\n  lvs-agentx "+cmd); i < 0 || i > flags {
+					t.Errorf("command %s not listed before the flags:\n%s", cmd, stdout)
+				}
+			}
+		})
+	}
+}
+
 func TestVersion(t *testing.T) {
 	code, stdout, stderr := invoke(t, "version")
 	if code != 0 || stderr != "" || stdout != "lvs-agentx "+version+"\n" {
@@ -264,10 +286,12 @@ func TestMasterHint(t *testing.T) {
 		{errors.New("agentx: open refused"), ""},
 	}
 	for _, tt := range tests {
-		got := masterHint(tt.err)
-		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
-			t.Errorf("masterHint(%v) = %q, want it to contain %q", tt.err, got, tt.want)
-		}
+		t.Run(tt.err.Error(), func(t *testing.T) {
+			got := masterHint(tt.err)
+			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+				t.Errorf("masterHint(%v) = %q, want it to contain %q", tt.err, got, tt.want)
+			}
+		})
 	}
 	// A real connect to a missing socket.
 	_, err := net.Dial("unix", filepath.Join(t.TempDir(), "master"))
@@ -292,10 +316,12 @@ func TestExplainSNMPError(t *testing.T) {
 		{gosnmp.Version2c, "something else", "failed: something else"},
 	}
 	for _, tt := range tests {
-		got := explainSNMPError("udp:127.0.0.1:161", tt.v, errors.New(tt.err))
-		if !strings.Contains(got, tt.want) {
-			t.Errorf("%q: %q, want it to contain %q", tt.err, got, tt.want)
-		}
+		t.Run(tt.v.String()+" "+tt.err, func(t *testing.T) {
+			got := explainSNMPError("udp:127.0.0.1:161", tt.v, errors.New(tt.err))
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("%q: %q, want it to contain %q", tt.err, got, tt.want)
+			}
+		})
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
@@ -240,7 +241,7 @@ ipvsadm -Ln --stats --exact
 	r := res.r
 	t.Logf("guest:\n%s", r.Stdout)
 	if log, err := os.ReadFile(filepath.Join(cdir, "log/cacti.log")); err == nil {
-		t.Logf("cacti.log (tail):\n%s", tailString(string(log), 3000))
+		t.Logf("cacti.log (tail):\n%s", testutil.Tail(string(log), 40))
 	}
 
 	reqs := map[string][]float64{
@@ -334,11 +335,4 @@ func newNetnsPair(t *testing.T) *netnsPair {
 	run("-n", n.poller, "link", "set", "lo", "up")
 	run("-n", n.poller, "link", "set", "veth0", "up")
 	return n
-}
-
-func tailString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
 }

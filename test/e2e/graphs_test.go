@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
@@ -82,7 +83,8 @@ wait $d1 $d2
 // and byte sent, and that the graphs were rendered.
 func TestGraphsRRDtool(t *testing.T) {
 	t.Parallel()
-	needTools(t, "rrdtool", "snmpbulkwalk")
+	testutil.NeedTool(t, "rrdtool", "apt-get install -y rrdtool")
+	testutil.NeedTool(t, "snmpbulkwalk", "apt-get install -y snmp")
 	script, err := os.ReadFile("../../contrib/rrdtool/lvs-rrd.sh")
 	if err != nil {
 		t.Fatal(err)
@@ -324,14 +326,4 @@ func copyPNGs(t *testing.T, from, to string) {
 		}
 	}
 	t.Logf("graphs copied to %s", to)
-}
-
-// needTools fails the test when a host tool is missing.
-func needTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found: apt-get install -y rrdtool snmp", tool)
-		}
-	}
 }

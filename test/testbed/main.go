@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
 
 // Main is TestMain for a package of scenario tests. Where the scenarios
@@ -145,7 +147,7 @@ poweroff -f
 		}
 	}
 	if err != nil {
-		return 0, fmt.Errorf("%w\n--- guest console (tail) ---\n%s", err, Tail(console, 6000))
+		return 0, fmt.Errorf("%w\n--- guest console (tail) ---\n%s", err, testutil.Tail(console, 80))
 	}
 	var code int
 	if _, err := fmt.Sscan(rc, &code); err != nil {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
 
 // noIPVSBlock is the modprobe configuration that refuses ip_vs for NoIPVS
@@ -72,7 +74,7 @@ func runNative(ctx context.Context, dir string, s Scenario) error {
 	select {
 	case err := <-done:
 		if err != nil && readOptional(filepath.Join(dir, "rc")) == "" {
-			return fmt.Errorf("namespace wrapper: %v: %s", err, Tail(out.String(), 2000))
+			return fmt.Errorf("namespace wrapper: %v: %s", err, testutil.Tail(out.String(), 30))
 		}
 		return nil
 	case <-ctx.Done():
