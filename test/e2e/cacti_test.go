@@ -26,8 +26,8 @@ const (
 
 // TestCactiImportsAndGraphsTheAgent installs the shipped data queries and
 // templates into a real Cacti (Debian's, in a private instance made by
-// test/graphs/cacti.sh), points a device at snmpd + lvs-agentx in a UML
-// guest with real IPVS, and checks that Cacti finds every service and real
+// test/graphs/cacti.sh), points a device at snmpd + lvs-agentx in a
+// director namespace with real IPVS, and checks that Cacti finds every service and real
 // server with its name, and that the RRDs its poller writes account for
 // the traffic sent through the services.
 func TestCactiImportsAndGraphsTheAgent(t *testing.T) {

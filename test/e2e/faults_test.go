@@ -17,7 +17,7 @@ import (
 
 // guestFaultHelpers defines, for fault scenarios, bash functions to start
 // and stop snmpd and the agent separately and to wait for conditions with
-// the elapsed time measured in the guest.
+// the elapsed time measured in the scenario.
 var guestFaultHelpers = snmpd.GuestMaster() + `
 shopt -s extglob
 startagent() {
@@ -52,7 +52,7 @@ snmpdup() { [[ "$(get1 .1.3.6.1.2.1.1.3.0)" == *Timeticks* ]]; }
 cputicks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
 `
 
-// readKV parses the guest's "key value" lines in file into a map.
+// readKV parses the scenario's "key value" lines in file into a map.
 func readKV(t *testing.T, r *testbed.Result, file string) map[string]string {
 	t.Helper()
 	kv := map[string]string{}
@@ -72,7 +72,7 @@ func seconds(t *testing.T, kv map[string]string, key string) float64 {
 	return f
 }
 
-// TestFaultIPVSAbsentAndUnloaded starts the agent in a guest without IPVS,
+// TestFaultIPVSAbsentAndUnloaded starts the agent on a kernel without IPVS,
 // loads it, unloads it while the agent runs and loads it again: the agent
 // stays up, says lvsIpvsAvailable false with empty tables while IPVS is
 // missing (logging it once per outage), and the re-created services get
@@ -138,7 +138,7 @@ kill -TERM $AGENT; wait $AGENT; echo "agent_exit $?" >> kv.txt
 		t.Errorf("IPVS unreadable logged %d times over two outages, want 2", n)
 	}
 	for _, k := range []string{"loaded_served", "reloaded_served", "unloaded_seen"} {
-		// Polls cost a lot in a loaded UML guest; the agent itself needs
+		// Polls cost a lot in a loaded emulated guest; the agent itself needs
 		// one cache TTL (1 s) and a read.
 		if s := seconds(t, kv, k); s > 10 {
 			t.Errorf("%s took %.1f s, want a few", k, s)

@@ -18,7 +18,7 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
-// trafficSetup is bash for a guest (or the demo): two virtual services NATed
+// trafficSetup is bash for a scenario (or the demo): two virtual services NATed
 // to local busybox web servers, each serving one file of a known size.
 // Service 10.99.0.1:80 balances over two real servers, 10.99.0.2:80 has
 // one.
@@ -63,7 +63,7 @@ done
 // trafficRun drives HTTP requests at both services for TRAFFIC_SECONDS,
 // 10.99.0.1 about three times as often as 10.99.0.2, logging the time of
 // every completed request to $WORK/req-<service ip>.log. It uses bash
-// builtins and busybox wget: process start-up is slow in a UML guest.
+// builtins and busybox wget: process start-up is slow in an emulated guest.
 const trafficRun = `
 end=$(( EPOCHSECONDS + TRAFFIC_SECONDS ))
 drive() { # ip pause
@@ -78,7 +78,7 @@ wait $d1 $d2
 `
 
 // TestGraphsRRDtool runs contrib/rrdtool/lvs-rrd.sh against the real agent
-// in a guest while known traffic flows through two services, then checks
+// in a scenario while known traffic flows through two services, then checks
 // with rrdtool fetch that the stored rates account for every connection
 // and byte sent, and that the graphs were rendered.
 func TestGraphsRRDtool(t *testing.T) {

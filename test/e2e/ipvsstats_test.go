@@ -21,7 +21,7 @@ import (
 
 const ipvsdumpPkg = "github.com/lvs-agentx/lvs-agentx/test/cmd/ipvsdump"
 
-// scenarioSetup builds the table of issue 3: TCP, UDP and SCTP; IPv4 and
+// scenarioSetup builds a table with every kind of row: TCP, UDP and SCTP; IPv4 and
 // IPv6; fwmark services of both families; persistence with a netmask;
 // schedulers rr, wrr, wlc, sh (with flags) and mh; masq, route, tunnel
 // (ipip, gue, gre) and local real servers; weight 0; thresholds; both
@@ -84,7 +84,7 @@ ipvsadm -Ln --timeout > timeout.txt
 `
 
 // TestIPVSStatsMatchesIpvsadm reads the scenario's table with ipvsstats,
-// ipvsadm and moby/ipvs in one guest and compares them field by field. The
+// ipvsadm and moby/ipvs in one scenario and compares them field by field. The
 // estimator is stopped after the traffic so that counters and rates hold
 // still while the three read them.
 func TestIPVSStatsMatchesIpvsadm(t *testing.T) {

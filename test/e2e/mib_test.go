@@ -13,7 +13,7 @@ import (
 
 const agentPkg = "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"
 
-// guestSNMP starts snmpd as AgentX master and lvs-agentx in the guest, and
+// guestSNMP starts snmpd as AgentX master and lvs-agentx in the scenario, and
 // defines walk and waitserved for the rest of the script.
 var guestSNMP = snmpd.GuestMaster() + `
 startsnmpd
@@ -33,9 +33,9 @@ startagent
 waitserved
 `
 
-// TestLVSMIBThroughSnmpd is issue 5's proof: the scenario's table, walked
+// TestLVSMIBThroughSnmpd checks the whole path: the scenario's table, walked
 // through a real snmpd from our agent, equals what "lvs-agentx dump
-// --format=oids" says it serves and what ipvsadm reports in the same guest,
+// --format=oids" says it serves and what ipvsadm reports in the same namespace,
 // names resolve through the MIB file, and indexes survive a deletion, an
 // agent restart and a re-creation.
 func TestLVSMIBThroughSnmpd(t *testing.T) {
