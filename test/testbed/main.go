@@ -135,7 +135,7 @@ poweroff -f
 	streamed := make(chan struct{})
 	go func() { follow(outPath, os.Stdout, stop); close(streamed) }()
 	start := time.Now()
-	console, err := bootGuest(ctx, backend, dir, 4096, job)
+	console, err := bootGuest(ctx, backend, dir, 4096, "", job)
 	close(stop)
 	<-streamed
 	fmt.Fprintf(os.Stderr, "testbed: %s guest ran %.0fs\n", backend, time.Since(start).Seconds())

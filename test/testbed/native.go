@@ -51,16 +51,11 @@ func runNative(ctx context.Context, dir string, s Scenario) error {
 		}
 	}
 	wrapper := filepath.Join(dir, "netns.sh")
-	if err := os.WriteFile(wrapper, []byte(nativeWrapper(dir, s.NoIPVS, s.Netns == "")), 0o755); err != nil {
+	if err := os.WriteFile(wrapper, []byte(nativeWrapper(dir, s.NoIPVS, s.Peer != "")), 0o755); err != nil {
 		return err
 	}
-	args := []string{"unshare", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private"}
-	if s.Netns != "" {
-		args = append([]string{"ip", "netns", "exec", s.Netns}, args...)
-	} else {
-		args = append(args[:1], append([]string{"--net"}, args[1:]...)...)
-	}
-	args = append(args, "bash", wrapper)
+	args := []string{"unshare", "--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private",
+		"bash", wrapper}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
 	var out bytes.Buffer
@@ -71,6 +66,13 @@ func runNative(ctx context.Context, dir string, s Scenario) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	if s.Peer != "" {
+		if err := linkPeer(ctx, cmd.Process.Pid, s.Peer); err != nil {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			return err
+		}
+	}
 	select {
 	case err := <-done:
 		if err != nil && readOptional(filepath.Join(dir, "rc")) == "" {
@@ -92,19 +94,45 @@ func runNative(ctx context.Context, dir string, s Scenario) error {
 	}
 }
 
+// linkPeer gives the scenario whose unshare process is pid an eth0 whose
+// other end is PeerLink in the network namespace peer.
+func linkPeer(ctx context.Context, pid int, peer string) error {
+	var init string
+	for init == "" {
+		if init = nsInit(pid); init == "" {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	for _, args := range [][]string{
+		{"-n", peer, "link", "add", PeerLink, "type", "veth", "peer", "name", "eth0", "netns", init},
+		{"-n", peer, "link", "set", PeerLink, "up"},
+	} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("link the scenario to %s: ip %s: %v: %s", peer, strings.Join(args, " "), err, bytes.TrimSpace(out))
+		}
+	}
+	return nil
+}
+
 // nativeWrapper is the script that runs as PID 1 of the scenario's
-// namespaces: it gives the scenario its own /sys (unless ip netns exec
-// already did), /tmp, /run and /dev/shm and an up lo, then runs it with its
-// output in $WORK.
-func nativeWrapper(dir string, noIPVS, mountSys bool) string {
+// namespaces: it gives the scenario its own /sys, /tmp, /run and /dev/shm
+// and an up lo (and waits for eth0 when it has a peer), then runs it with
+// its output in $WORK.
+func nativeWrapper(dir string, noIPVS, peer bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `#!/bin/bash
 export PATH=%[1]s/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export WORK=%[1]s HOME=%[1]s
+export WORK=%[1]s HOME=%[1]s CTL=%[1]s/%[2]s
 fail() { echo "$*" > "$WORK/setup.err"; exit 1; }
-`, dir)
-	if mountSys {
-		b.WriteString(`mount -t sysfs sys /sys || fail "mount /sys"
+mount -t sysfs sys /sys || fail "mount /sys"
+`, dir, CtlDir)
+	if peer {
+		b.WriteString(`for i in $(seq 200); do [ -e /sys/class/net/eth0 ] && break; sleep 0.05; done
+[ -e /sys/class/net/eth0 ] || fail "no eth0 from the peer namespace"
 `)
 	}
 	if noIPVS {

@@ -271,8 +271,12 @@ func scenarioJob(dir string, s Scenario) func(k *kernel) string {
 		fmt.Fprintf(&b, `mkdir -p /run/hostwork && mount --bind "$OUT" /run/hostwork || fail "bind the work dir"
 OUT=/run/hostwork
 mount -t tmpfs tmpfs %[1]s && cp -a /run/hostwork/. %[1]s/ || fail "work dir on tmpfs"
-export PATH=%[1]s/bin:$PATH WORK=%[1]s HOME=%[1]s
-`, shellQuote(dir))
+mount --bind /run/hostwork/%[2]s %[1]s/%[2]s || fail "bind the control dir"
+export PATH=%[1]s/bin:$PATH WORK=%[1]s HOME=%[1]s CTL=%[1]s/%[2]s
+`, shellQuote(dir), CtlDir)
+		if s.Peer != "" {
+			b.WriteString("modprobe virtio_net && [ -e /sys/class/net/eth0 ] || fail \"no eth0 (virtio_net)\"\n")
+		}
 		if s.NoIPVS {
 			b.WriteString("mkdir -p /run/modprobe.d && echo 'install ip_vs /bin/false' > " + noIPVSBlock + "\n")
 		} else {
@@ -283,14 +287,15 @@ export PATH=%[1]s/bin:$PATH WORK=%[1]s HOME=%[1]s
 		for _, m := range s.Modules {
 			fmt.Fprintf(&b, "modprobe %s || fail \"modprobe %s\"\n", m, m)
 		}
-		b.WriteString(`cd "$WORK"
+		// The control dir is the host's already: not copied back.
+		fmt.Fprintf(&b, `cd "$WORK"
 bash "$WORK/scenario.sh" > "$WORK/stdout" 2> "$WORK/stderr" < /dev/null
 rc=$?
-cd "$WORK" && find . -mindepth 1 \( -type d -o -type f -o -type l \) -print0 | cpio -0 -pdmu --quiet /run/hostwork
+cd "$WORK" && find . -mindepth 1 -path ./%s -prune -o \( -type d -o -type f -o -type l \) -print0 | cpio -0 -pdmu --quiet /run/hostwork
 echo $rc > /run/hostwork/rc
 sync
 poweroff -f
-`)
+`, CtlDir)
 		return b.String()
 	}
 }
@@ -298,7 +303,10 @@ poweroff -f
 // bootGuest boots a guest whose PID 1 is the job script that job renders,
 // written into dir, and returns the guest's console once it has powered
 // off. ctx bounds the boot; the guest is killed when it ends.
-func bootGuest(ctx context.Context, backend, dir string, memMiB int, job func(*kernel) string) (string, error) {
+//
+// With a peer, the guest has a NIC (eth0 inside) whose tap is PeerLink in
+// the network namespace peer.
+func bootGuest(ctx context.Context, backend, dir string, memMiB int, peer string, job func(*kernel) string) (string, error) {
 	k, err := ensureKernel()
 	if err != nil {
 		return "", err
@@ -313,12 +321,12 @@ func bootGuest(ctx context.Context, backend, dir string, memMiB int, job func(*k
 	// Outside dir: a scenario's work directory is copied back over dir.
 	consolePath := dir + ".console"
 	defer os.Remove(consolePath)
-	err = runQEMU(ctx, backend, k, jobPath, consolePath, memMiB)
+	err = runQEMU(ctx, backend, k, jobPath, consolePath, memMiB, peer)
 	console := readOptional(consolePath)
 	return console, err
 }
 
-func runQEMU(ctx context.Context, backend string, k *kernel, jobPath, consolePath string, memMiB int) error {
+func runQEMU(ctx context.Context, backend string, k *kernel, jobPath, consolePath string, memMiB int, peer string) error {
 	args := []string{"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
 		"-m", fmt.Sprint(memMiB), "-smp", "2",
 		"-serial", "file:" + consolePath,
@@ -331,7 +339,25 @@ func runQEMU(ctx context.Context, backend string, k *kernel, jobPath, consolePat
 	} else {
 		args = append(args, "-accel", "tcg,thread=multi", "-cpu", "max")
 	}
-	cmd := exec.Command("qemu-system-x86_64", args...)
+	if peer != "" {
+		for _, a := range [][]string{
+			{"-n", peer, "tuntap", "add", "dev", PeerLink, "mode", "tap"},
+			{"-n", peer, "link", "set", PeerLink, "up"},
+		} {
+			if out, err := exec.Command("ip", a...).CombinedOutput(); err != nil {
+				return fmt.Errorf("tap for the guest in %s: ip %s: %v: %s", peer, strings.Join(a, " "), err, bytes.TrimSpace(out))
+			}
+		}
+		defer exec.Command("ip", "-n", peer, "link", "del", PeerLink).Run()
+		args = append(args, "-netdev", "tap,id=peer,ifname="+PeerLink+",script=no,downscript=no",
+			"-device", "virtio-net-pci,netdev=peer")
+	}
+	name := "qemu-system-x86_64"
+	if peer != "" {
+		// QEMU opens the tap in the namespace it runs in.
+		name, args = "ip", append([]string{"netns", "exec", peer, name}, args...)
+	}
+	cmd := exec.Command(name, args...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -374,7 +400,7 @@ func kvmWorks() bool {
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err = bootGuest(ctx, QEMUKVM, dir, 256, func(k *kernel) string {
+	_, err = bootGuest(ctx, QEMUKVM, dir, 256, "", func(k *kernel) string {
 		return guestSetup(k, dir) + `echo ok > "$OUT/ok"; sync; poweroff -f` + "\n"
 	})
 	ok := err == nil && strings.TrimSpace(readOptional(filepath.Join(dir, "ok"))) == "ok"

@@ -18,8 +18,8 @@
 // guest.
 //
 // A scenario is a bash script run as root with its work directory as $WORK
-// and current directory, and $WORK/bin on PATH for the Go programs it asks
-// to have built.
+// and current directory, $WORK/bin on PATH for the Go programs it asks to
+// have built, and $CTL a directory the test sees while it runs.
 package testbed
 
 import (
@@ -38,6 +38,15 @@ import (
 
 	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
+
+// PeerLink is the name of the scenario's link in Scenario.Peer.
+const PeerLink = "lvsbed0"
+
+// CtlDir is the subdirectory of a work directory that the scenario ($CTL)
+// and the test share while the scenario runs, for files that signal steps.
+// Everything else in the work directory may reach the test only when the
+// scenario has ended (a guest copies it back then).
+const CtlDir = "ctl"
 
 // WorkRoot is where scenario work directories are made. It is outside /tmp
 // and /run, which scenarios get private copies of.
@@ -83,10 +92,12 @@ type Scenario struct {
 	// still load) and makes modprobe refuse ip_vs until the script removes
 	// /run/modprobe.d/lvs-agentx-noipvs.conf. It needs a kernel of its own.
 	NoIPVS bool
-	// Netns, if set, names a network namespace (ip netns) the caller made,
-	// to run in instead of a fresh one: for tests that wire the scenario
-	// to another namespace. Native backend only.
-	Netns string
+	// Peer, if set, names a network namespace (ip netns) the caller made:
+	// the scenario gets an interface eth0 (down, no address) whose other
+	// end is PeerLink in Peer (up, no address), a veth pair natively, a
+	// QEMU NIC and its tap in a guest. For tests whose other side (a
+	// poller, a trap receiver) runs on the host.
+	Peer string
 	// Timeout bounds the whole run; zero means 3 minutes.
 	Timeout time.Duration
 	// Mem is a guest's memory in MiB when the scenario boots one; zero
@@ -170,9 +181,6 @@ func Boot(ctx context.Context, dir string, s Scenario) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Netns != "" && backend != Native {
-		return nil, fmt.Errorf("scenario wants network namespace %s, which only the native backend can use (backend %s)", s.Netns, backend)
-	}
 	if err := prepareWorkDir(dir, s); err != nil {
 		return nil, err
 	}
@@ -186,7 +194,7 @@ func Boot(ctx context.Context, dir string, s Scenario) (*Result, error) {
 	if backend == Native {
 		err = runNative(ctx, dir, s)
 	} else {
-		r.Console, err = bootGuest(ctx, backend, dir, s.Mem, scenarioJob(dir, s))
+		r.Console, err = bootGuest(ctx, backend, dir, s.Mem, s.Peer, scenarioJob(dir, s))
 	}
 	r.Stdout = readOptional(filepath.Join(dir, "stdout"))
 	r.Stderr = readOptional(filepath.Join(dir, "stderr"))
@@ -248,8 +256,10 @@ func newWorkDir(t testing.TB) string {
 }
 
 func prepareWorkDir(dir string, s Scenario) error {
-	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
-		return err
+	for _, d := range []string{"bin", CtlDir} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
 	}
 	for name, data := range s.Files {
 		p := filepath.Join(dir, name)

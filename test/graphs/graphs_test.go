@@ -1,4 +1,8 @@
-package e2e
+// Package graphs tests the graphing integrations users install (Cacti's
+// data queries and templates, the RRDtool script) against the real agent:
+// Cacti, MariaDB and RRDtool run on the host, the director with real IPVS
+// in a scenario of its own (test/testbed), natively or in a guest.
+package graphs
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package e2e
+package graphs
 
 import (
 	"context"
@@ -17,7 +17,8 @@ import (
 )
 
 // Addresses of the point-to-point link between Cacti's poller and the
-// director. They exist only inside the test's two network namespaces.
+// director. They exist only inside the test's network namespace and the
+// scenario's.
 const (
 	cactiHostAddr  = "192.0.2.1"
 	cactiGuestAddr = "192.0.2.2"
@@ -51,13 +52,8 @@ func TestCactiImportsAndGraphsTheAgent(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command(cactiSh, "stop", cdir).Run() })
 
 	start := time.Now()
-	if tmpl := os.Getenv(envCactiTemplate); tmpl != "" {
-		cacti("clone", tmpl)
-		t.Logf("private Cacti copied from %s in %.0fs", tmpl, time.Since(start).Seconds())
-	} else {
-		cacti("start")
-		t.Logf("private Cacti installed in %.0fs", time.Since(start).Seconds())
-	}
+	cacti("start")
+	t.Logf("private Cacti installed in %.0fs", time.Since(start).Seconds())
 
 	// A 10 s collection profile keeps the test short; the shipped
 	// templates use Cacti's default profile and are imported onto this one.
@@ -91,19 +87,19 @@ func TestCactiImportsAndGraphsTheAgent(t *testing.T) {
 	realQuery := sql("SELECT id FROM snmp_query WHERE name='LVS - Real Servers'")
 	sql(fmt.Sprintf("UPDATE data_template_data SET rrd_step=%d WHERE local_data_id=0 AND name LIKE '%%LVS%%'", cactiStep))
 
-	// The director (the scenario) and Cacti's poller, each in a namespace
-	// of its own, joined by a point-to-point link.
-	ns := newNetnsPair(t)
+	// Cacti's poller in a namespace of its own, linked to the director (the
+	// scenario's eth0).
+	ns := newPollerNetns(t)
 
 	script := "set -eu\n" + fmt.Sprintf("ip addr add %s/30 dev eth0\nip link set eth0 up\n", cactiGuestAddr) +
 		fmt.Sprintf("SNMPD_LISTEN=udp:%s:161 SNMPD_ADDR=%s\n", cactiGuestAddr, cactiGuestAddr) +
 		trafficSetup + agentSetup + `
-touch "$WORK/ready"
-waitfor() { for i in $(seq 600); do [ -e "$WORK/$1" ] && return; sleep 1; done; echo "no $1 from the host"; exit 1; }
+touch "$CTL/ready"
+waitfor() { for i in $(seq 600); do [ -e "$CTL/$1" ] && return; sleep 1; done; echo "no $1 from the host"; exit 1; }
 waitfor go
 ` + strings.Replace(trafficRun, "TRAFFIC_SECONDS", "90", 1) + `
 sleep 3 # the kernel's estimator tick
-touch "$WORK/traffic-done"
+touch "$CTL/traffic-done"
 waitfor stop
 ipvsadm -Ln --stats --exact
 `
@@ -112,6 +108,7 @@ ipvsadm -Ln --stats --exact
 		t.Fatal(err)
 	}
 	testbed.KeepOrRemove(t, dir)
+	ctl := filepath.Join(dir, testbed.CtlDir)
 	type bootResult struct {
 		r   *testbed.Result
 		err error
@@ -121,15 +118,15 @@ ipvsadm -Ln --stats --exact
 		r, err := testbed.Boot(context.Background(), dir, testbed.Scenario{
 			Timeout:  12 * time.Minute,
 			Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
-			Netns:    ns.director,
+			Peer:     ns,
 			Script:   script,
 		})
 		done <- bootResult{r, err}
 	}()
 	guestFailed := func(msg string) {
 		t.Helper()
-		_ = os.WriteFile(filepath.Join(dir, "stop"), nil, 0o644)
-		_ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o644)
+		_ = os.WriteFile(filepath.Join(ctl, "stop"), nil, 0o644)
+		_ = os.WriteFile(filepath.Join(ctl, "go"), nil, 0o644)
 		res := <-done
 		desc := ""
 		if res.r != nil {
@@ -141,7 +138,7 @@ ipvsadm -Ln --stats --exact
 		t.Helper()
 		deadline := time.Now().Add(limit)
 		for time.Now().Before(deadline) {
-			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			if _, err := os.Stat(filepath.Join(ctl, name)); err == nil {
 				return
 			}
 			select {
@@ -154,11 +151,14 @@ ipvsadm -Ln --stats --exact
 		guestFailed("timed out waiting for guest file " + name)
 	}
 	waitFile("ready", 5*time.Minute)
+	if out, err := exec.Command("ip", "-n", ns, "addr", "add", cactiHostAddr+"/30", "dev", testbed.PeerLink).CombinedOutput(); err != nil {
+		guestFailed(fmt.Sprintf("address for the poller's link: %v: %s", err, out))
+	}
 
 	// Everything that talks SNMP runs in the namespace.
 	inNS := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command("ip", append([]string{"netns", "exec", ns.poller, cactiSh, args[0], cdir}, args[1:]...)...)
+		cmd := exec.Command("ip", append([]string{"netns", "exec", ns, cactiSh, args[0], cdir}, args[1:]...)...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			guestFailed(fmt.Sprintf("%s: %v\n%s", strings.Join(args, " "), err, out))
@@ -216,7 +216,7 @@ ipvsadm -Ln --stats --exact
 	// poller.php run polls every 10 s for a minute (cron_interval 60).
 	poll := func() { inNS("php", "poller.php", "--force") }
 	poll() // creates the RRDs and takes the first sample
-	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(ctl, "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var after, polls int
@@ -225,11 +225,11 @@ ipvsadm -Ln --stats --exact
 			guestFailed("the guest's traffic did not end")
 		}
 		poll()
-		if _, err := os.Stat(filepath.Join(dir, "traffic-done")); err == nil {
+		if _, err := os.Stat(filepath.Join(ctl, "traffic-done")); err == nil {
 			after++
 		}
 	}
-	_ = os.WriteFile(filepath.Join(dir, "stop"), nil, 0o644)
+	_ = os.WriteFile(filepath.Join(ctl, "stop"), nil, 0o644)
 	res := <-done
 	if res.err != nil || res.r.ExitCode != 0 {
 		desc := ""
@@ -306,33 +306,18 @@ func needCacti(t *testing.T) {
 	}
 }
 
-// netnsPair is two network namespaces joined by a veth pair: the
-// director's end is eth0, with the address the script gives it, and the
-// poller's end has cactiHostAddr.
-type netnsPair struct {
-	director, poller string
-}
-
-// newNetnsPair makes the pair; both are deleted when the test ends.
-func newNetnsPair(t *testing.T) *netnsPair {
+// newPollerNetns makes a network namespace for Cacti's poller, deleted
+// when the test ends.
+func newPollerNetns(t *testing.T) string {
 	t.Helper()
 	var rnd [3]byte
 	_, _ = rand.Read(rnd[:])
-	id := hex.EncodeToString(rnd[:])
-	n := &netnsPair{director: "lvsd-" + id, poller: "lvsp-" + id}
-	run := func(args ...string) {
-		t.Helper()
+	name := "lvsp-" + hex.EncodeToString(rnd[:])
+	for _, args := range [][]string{{"netns", "add", name}, {"-n", name, "link", "set", "lo", "up"}} {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	for _, name := range []string{n.director, n.poller} {
-		run("netns", "add", name)
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
-	}
-	run("-n", n.poller, "link", "add", "veth0", "type", "veth", "peer", "name", "eth0", "netns", n.director)
-	run("-n", n.poller, "addr", "add", cactiHostAddr+"/30", "dev", "veth0")
-	run("-n", n.poller, "link", "set", "lo", "up")
-	run("-n", n.poller, "link", "set", "veth0", "up")
-	return n
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	return name
 }
