@@ -1,0 +1,111 @@
+package agent_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/agent"
+	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+)
+
+// acceptWithUptime is fakeMaster.accept for a master whose sysUpTime is
+// uptime: it says so in its responses, as RFC 2741 section 6.2.16 asks and
+// snmpd does.
+func (f *fakeMaster) acceptWithUptime(t *testing.T, sessID, uptime uint32) *fakeConn {
+	t.Helper()
+	var c *fakeConn
+	select {
+	case nc := <-f.conns:
+		t.Cleanup(func() { nc.Close() })
+		c = &fakeConn{t: t, c: nc, r: agentx.NewReader(nc, 0), sessID: sessID, nextID: 100}
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent did not connect")
+	}
+	for _, want := range []agentx.PDUType{agentx.TypeOpen, agentx.TypeRegister} {
+		p := c.read()
+		if p.PDU.Type() != want {
+			t.Fatalf("got %s, want %s", p.PDU.Type(), want)
+		}
+		c.respondUptime(p, uptime)
+	}
+	return c
+}
+
+func (c *fakeConn) respondUptime(req *agentx.Packet, uptime uint32) {
+	c.t.Helper()
+	c.send(&agentx.Packet{Flags: req.Flags & agentx.FlagNetworkByteOrder, SessionID: c.sessID,
+		TransactionID: req.TransactionID, PacketID: req.PacketID, PDU: &agentx.Response{SysUpTime: uptime}})
+}
+
+// A storm through a real session: the Notifier sends Max Notify-PDUs and,
+// after the window, one summary; every Notify carries the master's
+// sysUpTime, not the subagent's age.
+func TestFakeMasterNotifierStorm(t *testing.T) {
+	f := newFakeMaster(t)
+	uptime := agent.NewUptime()
+	a, err := agent.New(agent.Config{Address: f.addr, Subtree: base, Source: agent.StaticView{V: newTable(1)},
+		PingInterval: -1, Timeout: time.Second, Uptime: uptime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	wg.Add(1)
+	go func() { defer wg.Done(); a.Run(ctx) }()
+	const masterUptime = 8_640_000 // one day
+	c := f.acceptWithUptime(t, 4, masterUptime)
+	for !a.Connected() {
+		time.Sleep(time.Millisecond)
+	}
+	if got := uptime.At(time.Now()); got < masterUptime || got > masterUptime+500 {
+		t.Fatalf("uptime %d after the Open response, want the master's %d", got, masterUptime)
+	}
+
+	trap := append(append(agentx.OID{}, base...), 0, 7)
+	summary := append(append(agentx.OID{}, base...), 0, 15)
+	window := 300 * time.Millisecond
+	n := agent.NewNotifier(agent.NotifierConfig{Max: 20, Window: window})
+	for i := range 2000 {
+		n.Enqueue(trap, []agentx.VarBind{{Name: cell(1, 1), Type: agentx.Integer, Int: int32(i)}})
+	}
+	start := time.Now()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n.Run(ctx, a, func(left uint32) (agentx.OID, []agentx.VarBind) {
+			return summary, []agentx.VarBind{{Name: cell(2, 1), Type: agentx.Gauge32, Uint: uint64(left)}}
+		})
+	}()
+	for i := range 21 {
+		p := c.read()
+		nt, ok := p.PDU.(*agentx.Notify)
+		if !ok || len(nt.VarBinds) != 3 {
+			t.Fatalf("PDU %d: %+v, want a Notify of 3 varbinds", i, p.PDU)
+		}
+		up, oid, vb := nt.VarBinds[0], nt.VarBinds[1], nt.VarBinds[2]
+		if up.Name.String() != ".1.3.6.1.2.1.1.3.0" || up.Type != agentx.TimeTicks ||
+			up.Uint < masterUptime || up.Uint > masterUptime+1000 {
+			t.Errorf("PDU %d: sysUpTime %v %v %d, want about %d", i, up.Name, up.Type, up.Uint, masterUptime)
+		}
+		if oid.Name.String() != ".1.3.6.1.6.3.1.1.4.1.0" || oid.Type != agentx.ObjectIdentifier {
+			t.Fatalf("PDU %d: second varbind %v %v, want snmpTrapOID.0", i, oid.Name, oid.Type)
+		}
+		switch {
+		case i < 20 && (oid.OID.Compare(trap) != 0 || vb.Int != int32(i)):
+			t.Fatalf("PDU %d: %v %d, want notification %d", i, oid.OID, vb.Int, i)
+		case i == 20 && (oid.OID.Compare(summary) != 0 || vb.Uint != 1980 || vb.Type != agentx.Gauge32):
+			t.Fatalf("PDU 21: %v %v %d, want the summary of 1980", oid.OID, vb.Type, vb.Uint)
+		case i == 20 && time.Since(start) < window:
+			t.Errorf("summary after %v, before the window of %v ended", time.Since(start), window)
+		}
+		c.respond(p, agentx.NoError)
+	}
+	// Nothing else: the read times out when the agent sends nothing.
+	c.c.SetReadDeadline(time.Now().Add(2 * window))
+	if _, _, err := c.r.Next(); err == nil {
+		t.Fatal("more than 20 notifications and one summary")
+	}
+}
