@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,9 +86,10 @@ type mibObject struct {
 }
 
 var (
-	objectTypeRE = regexp.MustCompile(`(?m)^(\w+) OBJECT-TYPE\n\s+SYNTAX\s+(.+)\n(?:\s+UNITS .*\n)?\s+MAX-ACCESS\s+(\S+)\n(?s:.*?)::= \{ (\w+) (\d+) \}`)
-	tcRE         = regexp.MustCompile(`(?m)^(\w+) ::= TEXTUAL-CONVENTION\n(?s:.*?)\n\s+SYNTAX\s+(\S+)`)
-	nodeRE       = regexp.MustCompile(`(?m)^(\w+) +(?:OBJECT IDENTIFIER +|MODULE-IDENTITY(?s:.*?)|OBJECT-TYPE(?s:.*?)|OBJECT-GROUP(?s:.*?)|MODULE-COMPLIANCE(?s:.*?))::= \{ (\w+) (\d+) \}`)
+	objectTypeRE   = regexp.MustCompile(`(?m)^(\w+) OBJECT-TYPE\n\s+SYNTAX\s+(.+)\n(?:\s+UNITS .*\n)?\s+MAX-ACCESS\s+(\S+)\n(?s:.*?)::= \{ (\w+) (\d+) \}`)
+	tcRE           = regexp.MustCompile(`(?m)^(\w+) ::= TEXTUAL-CONVENTION\n(?s:.*?)\n\s+SYNTAX\s+(\S+)`)
+	nodeRE         = regexp.MustCompile(`(?m)^(\w+) +(?:OBJECT IDENTIFIER +|MODULE-IDENTITY(?s:.*?)|OBJECT-TYPE(?s:.*?)|OBJECT-GROUP(?s:.*?)|MODULE-COMPLIANCE(?s:.*?)|NOTIFICATION-TYPE(?s:.*?)|NOTIFICATION-GROUP(?s:.*?))::= \{ (\w+) (\d+) \}`)
+	notificationRE = regexp.MustCompile(`(?m)^(\w+) NOTIFICATION-TYPE\n\s+OBJECTS\s+\{([^}]*)\}(?s:.*?)::= \{ lvsNotifications (\d+) \}`)
 )
 
 func parseMIB(t *testing.T) (objs []mibObject, tcs map[string]string, oids map[string]agentx.OID) {
@@ -146,7 +148,7 @@ func wireType(syntax string, tcs map[string]string) agentx.Type {
 		return agentx.Counter64
 	case "Gauge32", "Unsigned32", "InetAddressPrefixLength", "InetPortNumber":
 		return agentx.Gauge32
-	case "TimeTicks":
+	case "TimeTicks", "TimeStamp":
 		return agentx.TimeTicks
 	}
 	return agentx.Null
@@ -157,8 +159,9 @@ func wireType(syntax string, tcs map[string]string) agentx.Type {
 // the view sends, and that every read-only object declared is served.
 func TestMIBMatchesView(t *testing.T) {
 	declared, tcs, oids := parseMIB(t)
-	// Served objects plus 3 tables, 3 entries and lvsSyncDaemonRole.
-	if want := len(objects) + 7; len(declared) != want {
+	// Served objects plus 3 tables, 3 entries, lvsSyncDaemonRole and
+	// lvsNotificationsLeftOut.
+	if want := len(objects) + 8; len(declared) != want {
 		t.Fatalf("parsed %d OBJECT-TYPEs, want %d", len(declared), want)
 	}
 	byName := map[string]mibObject{}
@@ -233,6 +236,94 @@ func TestSnmptranslate(t *testing.T) {
 		}
 		if !got.HasPrefix(Root) {
 			t.Errorf("%s resolved outside lvs: %v", d.name, got)
+		}
+	}
+}
+
+// allNotifications is every notification the agent sends.
+func allNotifications() []notificationType {
+	all := []notificationType{stormNotification}
+	for _, nt := range notificationTypes {
+		all = append(all, nt)
+	}
+	slices.SortFunc(all, func(a, b notificationType) int { return int(a.arc) - int(b.arc) })
+	return all
+}
+
+// TestMIBNotifications checks that every notification the agent sends is a
+// NOTIFICATION-TYPE of LVS-MIB.txt at the same OID, below lvsNotifications
+// (lvs.0), with the same OBJECTS in the same order, each readable or
+// accessible-for-notify, and that every one declared is sent; and that
+// net-snmp resolves them all by name.
+func TestMIBNotifications(t *testing.T) {
+	declared, _, oids := parseMIB(t)
+	access := map[string]string{}
+	for _, d := range declared {
+		access[d.name] = d.access
+	}
+	sent := map[string]notificationType{}
+	for _, nt := range allNotifications() {
+		sent[nt.name] = nt
+	}
+	seen := map[string]bool{}
+	for _, m := range notificationRE.FindAllStringSubmatch(string(lvsMIB), -1) {
+		name := m[1]
+		var objs []string
+		for o := range strings.SplitSeq(m[2], ",") {
+			objs = append(objs, strings.TrimSpace(o))
+		}
+		seen[name] = true
+		nt, ok := sent[name]
+		if !ok {
+			t.Errorf("%s declared but never sent", name)
+			continue
+		}
+		if want := child(notificationsOID, nt.arc); oids[name].Compare(want) != 0 {
+			t.Errorf("%s declared at %v, sent as %v", name, oids[name], want)
+		}
+		if !slices.Equal(objs, nt.objects) {
+			t.Errorf("%s declares OBJECTS %v, sends %v", name, objs, nt.objects)
+		}
+		for _, o := range objs {
+			if a := access[o]; a != "read-only" && a != "accessible-for-notify" {
+				t.Errorf("%s carries %s, which is %q", name, o, a)
+			}
+		}
+	}
+	for name := range sent {
+		if !seen[name] {
+			t.Errorf("%s sent but not declared", name)
+		}
+	}
+	if !notificationsOID.HasPrefix(Root) || len(notificationsOID) != len(Root)+1 || notificationsOID[len(Root)] != 0 {
+		t.Errorf("lvsNotifications is %v, want lvs.0", notificationsOID)
+	}
+	if oids["lvsNotificationsLeftOut"].Compare(leftOutOID[:len(leftOutOID)-1]) != 0 {
+		t.Errorf("lvsNotificationsLeftOut declared at %v, sent as %v", oids["lvsNotificationsLeftOut"], leftOutOID)
+	}
+
+	snmptranslate := needTool(t, "snmptranslate")
+	_, dir := mibDirs(t)
+	args := []string{"-M", "+" + dir, "-m", "LVS-MIB", "-IR", "-On"}
+	all := allNotifications()
+	for _, nt := range all {
+		args = append(args, nt.name)
+	}
+	cmd := exec.Command(snmptranslate, args...)
+	cmd.Env = append(os.Environ(), "MIBS=", "MIBDIRS=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("snmptranslate: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) != len(all) {
+		t.Fatalf("snmptranslate printed %d OIDs for %d notifications:\n%s", len(lines), len(all), out)
+	}
+	for i, nt := range all {
+		if want := child(notificationsOID, nt.arc).String(); lines[i] != want {
+			t.Errorf("%s: net-snmp says %s, the agent sends %s", nt.name, lines[i], want)
 		}
 	}
 }

@@ -60,6 +60,8 @@ func buildObjects() []object {
 	scalar(8, "lvsMcastInt", func(v *View) agentx.VarBind { return str(v.mcastInterface()) })
 	scalar(9, "lvsIpvsAvailable", func(v *View) agentx.VarBind { return truth(v.snap != nil) })
 	scalar(10, "lvsDataAge", func(v *View) agentx.VarBind { return v.dataAge() })
+	scalar(11, "lvsChanges", func(v *View) agentx.VarBind { return counter32(v.changes.count) })
+	scalar(12, "lvsLastChange", func(v *View) agentx.VarBind { return v.lastChange() })
 
 	svc := func(c uint32, name string, f func(r *serviceRow) agentx.VarBind) {
 		objs = append(objs, object{name: name, oid: column(serviceTableArc, c), table: serviceTable,

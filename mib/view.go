@@ -26,6 +26,15 @@ type View struct {
 	services []serviceRow        // sorted by num
 	reals    []realRow           // sorted by (svcNum, num)
 	daemons  []*ipvsstats.Daemon // sorted by role
+	changes  changes             // as of this view's read; zero for a view of its own (Build)
+}
+
+// changes is what a Source has seen change up to one read: lvsChanges and
+// lvsLastChange.
+type changes struct {
+	count    uint64
+	last     time.Time              // when the read that found the last change started; zero for none
+	uptimeAt func(time.Time) uint32 // the master's sysUpTime at a time
 }
 
 type serviceRow struct {
@@ -169,6 +178,17 @@ func (v *View) dataAge() agentx.VarBind {
 	}
 	cs := max(now().Sub(v.readAt)/(10*time.Millisecond), 0)
 	return agentx.VarBind{Type: agentx.TimeTicks, Uint: uint64(min(cs, math.MaxUint32))}
+}
+
+// lastChange is lvsLastChange: the sysUpTime at the last change, computed
+// when asked so that it follows a restarted master (0 for a change before
+// the master started).
+func (v *View) lastChange() agentx.VarBind {
+	var ticks uint32
+	if !v.changes.last.IsZero() && v.changes.uptimeAt != nil {
+		ticks = v.changes.uptimeAt(v.changes.last)
+	}
+	return agentx.VarBind{Type: agentx.TimeTicks, Uint: uint64(ticks)}
 }
 
 // rows returns how many instances an object of table t has.
