@@ -2,12 +2,19 @@ package agent_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gosnmp/gosnmp"
+
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 )
 
 // acceptWithUptime is fakeMaster.accept for a master whose sysUpTime is
@@ -108,4 +115,103 @@ func TestFakeMasterNotifierStorm(t *testing.T) {
 	if _, _, err := c.r.Next(); err == nil {
 		t.Fatal("more than 20 notifications and one summary")
 	}
+}
+
+// snmpd forwards the agent's Notify-PDUs to its trap2sink and informsink
+// destinations, with the agent's varbinds in order and a sysUpTime.0 that
+// is snmpd's own.
+func TestSnmpdForwardsNotifications(t *testing.T) {
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	port := sink.LocalAddr().(*net.UDPAddr).Port
+	srv := snmpd.Start(t, snmpd.Options{Extra: []string{
+		fmt.Sprintf("trap2sink 127.0.0.1:%d %s", port, snmpd.Community),
+		fmt.Sprintf("informsink 127.0.0.1:%d %s", port, snmpd.Community),
+	}})
+	time.Sleep(2 * time.Second) // snmpd's own uptime, which the agent's must match
+	a := startAgent(t, srv.AgentXAddress(), agent.StaticView{V: newTable(1)}, true)
+
+	trap := append(append(agentx.OID{}, base...), 0, 13)
+	vbs := []agentx.VarBind{
+		{Name: append(append(agentx.OID{}, base...), 17, 1, 34, 2), Type: agentx.OctetString, Bytes: []byte("TCP 10.99.0.1:80")},
+		{Name: append(append(agentx.OID{}, base...), 17, 1, 20, 2), Type: agentx.Integer, Int: 1},
+		{Name: append(append(agentx.OID{}, base...), 17, 1, 31, 2), Type: agentx.Gauge32, Uint: 0},
+		{Name: append(append(agentx.OID{}, base...), 11, 0), Type: agentx.Counter32, Uint: 3},
+		{Name: append(append(agentx.OID{}, base...), 12, 0), Type: agentx.TimeTicks, Uint: 250},
+	}
+	if err := a.Notify(context.Background(), trap, vbs); err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	up := netsnmp(t, srv, "snmpget", ".1.3.6.1.2.1.1.3.0")
+	var snmpdUptime uint64
+	if _, err := fmt.Sscanf(up[0], ".1.3.6.1.2.1.1.3.0 %d", &snmpdUptime); err != nil {
+		t.Fatalf("sysUpTime.0 from snmpd: %q", up[0])
+	}
+
+	params := &gosnmp.GoSNMP{Version: gosnmp.Version2c, Community: snmpd.Community,
+		Logger: gosnmp.NewLogger(log.New(io.Discard, "", 0))}
+	got := map[gosnmp.PDUType]*gosnmp.SnmpPacket{}
+	buf := make([]byte, 65536)
+	sink.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for len(got) < 2 {
+		n, from, err := sink.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatalf("have %d of a trap and an inform: %v\nsnmpd log:\n%s", len(got), err, srv.Log())
+		}
+		p, err := params.UnmarshalTrap(buf[:n], false)
+		if err != nil {
+			t.Fatalf("unreadable notification from snmpd: %v", err)
+		}
+		if p.PDUType == gosnmp.InformRequest { // acknowledge, or snmpd sends it again
+			p.PDUType = gosnmp.GetResponse
+			b, err := p.MarshalMsg()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sink.WriteToUDP(b, from)
+			p.PDUType = gosnmp.InformRequest
+		}
+		if len(p.Variables) > 1 && p.Variables[1].Value == trap.String() {
+			got[p.PDUType] = p
+		}
+	}
+	for _, typ := range []gosnmp.PDUType{gosnmp.SNMPv2Trap, gosnmp.InformRequest} {
+		p := got[typ]
+		if p == nil {
+			t.Fatalf("no %v with our trap", typ)
+		}
+		if len(p.Variables) != 2+len(vbs) {
+			t.Fatalf("%v: %d varbinds, want %d", typ, len(p.Variables), 2+len(vbs))
+		}
+		upVB := p.Variables[0]
+		if upVB.Name != ".1.3.6.1.2.1.1.3.0" || upVB.Type != gosnmp.TimeTicks {
+			t.Fatalf("%v: first varbind %s %v, want sysUpTime.0", typ, upVB.Name, upVB.Type)
+		}
+		if u := uint64(upVB.Value.(uint32)); u > snmpdUptime || u+100 < snmpdUptime {
+			t.Errorf("%v: sysUpTime.0 %d, snmpd's own %d just after", typ, u, snmpdUptime)
+		}
+		for i, vb := range vbs {
+			g := p.Variables[2+i]
+			if g.Name != vb.Name.String() || fmt.Sprint(g.Value) != fmt.Sprint(goValue(vb)) {
+				t.Errorf("%v varbind %d: %s %v, want %s %v", typ, i, g.Name, g.Value, vb.Name, goValue(vb))
+			}
+		}
+	}
+	checkLog(t, srv)
+}
+
+// goValue is how gosnmp decodes vb's value.
+func goValue(vb agentx.VarBind) any {
+	switch vb.Type {
+	case agentx.Integer:
+		return int(vb.Int)
+	case agentx.OctetString:
+		return vb.Bytes
+	case agentx.TimeTicks:
+		return uint32(vb.Uint)
+	}
+	return uint(vb.Uint)
 }
