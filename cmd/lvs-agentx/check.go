@@ -282,12 +282,13 @@ func keyed(vbs []agentx.VarBind) map[string]cell {
 
 // compareValue says how a served value w differs from IPVS's (want),
 // allowing for what changes between the agent's read and ours: counters
-// may lag (never lead), rates, connection gauges and the data age move.
+// may lag (never lead), rates, connection gauges and the data age move,
+// and what the agent has seen change since it started is its own.
 func compareValue(want, got cell) string {
 	n := want.name
 	switch {
 	case strings.Contains(n, "Rate") || strings.HasSuffix(n, "ActiveConns") || strings.HasSuffix(n, "InactiveConns") ||
-		strings.HasSuffix(n, "PersistConns") || n == "lvsDataAge":
+		strings.HasSuffix(n, "PersistConns") || n == "lvsDataAge" || n == "lvsChanges" || n == "lvsLastChange":
 		if got.vb.Type != want.vb.Type {
 			return fmt.Sprintf("type %s, want %s", format(got.vb), format(want.vb))
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
+	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
@@ -49,6 +50,10 @@ func TestUsageErrors(t *testing.T) {
 		{"bad duration", []string{"run", "--cache-ttl", "soon"}, nil, "cache-ttl"},
 		{"zero ttl", []string{"run", "--cache-ttl", "0s"}, nil, "--cache-ttl 0s: want a positive duration"},
 		{"priority out of range", []string{"run", "--priority", "0"}, nil, "--priority 0: want 1 to 255"},
+		{"negative watch interval", []string{"run", "--watch-interval", "-1s"}, nil, "--watch-interval -1s: want 0 (no watch) or a positive duration"},
+		{"unknown notification kind", []string{"run", "--notify", "reals,trains"}, nil, `--notify "reals,trains": unknown kind of change "trains": want all, none, or a list of ipvs, services, availability, reals, weights, thresholds, sync`},
+		{"notify-max 0", []string{"run", "--notify-max", "0"}, nil, "--notify-max 0: want 1 or more"},
+		{"bad env notify", []string{"run"}, map[string]string{"LVS_AGENTX_NOTIFY": "everything"}, `--notify "everything"`},
 		{"agentx udp", []string{"run", "--agentx", "udp:127.0.0.1:705"}, nil, `--agentx: agentx address "udp:127.0.0.1:705"`},
 		{"agentx tcp no port", []string{"run", "--agentx", "tcp:localhost"}, nil, "--agentx: agentx address"},
 		{"agentx empty unix", []string{"run", "--agentx", "unix:"}, nil, "want /path, unix:/path or tcp:host:port"},
@@ -100,7 +105,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"run"}, map[string]string{
 			"agentx": `"/var/agentx/master"`, "cache-ttl": `"1s"`, "state-file": `"/var/lib/lvs-agentx/indexes.json"`,
 			"netns": "empty", "priority": `"127"`, "ping-interval": `"15s"`, "log-level": `"info"`, "log-format": `"text"`,
-			"refresh-wait": `"250ms"`}},
+			"refresh-wait": `"250ms"`, "watch-interval": `"5s"`, "notify": `"all"`, "notify-max": `"20"`}},
 		{nil, map[string]string{"agentx": `"/var/agentx/master"`, "priority": `"127"`}}, // run is the default
 		{[]string{"dump"}, map[string]string{"format": `"table"`, "netns": "empty", "state-file": `"/var/lib/lvs-agentx/indexes.json"`}},
 		{[]string{"check"}, map[string]string{
@@ -312,5 +317,27 @@ func TestLogStatusOnSignal(t *testing.T) {
 	<-done
 	if n := strings.Count(buf.String(), `msg="lvs-agentx status" goroutines=`); n < 1 {
 		t.Fatalf("status lines: %d; log: %q", n, buf.String())
+	}
+}
+
+// TestCheckIgnoresAgentState: what the agent has seen change since it
+// started is not IPVS's state, so check does not compare it with a fresh
+// read; a counter ahead of the kernel's still is a finding.
+func TestCheckIgnoresAgentState(t *testing.T) {
+	tests := []struct {
+		name      string
+		want, got agentx.VarBind
+		finding   bool
+	}{
+		{"lvsChanges", agentx.VarBind{Type: agentx.Counter32}, agentx.VarBind{Type: agentx.Counter32, Uint: 57}, false},
+		{"lvsLastChange", agentx.VarBind{Type: agentx.TimeTicks}, agentx.VarBind{Type: agentx.TimeTicks, Uint: 4711}, false},
+		{"lvsLastChange", agentx.VarBind{Type: agentx.TimeTicks}, agentx.VarBind{Type: agentx.Counter32}, true},
+		{"lvsServiceStatsConns", agentx.VarBind{Type: agentx.Counter32, Uint: 5}, agentx.VarBind{Type: agentx.Counter32, Uint: 6}, true},
+	}
+	for _, tt := range tests {
+		p := compareValue(cell{name: tt.name, vb: tt.want}, cell{name: tt.name, vb: tt.got})
+		if (p != "") != tt.finding {
+			t.Errorf("%s %v vs %v: finding %q, want one: %v", tt.name, tt.got, tt.want, p, tt.finding)
+		}
 	}
 }
