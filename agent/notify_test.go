@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +16,9 @@ import (
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
+	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+	"github.com/lvs-agentx/lvs-agentx/mib"
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 )
 
@@ -214,4 +219,90 @@ func goValue(vb agentx.VarBind) any {
 		return uint32(vb.Uint)
 	}
 	return uint(vb.Uint)
+}
+
+// seqReader hands out its snapshots in turn, then the last one again.
+type seqReader struct {
+	mu    sync.Mutex
+	snaps []*ipvsstats.Snapshot
+}
+
+func (r *seqReader) Read(context.Context) (*ipvsstats.Snapshot, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.snaps[0]
+	if len(r.snaps) > 1 {
+		r.snaps = r.snaps[1:]
+	}
+	return s, nil
+}
+
+// The pipeline as lvs-agentx run wires it, through a session: 2,000 real
+// servers added between two reads are 2,000 changes (lvsChanges), 20
+// lvsRealServerAdded notifications and one lvsNotificationStorm counting
+// the other 1,980.
+func TestStormThroughTheAgent(t *testing.T) {
+	svc := ipvsstats.Service{ServiceKey: ipvsstats.ServiceKey{Family: ipvsstats.FamilyIPv4, Protocol: ipvsstats.ProtoTCP,
+		Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}, Scheduler: "rr"}
+	dest := func(i int) ipvsstats.Dest {
+		return ipvsstats.Dest{DestKey: ipvsstats.DestKey{Addr: netip.AddrFrom4([4]byte{10, 1, byte(i / 250), byte(i%250 + 1)}),
+			Port: 8080}, Family: ipvsstats.FamilyIPv4, Weight: 1}
+	}
+	before, after := svc, svc
+	before.Dests = []ipvsstats.Dest{dest(0)}
+	for i := range 2001 {
+		after.Dests = append(after.Dests, dest(i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+
+	f := newFakeMaster(t)
+	uptime := agent.NewUptime()
+	window := 300 * time.Millisecond
+	notifier := agent.NewNotifier(agent.NotifierConfig{Max: 20, Window: window})
+	src := mib.NewSource(ctx, mib.SourceConfig{Reader: &seqReader{snaps: []*ipvsstats.Snapshot{
+		{Services: []ipvsstats.Service{before}, ReadAt: time.Now()},
+		{Services: []ipvsstats.Service{after}, ReadAt: time.Now()}}},
+		Indexes: mib.NewIndexes(), SysUpTimeAt: uptime.At, Notify: notifier.Enqueue, NotifyKinds: ipvsevents.AllKinds,
+		Logger: slog.New(slog.DiscardHandler)})
+	a, err := agent.New(agent.Config{Address: f.addr, Subtree: mib.Root, Source: src, PingInterval: -1,
+		Timeout: time.Second, Uptime: uptime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Go(func() { a.Run(ctx) })
+	c := f.accept(t, 1)
+	src.Refresh(ctx)
+	src.Refresh(ctx)
+	wg.Go(func() { notifier.Run(ctx, a, src.StormNotification) })
+
+	lvs := mib.Root.String()
+	for i := range 21 {
+		p := c.read()
+		n, ok := p.PDU.(*agentx.Notify)
+		if !ok {
+			t.Fatalf("PDU %d: %s, want Notify", i, p.PDU.Type())
+		}
+		trap := n.VarBinds[1].OID.String()
+		switch {
+		case i < 20 && (trap != lvs+".0.7" || len(n.VarBinds) != 2+6 ||
+			n.VarBinds[2].Name.String() != lvs+".17.1.34.1" || string(n.VarBinds[2].Bytes) != "TCP 10.0.0.1:80"):
+			t.Fatalf("notification %d: %s %v, want lvsRealServerAdded of TCP 10.0.0.1:80", i, trap, n.VarBinds[2:])
+		case i == 20:
+			if trap != lvs+".0.15" || len(n.VarBinds) != 5 {
+				t.Fatalf("after the window: %s with %d varbinds, want lvsNotificationStorm", trap, len(n.VarBinds))
+			}
+			left, changes := n.VarBinds[2], n.VarBinds[3]
+			if left.Name.String() != lvs+".13.0" || left.Uint != 1980 || changes.Name.String() != lvs+".11.0" || changes.Uint != 2000 {
+				t.Errorf("storm %v = %d, %v = %d; want lvsNotificationsLeftOut.0 1980, lvsChanges.0 2000",
+					left.Name, left.Uint, changes.Name, changes.Uint)
+			}
+		}
+		c.respond(p, agentx.NoError)
+	}
+	res := c.roundTrip(getOf(agentx.MustParseOID(lvs+".11.0")), false)
+	if len(res.VarBinds) != 1 || res.VarBinds[0].Type != agentx.Counter32 || res.VarBinds[0].Uint != 2000 {
+		t.Errorf("get lvsChanges.0: %+v, want Counter32 2000", res.VarBinds)
+	}
 }
