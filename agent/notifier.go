@@ -96,7 +96,7 @@ func (n *Notifier) Enqueue(trap agentx.OID, vbs []agentx.VarBind) {
 		n.overflowed = true
 		if !n.storm {
 			n.storm = true
-			n.log.Warn("notification storm: sending at most --notify-max per interval and then one summary with the count of the rest",
+			n.log.Warn("notification storm: sending at most max per interval, then one summary with the count of the rest",
 				"max", n.cfg.Max, "interval", n.cfg.Window.String())
 		}
 	}
