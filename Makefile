@@ -27,7 +27,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BUILDDIR)/lvs-agentx ./cmd/lvs-agentx
 
 deps:
-	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.22 or newer (https://go.dev/doc/install)" >&2; exit 1; }
+	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.25 or newer (https://go.dev/doc/install)" >&2; exit 1; }
 	@scripts/ensure-deps $(TEST_DEBS)
 
 # Every test: unit tests on the host, every fuzz target for FUZZTIME, then

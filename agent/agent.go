@@ -270,8 +270,8 @@ func (a *Agent) connect(ctx context.Context) (*session, error) {
 	return s, nil
 }
 
-// ErrNotConnected is returned by Notify while no session is registered.
-var ErrNotConnected = errors.New("agentx: not connected to the master")
+// errNotConnected is returned by sendNotify while no session is registered.
+var errNotConnected = errors.New("agentx: not connected to the master")
 
 // Well-known OIDs RFC 2741 section 6.2.10 requires at the head of a Notify.
 var (
@@ -279,15 +279,16 @@ var (
 	snmpTrapOIDOID = agentx.OID{1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0}
 )
 
-// Notify sends a notification through the master: sysUpTime.0 (the
+// sendNotify sends a notification through the master: sysUpTime.0 (the
 // master's, see Uptime) and snmpTrapOID.0 (= trap) first, as RFC 2741
 // section 6.2.10 requires, then vbs. It waits for the master's response.
-func (a *Agent) Notify(ctx context.Context, trap agentx.OID, vbs []agentx.VarBind) error {
+// A Notifier is what sends through it.
+func (a *Agent) sendNotify(ctx context.Context, trap agentx.OID, vbs []agentx.VarBind) error {
 	a.mu.Lock()
 	s := a.sess
 	a.mu.Unlock()
 	if s == nil {
-		return ErrNotConnected
+		return errNotConnected
 	}
 	all := make([]agentx.VarBind, 0, len(vbs)+2)
 	all = append(all,

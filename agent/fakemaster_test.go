@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -143,6 +142,15 @@ func (c *fakeConn) response(req *agentx.Packet) *agentx.Response {
 	return res
 }
 
+// stillServes checks that the session answers a Get of row after what
+// happened to it.
+func (c *fakeConn) stillServes(what string, row int) {
+	c.t.Helper()
+	if res := c.roundTrip(getOf(cell(1, row)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != int32(row) {
+		c.t.Fatalf("get after %s: %+v", what, res)
+	}
+}
+
 func (c *fakeConn) roundTrip(pdu agentx.PDU, big bool) *agentx.Response {
 	c.t.Helper()
 	p, b := c.request(pdu, big)
@@ -215,9 +223,7 @@ func TestFakeMasterRequests(t *testing.T) {
 	// CleanupSet is not answered: the next response is the Get's.
 	_, b := c.request(&agentx.CleanupSet{}, false)
 	c.write(b)
-	if res := c.roundTrip(getOf(cell(1, 2)), false); len(res.VarBinds) != 1 {
-		t.Errorf("get after CleanupSet: %+v", res)
-	}
+	c.stillServes("CleanupSet", 2)
 	if res := c.roundTrip(&agentx.Ping{}, true); res.Error != agentx.NoError {
 		t.Errorf("Ping: error %d", res.Error)
 	}
@@ -239,9 +245,7 @@ func TestFakeMasterRequests(t *testing.T) {
 	if res := c.response(p); res.Error != agentx.NotOpen {
 		t.Errorf("get in session 7: error %d, want notOpen", res.Error)
 	}
-	if res := c.roundTrip(getOf(cell(1, 3)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != 3 {
-		t.Errorf("get after refusals: %+v", res)
-	}
+	c.stillServes("refusals", 3)
 }
 
 func TestFakeMasterFraming(t *testing.T) {
@@ -289,9 +293,7 @@ func TestFakeMasterFraming(t *testing.T) {
 	if res := c.response(p); res.Error != agentx.ParseError {
 		t.Fatalf("unknown type: error %d, want parseError", res.Error)
 	}
-	if res := c.roundTrip(getOf(cell(1, 4)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != 4 {
-		t.Fatalf("get after errors: %+v", res)
-	}
+	c.stillServes("errors", 4)
 }
 
 func TestFakeMasterUnframeableReconnects(t *testing.T) {
@@ -310,9 +312,7 @@ func TestFakeMasterUnframeableReconnects(t *testing.T) {
 		c.write(tt.b)
 		a.waitState(t, agent.StateLost, 5*time.Second)
 		c = f.accept(t, uint32(i+2))
-		if res := c.roundTrip(getOf(cell(1, 2)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != 2 {
-			t.Fatalf("after %s: %+v", tt.name, res)
-		}
+		c.stillServes(tt.name, 2)
 	}
 	// A Close from the master also leads to a new session.
 	c.send(&agentx.Packet{SessionID: c.sessID, PDU: &agentx.Close{Reason: agentx.ReasonShutdown}})
@@ -341,23 +341,11 @@ func TestFakeMasterPingTimeout(t *testing.T) {
 
 func TestFakeMasterNotifyAndShutdown(t *testing.T) {
 	f := newFakeMaster(t)
-	a, err := agent.New(agent.Config{Address: f.addr, Subtree: base, Source: agent.StaticView{V: newTable(1)}, PingInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Not connected until the fake master answers Open and Register.
+	a := startAgent(t, f.addr, agent.StaticView{V: newTable(1)}, false, noPing)
 	if err := a.Notify(context.Background(), base, nil); !errors.Is(err, agent.ErrNotConnected) {
 		t.Fatalf("Notify before connecting: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := a.Run(ctx); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	defer func() { cancel(); wg.Wait() }()
 	c := f.accept(t, 3)
 	for !a.Connected() {
 		time.Sleep(time.Millisecond)
@@ -381,7 +369,7 @@ func TestFakeMasterNotifyAndShutdown(t *testing.T) {
 		t.Fatalf("Notify: %v", err)
 	}
 
-	cancel()
+	a.cancel()
 	p = c.read()
 	if u, ok := p.PDU.(*agentx.Unregister); !ok || u.Subtree.Compare(base) != 0 {
 		t.Fatalf("got %+v, want Unregister", p.PDU)
@@ -392,7 +380,7 @@ func TestFakeMasterNotifyAndShutdown(t *testing.T) {
 		t.Fatalf("got %+v, want Close(shutdown)", p.PDU)
 	}
 	c.respond(p, agentx.NoError)
-	wg.Wait()
+	<-a.done
 	if a.Connected() {
 		t.Error("still connected after Run returned")
 	}
@@ -412,9 +400,11 @@ func TestConfigValidation(t *testing.T) {
 		{"backoff inverted", agent.Config{Subtree: base, Source: src, BackoffMin: time.Second, BackoffMax: time.Millisecond}},
 	}
 	for _, tt := range tests {
-		if _, err := agent.New(tt.cfg); err == nil {
-			t.Errorf("%s: no error", tt.name)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := agent.New(tt.cfg); err == nil {
+				t.Error("no error")
+			}
+		})
 	}
 }
 
@@ -428,10 +418,12 @@ func TestParseAddress(t *testing.T) {
 		{"tcp::705", "tcp", "localhost:705"},
 	}
 	for _, tt := range tests {
-		n, a, err := agent.ParseAddress(tt.in)
-		if err != nil || n != tt.network || a != tt.addr {
-			t.Errorf("ParseAddress(%q) = %q, %q, %v; want %q, %q", tt.in, n, a, err, tt.network, tt.addr)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			n, a, err := agent.ParseAddress(tt.in)
+			if err != nil || n != tt.network || a != tt.addr {
+				t.Errorf("ParseAddress(%q) = %q, %q, %v; want %q, %q", tt.in, n, a, err, tt.network, tt.addr)
+			}
+		})
 	}
 	for _, bad := range []string{"udp:1.2.3.4:161", "unix:", "tcp:nohost", "relative/path"} {
 		if _, _, err := agent.ParseAddress(bad); err == nil {

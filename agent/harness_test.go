@@ -7,13 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 	"github.com/lvs-agentx/lvs-agentx/agent/internal/sliceview"
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
+	"github.com/lvs-agentx/lvs-agentx/mib"
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 )
 
@@ -24,6 +25,8 @@ var base = agentx.MustParseOID("1.3.6.1.4.1.8225.4711")
 type running struct {
 	*agent.Agent
 	states chan agent.State
+	cancel context.CancelFunc // ends Run
+	done   chan struct{}      // closed when Run has returned
 }
 
 // startAgent runs an agent against addr until the test ends and, unless
@@ -50,16 +53,14 @@ func startAgent(t testing.TB, addr string, src agent.ViewSource, wait bool, mod 
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
+	r := &running{Agent: a, states: states, cancel: cancel, done: make(chan struct{})}
 	go func() {
-		defer wg.Done()
+		defer close(r.done)
 		if err := a.Run(ctx); err != nil {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	r := &running{Agent: a, states: states}
+	t.Cleanup(func() { cancel(); <-r.done })
 	if wait {
 		r.waitState(t, agent.StateRegistered, 10*time.Second)
 	}
@@ -82,7 +83,7 @@ func (r *running) waitState(t testing.TB, want agent.State, d time.Duration) {
 }
 
 // netsnmp runs a net-snmp command line tool against srv and returns its
-// output lines, in the format "OID value" with numeric OIDs and timeticks.
+// output lines, with numeric OIDs and no MIB loaded, as format prints them.
 func netsnmp(t testing.TB, srv *snmpd.Server, tool string, args ...string) []string {
 	t.Helper()
 	lines, err := netsnmpErr(srv, tool, args...)
@@ -96,43 +97,31 @@ func netsnmpErr(srv *snmpd.Server, tool string, args ...string) ([]string, error
 	if _, err := exec.LookPath(tool); err != nil {
 		return nil, fmt.Errorf("%s not found: apt-get install -y snmp", tool)
 	}
-	all := append([]string{"-v2c", "-c", snmpd.Community, "-On", "-Oq", "-Ot", "-Oe", "-t", "2", "-r", "1", srv.ManagerAddress()}, args...)
+	all := append([]string{"-v2c", "-c", snmpd.Community, "-On", "-m", "", "-t", "2", "-r", "1", srv.ManagerAddress()}, args...)
 	out, err := exec.Command(tool, all...).CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("%s %v: %v\n%s\nsnmpd log:\n%s", tool, args, err, lastLines(string(out), 10), lastLines(srv.Log(), 20))
+		return nil, fmt.Errorf("%s %v: %v\n%s\nsnmpd log:\n%s", tool, args, err, testutil.Tail(string(out), 10), testutil.Tail(srv.Log(), 20))
 	}
 	return strings.Split(strings.TrimRight(string(out), "\n"), "\n"), nil
 }
 
-func lastLines(s string, n int) string {
-	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(l[max(0, len(l)-n):], "\n")
+// exceptions are how net-snmp prints the values that say there is none.
+var exceptions = map[agentx.Type]string{
+	agentx.NoSuchObject:   "No Such Object available on this agent at this OID",
+	agentx.NoSuchInstance: "No Such Instance currently exists at this OID",
+	agentx.EndOfMIBView:   "No more variables left in this MIB View (It is past the end of the MIB tree)",
 }
 
-// format renders vb as net-snmp prints it with -On -Oq -Ot -Oe.
+// format renders vb as net-snmp's tools print it with -On -m "".
 func format(vb agentx.VarBind) string {
-	var v string
-	switch vb.Type {
-	case agentx.Integer:
-		v = fmt.Sprint(vb.Int)
-	case agentx.OctetString:
-		v = fmt.Sprintf("%q", vb.Bytes)
-	case agentx.IPAddress:
-		v = fmt.Sprintf("%d.%d.%d.%d", vb.Bytes[0], vb.Bytes[1], vb.Bytes[2], vb.Bytes[3])
-	case agentx.Counter32, agentx.Gauge32, agentx.TimeTicks, agentx.Counter64:
-		v = fmt.Sprint(vb.Uint)
-	case agentx.ObjectIdentifier:
-		v = vb.OID.String()
-	case agentx.NoSuchObject:
-		v = "No Such Object available on this agent at this OID"
-	case agentx.NoSuchInstance:
-		v = "No Such Instance currently exists at this OID"
-	case agentx.EndOfMIBView:
-		v = "No more variables left in this MIB View (It is past the end of the MIB tree)"
-	default:
-		v = fmt.Sprintf("<type %d>", vb.Type)
+	if e, ok := exceptions[vb.Type]; ok {
+		return vb.Name.String() + " = " + e
 	}
-	return vb.Name.String() + " " + v
+	s, err := mib.FormatVarBind(vb)
+	if err != nil {
+		return err.Error()
+	}
+	return s
 }
 
 func newTable(rows int) *sliceview.View { return sliceview.Table(base, rows) }

@@ -9,9 +9,10 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 )
 
-// Sender sends one notification through the master; *Agent is one.
-type Sender interface {
-	Notify(ctx context.Context, trap agentx.OID, vbs []agentx.VarBind) error
+// sender sends one notification through the master; *Agent is one, the
+// tests have another.
+type sender interface {
+	sendNotify(ctx context.Context, trap agentx.OID, vbs []agentx.VarBind) error
 }
 
 // SummaryFunc makes the notification that reports n notifications left
@@ -111,9 +112,14 @@ func (n *Notifier) signal() {
 	}
 }
 
-// Run sends the queued notifications to to, and a summary made by summary
-// after each window that left some out, until ctx ends.
-func (n *Notifier) Run(ctx context.Context, to Sender, summary SummaryFunc) {
+// Run sends the queued notifications through a's session with the master,
+// and a summary made by summary after each window that left some out,
+// until ctx ends.
+func (n *Notifier) Run(ctx context.Context, a *Agent, summary SummaryFunc) {
+	n.run(ctx, a, summary)
+}
+
+func (n *Notifier) run(ctx context.Context, to sender, summary SummaryFunc) {
 	t := time.NewTicker(n.cfg.Window)
 	defer t.Stop()
 	for {
@@ -145,7 +151,7 @@ func (n *Notifier) endWindow() {
 }
 
 // drain sends what is queued, in order.
-func (n *Notifier) drain(ctx context.Context, to Sender, summary SummaryFunc) {
+func (n *Notifier) drain(ctx context.Context, to sender, summary SummaryFunc) {
 	for ctx.Err() == nil {
 		n.mu.Lock()
 		if len(n.queue) == 0 {
@@ -163,7 +169,7 @@ func (n *Notifier) drain(ctx context.Context, to Sender, summary SummaryFunc) {
 		if q.summary {
 			q.trap, q.vbs = summary(count)
 		}
-		err := to.Notify(ctx, q.trap, q.vbs)
+		err := to.sendNotify(ctx, q.trap, q.vbs)
 		if ctx.Err() != nil {
 			return // shutting down: not a delivery problem
 		}

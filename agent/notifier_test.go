@@ -36,7 +36,7 @@ func newFakeSender() *fakeSender {
 	return &fakeSender{sent: make(chan sent, 10000), attempts: make(chan struct{}, 10000)}
 }
 
-func (f *fakeSender) Notify(_ context.Context, trap agentx.OID, vbs []agentx.VarBind) error {
+func (f *fakeSender) sendNotify(_ context.Context, trap agentx.OID, vbs []agentx.VarBind) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.attempts <- struct{}{}
@@ -96,10 +96,10 @@ func summaryOf(n uint32) (agentx.OID, []agentx.VarBind) {
 }
 
 // startNotifier runs n until the test ends.
-func startNotifier(t *testing.T, n *Notifier, to Sender) {
+func startNotifier(t *testing.T, n *Notifier, to sender) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { n.Run(ctx, to, summaryOf); close(done) }()
+	go func() { n.run(ctx, to, summaryOf); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 }
 

@@ -152,7 +152,7 @@ func TestSnmpdForwardsNotifications(t *testing.T) {
 	}
 	up := netsnmp(t, srv, "snmpget", ".1.3.6.1.2.1.1.3.0")
 	var snmpdUptime uint64
-	if _, err := fmt.Sscanf(up[0], ".1.3.6.1.2.1.1.3.0 %d", &snmpdUptime); err != nil {
+	if _, err := fmt.Sscanf(up[0], ".1.3.6.1.2.1.1.3.0 = Timeticks: (%d)", &snmpdUptime); err != nil {
 		t.Fatalf("sysUpTime.0 from snmpd: %q", up[0])
 	}
 

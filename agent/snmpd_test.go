@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"fmt"
-	"math/big"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/agent/internal/sliceview"
+	"github.com/lvs-agentx/lvs-agentx/internal/snmpvb"
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 )
 
@@ -105,10 +106,7 @@ func TestWalks(t *testing.T) {
 	srv := snmpd.Start(t, snmpd.Options{})
 	v := newTable(rows)
 	startAgent(t, srv.AgentXAddress(), agent.StaticView{V: v}, true)
-	var want []string
-	for _, vb := range v.VarBinds() {
-		want = append(want, format(vb))
-	}
+	want := formatAll(v)
 	// Both walks at once: snmpd is the bottleneck and serves them
 	// interleaved, which also keeps two requests in flight on the session.
 	var wg sync.WaitGroup
@@ -132,6 +130,15 @@ func TestWalks(t *testing.T) {
 	checkLog(t, srv)
 }
 
+// formatAll formats every variable of v.
+func formatAll(v *sliceview.View) []string {
+	out := make([]string, 0, len(v.VarBinds()))
+	for _, vb := range v.VarBinds() {
+		out = append(out, format(vb))
+	}
+	return out
+}
+
 // gsClient returns a gosnmp manager for srv.
 func gsClient(t testing.TB, srv *snmpd.Server) *gosnmp.GoSNMP {
 	t.Helper()
@@ -148,20 +155,11 @@ func gsClient(t testing.TB, srv *snmpd.Server) *gosnmp.GoSNMP {
 
 // gsFormat renders a gosnmp result like format.
 func gsFormat(p gosnmp.SnmpPDU) string {
-	var v string
-	switch p.Type {
-	case gosnmp.OctetString:
-		v = fmt.Sprintf("%q", p.Value.([]byte))
-	case gosnmp.ObjectIdentifier, gosnmp.IPAddress:
-		v = p.Value.(string)
-	case gosnmp.Counter64:
-		v = gosnmp.ToBigInt(p.Value).String()
-	case gosnmp.Integer, gosnmp.Counter32, gosnmp.Gauge32, gosnmp.TimeTicks:
-		v = big.NewInt(0).Set(gosnmp.ToBigInt(p.Value)).String()
-	default:
-		v = fmt.Sprintf("<%v>", p.Type)
+	vb, err := snmpvb.FromPDU(p)
+	if err != nil {
+		return err.Error()
 	}
-	return p.Name + " " + v
+	return format(vb)
 }
 
 func gsWalk(g *gosnmp.GoSNMP) ([]string, error) {
@@ -189,10 +187,7 @@ func TestConcurrentBulkwalks(t *testing.T) {
 	srv := snmpd.Start(t, snmpd.Options{})
 	v := newTable(300)
 	startAgent(t, srv.AgentXAddress(), agent.StaticView{V: v}, true)
-	var want []string
-	for _, vb := range v.VarBinds() {
-		want = append(want, format(vb))
-	}
+	want := formatAll(v)
 	const managers, rounds = 8, 3
 	var wg sync.WaitGroup
 	errs := make(chan error, managers*rounds)
@@ -305,10 +300,7 @@ func defaultBackoff(c *agent.Config) { c.BackoffMin, c.BackoffMax = 0, 0 }
 func TestSnmpdRestart(t *testing.T) {
 	srv := snmpd.Start(t, snmpd.Options{})
 	v := newTable(20)
-	var want []string
-	for _, vb := range v.VarBinds() {
-		want = append(want, format(vb))
-	}
+	want := formatAll(v)
 	a := startAgent(t, srv.AgentXAddress(), agent.StaticView{V: v}, true, defaultBackoff)
 	w := startWalker(t, srv, want)
 	if _, ok := w.firstGoodAfter(time.Now(), 5*time.Second); !ok {
@@ -342,10 +334,7 @@ func TestSnmpdRestart(t *testing.T) {
 func TestAgentStartsBeforeSnmpd(t *testing.T) {
 	srv := snmpd.New(t, snmpd.Options{})
 	v := newTable(20)
-	var want []string
-	for _, vb := range v.VarBinds() {
-		want = append(want, format(vb))
-	}
+	want := formatAll(v)
 	a := startAgent(t, srv.AgentXAddress(), agent.StaticView{V: v}, false, defaultBackoff)
 	a.waitState(t, agent.StateUnreachable, 5*time.Second)
 	time.Sleep(2 * time.Second)

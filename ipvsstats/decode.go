@@ -81,20 +81,32 @@ const (
 	fwdMask = 0x7 // IP_VS_CONN_F_FWD_MASK
 )
 
+// decodeFlat passes each of the attributes b to set; what names the
+// reply in errors.
+func decodeFlat(b []byte, what string, set func(a *attrs)) error {
+	a := attrs{b: b}
+	for a.next() {
+		set(&a)
+	}
+	if a.err != nil {
+		return fmt.Errorf("%s: %w", what, a.err)
+	}
+	return nil
+}
+
 // decodeInfo decodes the attributes of a GET_INFO reply.
 func decodeInfo(b []byte) (Info, error) {
 	var info Info
-	a := attrs{b: b}
-	for a.next() {
+	err := decodeFlat(b, "info", func(a *attrs) {
 		switch a.typ {
 		case attrInfoVersion:
 			info.VersionCode = a.u32()
 		case attrInfoConnTabSize:
 			info.ConnTableSize = a.u32()
 		}
-	}
-	if a.err != nil {
-		return Info{}, fmt.Errorf("info: %w", a.err)
+	})
+	if err != nil {
+		return Info{}, err
 	}
 	return info, nil
 }
@@ -102,8 +114,7 @@ func decodeInfo(b []byte) (Info, error) {
 // decodeConfig decodes the attributes of a GET_CONFIG reply.
 func decodeConfig(b []byte) (Timeouts, error) {
 	var t Timeouts
-	a := attrs{b: b}
-	for a.next() {
+	err := decodeFlat(b, "config", func(a *attrs) {
 		switch a.typ {
 		case attrCmdTimeoutTCP:
 			t.TCP = a.u32()
@@ -112,24 +123,42 @@ func decodeConfig(b []byte) (Timeouts, error) {
 		case attrCmdTimeoutUDP:
 			t.UDP = a.u32()
 		}
-	}
-	if a.err != nil {
-		return Timeouts{}, fmt.Errorf("config: %w", a.err)
+	})
+	if err != nil {
+		return Timeouts{}, err
 	}
 	return t, nil
+}
+
+// decodeMessage passes the payload of each attribute typ of a dump
+// message's attributes b to fn, and fails when there is none; what names
+// the message in errors.
+func decodeMessage(b []byte, typ uint16, what string, fn func(payload []byte) error) error {
+	var found bool
+	a := attrs{b: b}
+	for a.next() {
+		if a.typ != typ {
+			continue
+		}
+		found = true
+		if err := fn(a.data); err != nil {
+			return err
+		}
+	}
+	if a.err != nil {
+		return fmt.Errorf("%s: %w", what, a.err)
+	}
+	if !found {
+		return fmt.Errorf("%s: %w: no %s attribute", what, errMalformed, what)
+	}
+	return nil
 }
 
 // decodeDaemon decodes the attributes of one GET_DAEMON dump message.
 func decodeDaemon(b []byte) (Daemon, error) {
 	var d Daemon
-	var found bool
-	a := attrs{b: b}
-	for a.next() {
-		if a.typ != attrCmdDaemon {
-			continue
-		}
-		found = true
-		n := a.nested()
+	err := decodeMessage(b, attrCmdDaemon, "daemon", func(p []byte) error {
+		n := attrs{b: p}
 		for n.next() {
 			switch n.typ {
 			case attrDaemonState:
@@ -151,14 +180,12 @@ func decodeDaemon(b []byte) (Daemon, error) {
 			}
 		}
 		if n.err != nil {
-			return Daemon{}, fmt.Errorf("daemon: %w", n.err)
+			return fmt.Errorf("daemon: %w", n.err)
 		}
-	}
-	if a.err != nil {
-		return Daemon{}, fmt.Errorf("daemon: %w", a.err)
-	}
-	if !found {
-		return Daemon{}, fmt.Errorf("daemon: %w: no daemon attribute", errMalformed)
+		return nil
+	})
+	if err != nil {
+		return Daemon{}, err
 	}
 	return d, nil
 }
@@ -166,22 +193,10 @@ func decodeDaemon(b []byte) (Daemon, error) {
 // decodeService decodes the attributes of one GET_SERVICE dump message.
 func decodeService(b []byte) (Service, error) {
 	var s Service
-	var found bool
-	a := attrs{b: b}
-	for a.next() {
-		if a.typ != attrCmdService {
-			continue
-		}
-		found = true
-		if err := decodeServiceAttrs(a.data, &s, false); err != nil {
-			return Service{}, err
-		}
-	}
-	if a.err != nil {
-		return Service{}, fmt.Errorf("service: %w", a.err)
-	}
-	if !found {
-		return Service{}, fmt.Errorf("service: %w: no service attribute", errMalformed)
+	if err := decodeMessage(b, attrCmdService, "service", func(p []byte) error {
+		return decodeServiceAttrs(p, &s, false)
+	}); err != nil {
+		return Service{}, err
 	}
 	return s, nil
 }
@@ -214,9 +229,9 @@ func decodeServiceAttrs(b []byte, s *Service, keyOnly bool) error {
 	for a.next() {
 		switch a.typ {
 		case attrSvcAF:
-			s.Family = a.u16()
+			s.Family = Family(a.u16())
 		case attrSvcProtocol:
-			s.Protocol = a.u16()
+			s.Protocol = Protocol(a.u16())
 		case attrSvcAddr:
 			rawAddr = a.data
 		case attrSvcPort:
@@ -232,20 +247,14 @@ func decodeServiceAttrs(b []byte, s *Service, keyOnly bool) error {
 			s.Scheduler = intern(a.str())
 		case attrSvcFlags:
 			// struct ip_vs_flags {flags, mask}: the kernel sends mask ~0.
-			if len(a.data) != 8 {
-				a.bad("8")
-			} else {
-				s.Flags = a.u32prefix()
-			}
+			s.Flags = Flags(binary.NativeEndian.Uint32(a.sized(8)))
 		case attrSvcTimeout:
 			s.Timeout = a.u32()
 		case attrSvcNetmask:
 			// Opaque to the kernel: ipvsadm stores an IPv4 mask in network
 			// order and an IPv6 prefix length as a host integer.
-			if len(a.data) != 4 {
-				a.bad("4")
-			} else {
-				rawMask = a.data
+			if m := a.sized(4); len(a.data) == 4 {
+				rawMask = m
 			}
 		case attrSvcStats:
 			st32 = decodeStats(&a, false)
@@ -283,29 +292,17 @@ func decodeServiceAttrs(b []byte, s *Service, keyOnly bool) error {
 // decodeDest decodes the attributes of one GET_DEST dump message. Real
 // servers of kernels without IPVS_DEST_ATTR_ADDR_FAMILY have the service's
 // family.
-func decodeDest(b []byte, svcFamily uint16) (Dest, error) {
+func decodeDest(b []byte, svcFamily Family) (Dest, error) {
 	var d Dest
-	var found bool
-	a := attrs{b: b}
-	for a.next() {
-		if a.typ != attrCmdDest {
-			continue
-		}
-		found = true
-		if err := decodeDestAttrs(a.data, &d, svcFamily); err != nil {
-			return Dest{}, err
-		}
-	}
-	if a.err != nil {
-		return Dest{}, fmt.Errorf("dest: %w", a.err)
-	}
-	if !found {
-		return Dest{}, fmt.Errorf("dest: %w: no destination attribute", errMalformed)
+	if err := decodeMessage(b, attrCmdDest, "dest", func(p []byte) error {
+		return decodeDestAttrs(p, &d, svcFamily)
+	}); err != nil {
+		return Dest{}, err
 	}
 	return d, nil
 }
 
-func decodeDestAttrs(b []byte, d *Dest, svcFamily uint16) error {
+func decodeDestAttrs(b []byte, d *Dest, svcFamily Family) error {
 	var rawAddr []byte
 	var st32, st64 Stats
 	var has64 bool
@@ -334,7 +331,7 @@ func decodeDestAttrs(b []byte, d *Dest, svcFamily uint16) error {
 		case attrDestStats:
 			st32 = decodeStats(&a, false)
 		case attrDestAddrFamily:
-			d.Family = a.u16()
+			d.Family = Family(a.u16())
 		case attrDestStats64:
 			st64, has64 = decodeStats(&a, true), true
 		case attrDestTunType:
@@ -407,17 +404,8 @@ func decodeStats(a *attrs, wide bool) Stats {
 	return s
 }
 
-// u32prefix reads the first u32 of a longer attribute.
-func (a *attrs) u32prefix() uint32 {
-	d := a.data
-	a.data = d[:4]
-	v := a.u32()
-	a.data = d
-	return v
-}
-
 // addr decodes an address attribute of a known family into a.
-func addr(a *attrs, family uint16) netip.Addr {
+func addr(a *attrs, family Family) netip.Addr {
 	ip, err := addrOf(a.data, family)
 	if err != nil && a.err == nil {
 		a.err = err
@@ -426,7 +414,7 @@ func addr(a *attrs, family uint16) netip.Addr {
 }
 
 // addrOf trims the kernel's 16-byte union nf_inet_addr to the family.
-func addrOf(b []byte, family uint16) (netip.Addr, error) {
+func addrOf(b []byte, family Family) (netip.Addr, error) {
 	switch {
 	case family == FamilyIPv4 && len(b) >= 4:
 		return netip.AddrFrom4([4]byte(b[:4])), nil

@@ -22,13 +22,6 @@ var (
 	ErrMalformed = errMalformed
 )
 
-// errTorn marks one read attempt that saw a table change under it.
-var errTorn = errors.New("torn dump")
-
-func tornf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{errTorn}, args...)...)
-}
-
 // classify attaches the typed error a caller can act on to a kernel error.
 func classify(err error) error {
 	switch {

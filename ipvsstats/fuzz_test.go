@@ -45,7 +45,7 @@ func FuzzDecode(f *testing.F) {
 				_ = appendServiceKey(nil, &k)
 				_ = serviceFlags(&s)
 			}
-			for _, fam := range []uint16{FamilyIPv4, FamilyIPv6, 0} {
+			for _, fam := range []Family{FamilyIPv4, FamilyIPv6, 0} {
 				if d, err := decodeDest(a, fam); err == nil && !d.Addr.IsValid() {
 					t.Fatalf("decoded a real server without an address: %+v", d)
 				}

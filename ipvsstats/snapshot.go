@@ -3,32 +3,43 @@
 package ipvsstats
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"time"
 )
 
-// Address families as the kernel reports them.
+// Family is an address family as the kernel numbers it.
+type Family uint16
+
+// Address families.
 const (
-	FamilyIPv4 uint16 = 2  // AF_INET
-	FamilyIPv6 uint16 = 10 // AF_INET6
+	FamilyIPv4 Family = 2  // AF_INET
+	FamilyIPv6 Family = 10 // AF_INET6
 )
 
-// IP protocols of virtual services. A fwmark service has protocol 0.
+// Protocol is the IP protocol of a virtual service. A fwmark service has
+// protocol 0.
+type Protocol uint16
+
+// Protocols IPVS balances.
 const (
-	ProtoTCP  uint16 = 6
-	ProtoUDP  uint16 = 17
-	ProtoSCTP uint16 = 132
+	ProtoTCP  Protocol = 6
+	ProtoUDP  Protocol = 17
+	ProtoSCTP Protocol = 132
 )
 
-// Service flags (IP_VS_SVC_F_*).
+// Flags are a service's IP_VS_SVC_F_* bits.
+type Flags uint32
+
+// Service flags.
 const (
-	FlagPersistent uint32 = 0x1
-	FlagHashed     uint32 = 0x2
-	FlagOnePacket  uint32 = 0x4
-	FlagSched1     uint32 = 0x8
-	FlagSched2     uint32 = 0x10
-	FlagSched3     uint32 = 0x20
+	FlagPersistent Flags = 0x1
+	FlagHashed     Flags = 0x2
+	FlagOnePacket  Flags = 0x4
+	FlagSched1     Flags = 0x8
+	FlagSched2     Flags = 0x10
+	FlagSched3     Flags = 0x20
 )
 
 // FwdMethod is a real server's forwarding method (IP_VS_CONN_F_FWD_MASK).
@@ -75,6 +86,15 @@ type Snapshot struct {
 	ReadDuration time.Duration // how long the read took
 }
 
+// NumDests is the number of real servers of all services.
+func (s *Snapshot) NumDests() int {
+	n := 0
+	for i := range s.Services {
+		n += len(s.Services[i].Dests)
+	}
+	return n
+}
+
 // Info is what IPVS_CMD_GET_INFO reports.
 type Info struct {
 	VersionCode   uint32 // e.g. 0x010201
@@ -115,8 +135,8 @@ type Stats struct {
 // Protocol 0, Addr invalid, Port 0) or a protocol, address and port. It is
 // comparable, so it can key maps.
 type ServiceKey struct {
-	Family   uint16
-	Protocol uint16
+	Family   Family
+	Protocol Protocol
 	Addr     netip.Addr
 	Port     uint16
 	FWMark   uint32
@@ -126,12 +146,24 @@ type ServiceKey struct {
 type Service struct {
 	ServiceKey
 	Scheduler string
-	Flags     uint32
+	Flags     Flags
 	Timeout   uint32 // persistence timeout in seconds
 	Netmask   uint32 // IPv4: the persistence mask (0xffffffff = /32); IPv6: a prefix length
 	PEName    string // persistence engine, "" when none
 	Stats     Stats
 	Dests     []Dest // in the order the kernel dumped them
+}
+
+// NetmaskIPv4 returns an IPv4 service's persistence mask as an address,
+// such as 255.255.255.0; false for other services, whose Netmask is a
+// prefix length.
+func (s *Service) NetmaskIPv4() (netip.Addr, bool) {
+	if s.Family != FamilyIPv4 {
+		return netip.Addr{}, false
+	}
+	var a [4]byte
+	binary.BigEndian.PutUint32(a[:], s.Netmask)
+	return netip.AddrFrom4(a), true
 }
 
 // DestKey identifies a real server within its service.
@@ -143,7 +175,7 @@ type DestKey struct {
 // Dest is one real server (destination) of a service.
 type Dest struct {
 	DestKey
-	Family         uint16 // may differ from the service's (IPv6 service, IPv4 tunnel)
+	Family         Family // may differ from the service's (IPv6 service, IPv4 tunnel)
 	FwdMethod      FwdMethod
 	Weight         int32
 	UpperThreshold uint32

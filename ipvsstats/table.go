@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net/netip"
 	"strings"
 )
 
@@ -24,7 +23,7 @@ func WriteTable(w io.Writer, s *Snapshot) error {
 		p("%s %s%s\n", serviceLabel(svc.ServiceKey), svc.Scheduler, serviceFlags(svc))
 		for j := range svc.Dests {
 			d := &svc.Dests[j]
-			p("  -> %-28s %-7s %-6d %-10d %-10d %d%s\n", hostPort(d.Addr, d.Port), d.FwdMethod,
+			p("  -> %-28s %-7s %-6d %-10d %-10d %d%s\n", d.Label(), d.FwdMethod,
 				d.Weight, d.ActiveConns, d.InactiveConns, d.PersistConns, destExtra(d))
 		}
 	}
@@ -41,7 +40,7 @@ func WriteTable(w io.Writer, s *Snapshot) error {
 		counters(serviceLabel(svc.ServiceKey), &svc.Stats)
 		for j := range svc.Dests {
 			d := &svc.Dests[j]
-			counters("  -> "+hostPort(d.Addr, d.Port), &d.Stats)
+			counters("  -> "+d.Label(), &d.Stats)
 		}
 	}
 	p("\nTimeout (tcp tcpfin udp): %d %d %d\n", s.Timeouts.TCP, s.Timeouts.TCPFin, s.Timeouts.UDP)
@@ -69,18 +68,9 @@ func destExtra(d *Dest) string {
 
 // serviceLabel is the protocol and address column of ipvsadm -Ln.
 func serviceLabel(k ServiceKey) string {
-	if k.FWMark != 0 {
-		if k.Family == FamilyIPv6 {
-			return fmt.Sprintf("FWM  %d IPv6", k.FWMark)
-		}
-		return fmt.Sprintf("FWM  %d", k.FWMark)
-	}
-	return fmt.Sprintf("%-4s %s", k.ProtocolName(), hostPort(k.Addr, k.Port))
+	proto, where := k.labelParts()
+	return fmt.Sprintf("%-4s %s", proto, where)
 }
-
-// Label names the service as ipvsadm -Ln does, single-spaced:
-// "TCP 10.0.0.1:80", "TCP [fd00::1]:443", "FWM 5", "FWM 6 IPv6".
-func (k ServiceKey) Label() string { return formatKey(k) }
 
 // serviceFlags describes scheduler flags and persistence as ipvsadm does.
 func serviceFlags(s *Service) string {
@@ -89,7 +79,7 @@ func serviceFlags(s *Service) string {
 	if s.Scheduler == "sh" || s.Scheduler == "mh" {
 		names = [3]string{s.Scheduler + "-fallback", s.Scheduler + "-port", "flag-3"}
 	}
-	for i, flag := range []uint32{FlagSched1, FlagSched2, FlagSched3} {
+	for i, flag := range []Flags{FlagSched1, FlagSched2, FlagSched3} {
 		if s.Flags&flag != 0 {
 			sf = append(sf, names[i])
 		}
@@ -99,9 +89,10 @@ func serviceFlags(s *Service) string {
 	}
 	if s.Flags&FlagPersistent != 0 {
 		p := fmt.Sprintf("persistent %d", s.Timeout)
+		mask, v4 := s.NetmaskIPv4()
 		switch {
-		case s.Family == FamilyIPv4 && s.Netmask != 0xffffffff:
-			p += " mask " + netip.AddrFrom4([4]byte{byte(s.Netmask >> 24), byte(s.Netmask >> 16), byte(s.Netmask >> 8), byte(s.Netmask)}).String()
+		case v4 && s.Netmask != 0xffffffff:
+			p += " mask " + mask.String()
 		case s.Family == FamilyIPv6 && s.Netmask != 128:
 			p += fmt.Sprintf(" mask %d", s.Netmask)
 		}

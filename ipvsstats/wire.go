@@ -114,59 +114,24 @@ func (a *attrs) next() bool {
 // Typed views of the current attribute. Each checks the length, recording
 // the first mismatch in a.err so that callers check once, after the loop.
 
-func (a *attrs) bad(want string) {
+// sized returns the attribute's payload when it has n bytes; otherwise it
+// records the error and returns n zero bytes, so that typed views need no
+// check of their own.
+func (a *attrs) sized(n int) []byte {
+	if len(a.data) == n {
+		return a.data
+	}
 	if a.err == nil {
-		a.err = fmt.Errorf("%w: attribute %d has %d bytes, want %s", errMalformed, a.typ, len(a.data), want)
+		a.err = fmt.Errorf("%w: attribute %d has %d bytes, want %d", errMalformed, a.typ, len(a.data), n)
 	}
+	return make([]byte, n)
 }
 
-func (a *attrs) u8() uint8 {
-	if len(a.data) != 1 {
-		a.bad("1")
-		return 0
-	}
-	return a.data[0]
-}
-
-func (a *attrs) u16() uint16 {
-	if len(a.data) != 2 {
-		a.bad("2")
-		return 0
-	}
-	return binary.NativeEndian.Uint16(a.data)
-}
-
-func (a *attrs) be16() uint16 {
-	if len(a.data) != 2 {
-		a.bad("2")
-		return 0
-	}
-	return binary.BigEndian.Uint16(a.data)
-}
-
-func (a *attrs) u32() uint32 {
-	if len(a.data) != 4 {
-		a.bad("4")
-		return 0
-	}
-	return binary.NativeEndian.Uint32(a.data)
-}
-
-func (a *attrs) be32() uint32 {
-	if len(a.data) != 4 {
-		a.bad("4")
-		return 0
-	}
-	return binary.BigEndian.Uint32(a.data)
-}
-
-func (a *attrs) u64() uint64 {
-	if len(a.data) != 8 {
-		a.bad("8")
-		return 0
-	}
-	return binary.NativeEndian.Uint64(a.data)
-}
+func (a *attrs) u8() uint8    { return a.sized(1)[0] }
+func (a *attrs) u16() uint16  { return binary.NativeEndian.Uint16(a.sized(2)) }
+func (a *attrs) be16() uint16 { return binary.BigEndian.Uint16(a.sized(2)) }
+func (a *attrs) u32() uint32  { return binary.NativeEndian.Uint32(a.sized(4)) }
+func (a *attrs) u64() uint64  { return binary.NativeEndian.Uint64(a.sized(8)) }
 
 // str returns a NUL-terminated string attribute's bytes without the NUL.
 func (a *attrs) str() []byte {

@@ -128,9 +128,10 @@ func (n *numbering[K]) free(gen uint64, recycled func(K)) (uint16, bool) {
 }
 
 // assign numbers the services and their real servers of one snapshot. It
-// returns the service numbers in the order of services and the real server
-// numbers flattened in the same order (0: not numbered).
-func (x *Indexes) assign(services []ipvsstats.Service) (svcNums, destNums []uint16) {
+// returns the service numbers in the order of its services and the real
+// server numbers flattened in the same order (0: not numbered).
+func (x *Indexes) assign(snap *ipvsstats.Snapshot) (svcNums, destNums []uint16) {
+	services := snap.Services
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.gen++
@@ -142,11 +143,7 @@ func (x *Indexes) assign(services []ipvsstats.Service) (svcNums, destNums []uint
 		func(k ipvsstats.ServiceKey) { delete(x.reals, k) })
 	x.dirty = x.dirty || changed
 
-	total := 0
-	for i := range services {
-		total += len(services[i].Dests)
-	}
-	destNums = make([]uint16, 0, total)
+	destNums = make([]uint16, 0, snap.NumDests())
 	var dkeys []ipvsstats.DestKey
 	for i := range services {
 		s := &services[i]

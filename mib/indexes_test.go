@@ -19,11 +19,11 @@ func numbersOf(t *testing.T, snap *ipvsstats.Snapshot, idx *Indexes) map[string]
 	v := Build(snap, idx, fixedClock)
 	got := map[string]string{}
 	for _, r := range v.services {
-		got[ServiceName(&r.svc.ServiceKey)] = itoa(r.num)
+		got[r.svc.Label()] = itoa(r.num)
 	}
 	for _, r := range v.reals {
 		svc := v.services[slices.IndexFunc(v.services, func(s serviceRow) bool { return s.num == r.svcNum })]
-		got[ServiceName(&svc.svc.ServiceKey)+"/"+DestName(r.dest)] = itoa(r.svcNum) + "." + itoa(r.num)
+		got[svc.svc.Label()+"/"+r.dest.Label()] = itoa(r.svcNum) + "." + itoa(r.num)
 	}
 	return got
 }
@@ -32,7 +32,7 @@ func itoa(n uint16) string { return strconv.Itoa(int(n)) }
 
 func without(snap *ipvsstats.Snapshot, name string) *ipvsstats.Snapshot {
 	snap.Services = slices.DeleteFunc(snap.Services, func(s ipvsstats.Service) bool {
-		return ServiceName(&s.ServiceKey) == name
+		return s.Label() == name
 	})
 	return snap
 }

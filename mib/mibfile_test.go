@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
 
 // baseModules are the modules LVS-MIB needs beyond its own two files;
@@ -22,11 +23,7 @@ const aptLine = "apt-get install -y smitools snmp erlang-snmp"
 
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found (%v); install it: %s", name, err, aptLine)
-	}
-	return p
+	return testutil.NeedTool(t, name, aptLine)
 }
 
 // mibDirs returns a directory for smilint (SMIPATH: one entry per module,
@@ -154,43 +151,63 @@ func wireType(syntax string, tcs map[string]string) agentx.Type {
 	return agentx.Null
 }
 
-// TestMIBMatchesView checks that every object the view serves is declared
-// read-only in LVS-MIB.txt at the same OID with a SYNTAX sent as the type
-// the view sends, and that every read-only object declared is served.
+// TestMIBMatchesView checks that every object type of the table is
+// declared in LVS-MIB.txt at the same OID, read-only with a SYNTAX sent as
+// the type the view sends if it is served, accessible-for-notify and not
+// served if not; and that every read-only object declared is served.
 func TestMIBMatchesView(t *testing.T) {
 	declared, tcs, oids := parseMIB(t)
-	// Served objects plus 3 tables, 3 entries, lvsSyncDaemonRole and
-	// lvsNotificationsLeftOut.
-	if want := len(objects) + 8; len(declared) != want {
-		t.Fatalf("parsed %d OBJECT-TYPEs, want %d", len(declared), want)
-	}
 	byName := map[string]mibObject{}
 	for _, d := range declared {
 		byName[d.name] = d
 	}
 	v := fixtureView(t)
-	served := map[string]bool{}
-	for _, o := range objects {
-		served[o.name] = true
-		d, ok := byName[o.name]
-		if !ok {
-			t.Errorf("%s served but not declared", o.name)
+	served, types := map[string]bool{}, 0
+	for _, o := range Objects() {
+		if o.Kind == Notification { // declared: TestMIBNotifications
+			if vb, ok := v.Next(o.OID, true, child(o.OID, 1<<31)); ok || v.Get(child(o.OID, 0)).Type != agentx.NoSuchObject {
+				t.Errorf("%s served: %v", o.Name, vb.Name)
+			}
 			continue
 		}
-		if oids[o.name].Compare(o.oid) != 0 {
-			t.Errorf("%s served at %v, declared at %v", o.name, o.oid, oids[o.name])
+		types++
+		d, ok := byName[o.Name]
+		if !ok {
+			t.Errorf("%s in the table but not declared", o.Name)
+			continue
 		}
+		if oids[o.Name].Compare(o.OID) != 0 {
+			t.Errorf("%s in the table at %v, declared at %v", o.Name, o.OID, oids[o.Name])
+		}
+		if !o.Served() {
+			if d.access != "accessible-for-notify" {
+				t.Errorf("%s not served but declared %s", o.Name, d.access)
+			}
+			if vb := v.Get(child(o.OID, 0)); vb.Type != agentx.NoSuchObject {
+				t.Errorf("%s: Get = %+v, want noSuchObject", o.Name, vb)
+			}
+			if vb, ok := v.Next(o.OID, true, nil); ok && vb.Name.HasPrefix(o.OID) {
+				t.Errorf("%s: Next finds %v", o.Name, vb.Name)
+			}
+			continue
+		}
+		served[o.Name] = true
 		if d.access != "read-only" {
-			t.Errorf("%s served but declared %s", o.name, d.access)
+			t.Errorf("%s served but declared %s", o.Name, d.access)
 		}
-		vb, ok := v.Next(o.oid, false, nil)
-		if !ok || !vb.Name.HasPrefix(o.oid) {
-			t.Errorf("%s: fixture has no instance", o.name)
+		vb, ok := v.Next(o.OID, false, nil)
+		if !ok || !vb.Name.HasPrefix(o.OID) {
+			t.Errorf("%s: fixture has no instance", o.Name)
 			continue
 		}
 		if want := wireType(d.syntax, tcs); vb.Type != want {
-			t.Errorf("%s: served as %v, SYNTAX %q is sent as %v", o.name, vb.Type, d.syntax, want)
+			t.Errorf("%s: served as %v, SYNTAX %q is sent as %v", o.Name, vb.Type, d.syntax, want)
 		}
+	}
+	// The table's object types plus 3 tables, 3 entries and
+	// lvsSyncDaemonRole.
+	if want := types + 7; len(declared) != want {
+		t.Errorf("parsed %d OBJECT-TYPEs, want %d", len(declared), want)
 	}
 	for _, d := range declared {
 		if d.access == "read-only" && !served[d.name] {
@@ -207,7 +224,7 @@ func TestSnmptranslate(t *testing.T) {
 	declared, _, _ := parseMIB(t)
 	want := map[string]agentx.OID{}
 	for _, o := range objects {
-		want[o.name] = o.oid
+		want[o.Name] = o.OID
 	}
 	args := []string{"-M", "+" + dir, "-m", "LVS-MIB", "-IR", "-On"}
 	for _, d := range declared {
@@ -240,16 +257,6 @@ func TestSnmptranslate(t *testing.T) {
 	}
 }
 
-// allNotifications is every notification the agent sends.
-func allNotifications() []notificationType {
-	all := []notificationType{stormNotification}
-	for _, nt := range notificationTypes {
-		all = append(all, nt)
-	}
-	slices.SortFunc(all, func(a, b notificationType) int { return int(a.arc) - int(b.arc) })
-	return all
-}
-
 // TestMIBNotifications checks that every notification the agent sends is a
 // NOTIFICATION-TYPE of LVS-MIB.txt at the same OID, below lvsNotifications
 // (lvs.0), with the same OBJECTS in the same order, each readable or
@@ -262,7 +269,7 @@ func TestMIBNotifications(t *testing.T) {
 		access[d.name] = d.access
 	}
 	sent := map[string]notificationType{}
-	for _, nt := range allNotifications() {
+	for _, nt := range sortedNotificationTypes() {
 		sent[nt.name] = nt
 	}
 	seen := map[string]bool{}
@@ -298,14 +305,23 @@ func TestMIBNotifications(t *testing.T) {
 	if !notificationsOID.HasPrefix(Root) || len(notificationsOID) != len(Root)+1 || notificationsOID[len(Root)] != 0 {
 		t.Errorf("lvsNotifications is %v, want lvs.0", notificationsOID)
 	}
-	if oids["lvsNotificationsLeftOut"].Compare(leftOutOID[:len(leftOutOID)-1]) != 0 {
-		t.Errorf("lvsNotificationsLeftOut declared at %v, sent as %v", oids["lvsNotificationsLeftOut"], leftOutOID)
+	var inTable []string
+	for _, o := range Objects() {
+		if o.Kind == Notification {
+			inTable = append(inTable, o.Name)
+			if nt, ok := sent[o.Name]; !ok || o.OID.Compare(child(notificationsOID, nt.arc)) != 0 {
+				t.Errorf("%s in the table at %v, not sent there", o.Name, o.OID)
+			}
+		}
+	}
+	if len(inTable) != len(sent) {
+		t.Errorf("the table has notifications %v, the agent sends %d", inTable, len(sent))
 	}
 
 	snmptranslate := needTool(t, "snmptranslate")
 	_, dir := mibDirs(t)
 	args := []string{"-M", "+" + dir, "-m", "LVS-MIB", "-IR", "-On"}
-	all := allNotifications()
+	all := sortedNotificationTypes()
 	for _, nt := range all {
 		args = append(args, nt.name)
 	}
@@ -325,5 +341,51 @@ func TestMIBNotifications(t *testing.T) {
 		if want := child(notificationsOID, nt.arc).String(); lines[i] != want {
 			t.Errorf("%s: net-snmp says %s, the agent sends %s", nt.name, lines[i], want)
 		}
+	}
+}
+
+// TestObjectKinds: each kind of object has the syntax it implies, each
+// table but the daemons' has one column naming its rows, the agent's own
+// objects are scalars, and the notifications, and only they, are in
+// lvsNotifications.
+func TestObjectKinds(t *testing.T) {
+	declared, tcs, _ := parseMIB(t)
+	syntax := map[string]agentx.Type{}
+	for _, d := range declared {
+		syntax[d.name] = wireType(d.syntax, tcs)
+	}
+	names := map[Table]int{}
+	var agents []string
+	for _, o := range Objects() {
+		typ := syntax[o.Name]
+		if (o.Kind == Notification) != (o.Table == Notifications) {
+			t.Errorf("%s: kind %d in table %d", o.Name, o.Kind, o.Table)
+		}
+		switch o.Kind {
+		case Agent:
+			agents = append(agents, o.Name)
+			if o.Table != Scalars {
+				t.Errorf("%s: the agent's own in table %d", o.Name, o.Table)
+			}
+		case Counter:
+			if typ != agentx.Counter32 && typ != agentx.Counter64 {
+				t.Errorf("%s: a counter sent as %v", o.Name, typ)
+			}
+		case Index:
+			if typ != agentx.Integer || o.Table == Scalars {
+				t.Errorf("%s: an index sent as %v in table %d", o.Name, typ, o.Table)
+			}
+		case Name:
+			names[o.Table]++
+			if typ != agentx.OctetString {
+				t.Errorf("%s: a name sent as %v", o.Name, typ)
+			}
+		}
+	}
+	if names[ServiceTable] != 1 || names[RealTable] != 1 || len(names) != 2 {
+		t.Errorf("name columns per table: %v", names)
+	}
+	if want := []string{"lvsDataAge", "lvsChanges", "lvsLastChange", "lvsNotificationsLeftOut"}; !slices.Equal(agents, want) {
+		t.Errorf("the agent's own objects: %v, want %v", agents, want)
 	}
 }

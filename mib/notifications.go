@@ -1,6 +1,9 @@
 package mib
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
@@ -50,18 +53,25 @@ var notificationTypes = map[ipvsevents.Kind]notificationType{
 var stormNotification = notificationType{"lvsNotificationStorm", 15,
 	[]string{"lvsNotificationsLeftOut", "lvsChanges", "lvsLastChange"}}
 
-// notificationsOID is lvsNotifications; leftOutOID is
-// lvsNotificationsLeftOut.0, which only notifications carry.
-var (
-	notificationsOID = child(Root, 0)
-	leftOutOID       = child(child(Root, 13), 0)
-)
+// sortedNotificationTypes returns every notification the agent sends, in
+// OID order.
+func sortedNotificationTypes() []notificationType {
+	all := []notificationType{stormNotification}
+	for _, nt := range notificationTypes {
+		all = append(all, nt)
+	}
+	slices.SortFunc(all, func(a, b notificationType) int { return cmp.Compare(a.arc, b.arc) })
+	return all
+}
 
-// objectOIDs maps served objects' names to their OIDs and tables.
-var objectOIDs = func() map[string]*object {
+// notificationsOID is lvsNotifications.
+var notificationsOID = child(Root, 0)
+
+// objectsByName maps the objects' names to their entries in objects.
+var objectsByName = func() map[string]*object {
 	m := make(map[string]*object, len(objects))
 	for i := range objects {
-		m[objects[i].name] = &objects[i]
+		m[objects[i].Name] = &objects[i]
 	}
 	return m
 }()
@@ -95,15 +105,15 @@ func notification(ev ipvsevents.Event, old, cur *View, idx *Indexes) (trap agent
 	}
 	vbs = make([]agentx.VarBind, 0, len(nt.objects))
 	for _, name := range nt.objects {
-		o := objectOIDs[name]
+		o := objectsByName[name]
 		suffix := inst
-		switch o.table {
-		case scalarTable:
+		switch o.Table {
+		case Scalars:
 			suffix = agentx.OID{0}
-		case serviceTable:
+		case ServiceTable:
 			suffix = inst[:1] // the service of a real server notification
 		}
-		vb := v.Get(append(append(agentx.OID{}, o.oid...), suffix...))
+		vb := v.Get(append(append(agentx.OID{}, o.OID...), suffix...))
 		if vb.Type == agentx.NoSuchObject || vb.Type == agentx.NoSuchInstance {
 			return nil, nil, false
 		}
@@ -115,9 +125,10 @@ func notification(ev ipvsevents.Event, old, cur *View, idx *Indexes) (trap agent
 // storm returns lvsNotificationStorm reporting n notifications left out,
 // with lvsChanges and lvsLastChange from v.
 func storm(v *View, n uint32) (agentx.OID, []agentx.VarBind) {
-	vbs := []agentx.VarBind{{Name: leftOutOID, Type: agentx.Gauge32, Uint: uint64(n)}}
+	leftOut := objectsByName[stormNotification.objects[0]] // only notifications carry it
+	vbs := []agentx.VarBind{{Name: child(leftOut.OID, 0), Type: agentx.Gauge32, Uint: uint64(n)}}
 	for _, name := range stormNotification.objects[1:] {
-		vbs = append(vbs, v.Get(child(objectOIDs[name].oid, 0)))
+		vbs = append(vbs, v.Get(child(objectsByName[name].OID, 0)))
 	}
 	return child(notificationsOID, stormNotification.arc), vbs
 }

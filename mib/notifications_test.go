@@ -71,7 +71,7 @@ func edit(f func(s *ipvsstats.Snapshot)) *ipvsstats.Snapshot {
 
 func service(s *ipvsstats.Snapshot, name string) *ipvsstats.Service {
 	for i := range s.Services {
-		if ServiceName(&s.Services[i].ServiceKey) == name {
+		if s.Services[i].Label() == name {
 			return &s.Services[i]
 		}
 	}
@@ -100,7 +100,7 @@ func TestNotifications(t *testing.T) {
 			service(s, udp53).Dests[0].Weight = 4
 		})}, []want{{"lvsRealServerResumed", ".3.1", false}, {"lvsServiceUp", ".3", false}}},
 		{"a service removed", []*ipvsstats.Snapshot{fixture(), edit(func(s *ipvsstats.Snapshot) {
-			s.Services = slices.DeleteFunc(s.Services, func(v ipvsstats.Service) bool { return ServiceName(&v.ServiceKey) == tcp443 })
+			s.Services = slices.DeleteFunc(s.Services, func(v ipvsstats.Service) bool { return v.Label() == tcp443 })
 		})}, []want{{"lvsServiceRemoved", ".6", true}}},
 		{"a service added", []*ipvsstats.Snapshot{fixture(), edit(func(s *ipvsstats.Snapshot) {
 			svc := *service(s, tcp443)
@@ -127,7 +127,7 @@ func TestNotifications(t *testing.T) {
 		}), fixture()}, []want{{"lvsSyncDaemonStopped", ".1", true}, {"lvsSyncDaemonStopped", ".2", true},
 			{"lvsSyncDaemonStarted", ".1", false}, {"lvsSyncDaemonStarted", ".2", false}}},
 		{"IPVS unreadable and readable again", []*ipvsstats.Snapshot{fixture(), nil, nil, edit(func(s *ipvsstats.Snapshot) {
-			s.Services = slices.DeleteFunc(s.Services, func(v ipvsstats.Service) bool { return ServiceName(&v.ServiceKey) == tcp443 })
+			s.Services = slices.DeleteFunc(s.Services, func(v ipvsstats.Service) bool { return v.Label() == tcp443 })
 		})}, []want{{"lvsIpvsUnreadable", ".0", false}, {"lvsIpvsReadable", ".0", false}, {"lvsServiceRemoved", ".6", true}}},
 	}
 	declared, tcs, _ := parseMIB(t)
@@ -149,7 +149,7 @@ func TestNotifications(t *testing.T) {
 				for range len(*sent) - before {
 					cur, old = append(cur, v), append(old, lastAvail)
 				}
-				if v.Available() {
+				if v.ok {
 					lastAvail = v
 				}
 			}
@@ -179,7 +179,7 @@ func TestNotifications(t *testing.T) {
 
 func byTrapName(t *testing.T, name string) notificationType {
 	t.Helper()
-	for _, nt := range allNotifications() {
+	for _, nt := range sortedNotificationTypes() {
 		if nt.name == name {
 			return nt
 		}
@@ -198,13 +198,11 @@ func checkVarBinds(t *testing.T, nt notificationType, vbs []agentx.VarBind, inst
 		return
 	}
 	for j, vb := range vbs {
-		name, got, ok := Describe(vb.Name)
-		if vb.Name.Compare(leftOutOID) == 0 {
-			name, got, ok = "lvsNotificationsLeftOut", agentx.OID{0}, true
-		}
+		o, got, ok := Describe(vb.Name)
+		name := o.Name
 		want := inst
 		switch {
-		case objectOIDs[name] != nil && objectOIDs[name].table == scalarTable:
+		case o.Table == Scalars:
 			want = ".0"
 		case strings.HasPrefix(name, "lvsService"):
 			want = "." + strings.Split(inst, ".")[1]
@@ -227,15 +225,13 @@ func checkVarBinds(t *testing.T, nt notificationType, vbs []agentx.VarBind, inst
 
 func describeNotification(n sentNotification) string {
 	name := n.trap.String()
-	for _, nt := range allNotifications() {
-		if n.trap.Compare(child(notificationsOID, nt.arc)) == 0 {
-			name = nt.name
-		}
+	if o, inst, ok := Describe(n.trap); ok && o.Kind == Notification && len(inst) == 0 {
+		name = o.Name
 	}
 	parts := []string{name}
 	for _, vb := range n.vbs {
 		o, inst, _ := Describe(vb.Name)
-		parts = append(parts, o+inst.String())
+		parts = append(parts, o.Name+inst.String())
 	}
 	return strings.Join(parts, " ")
 }
@@ -265,7 +261,7 @@ func TestNotificationsManyChangesAndStorm(t *testing.T) {
 			t.Fatalf("notification %d: %s", i, d)
 		}
 	}
-	v := s.View()
+	v := s.view()
 	changes, last := v.Get(child(child(Root, 11), 0)), v.Get(child(child(Root, 12), 0))
 	if changes.Type != agentx.Counter32 || changes.Uint != 2000 {
 		t.Errorf("lvsChanges = %v %d, want Counter32 2000", changes.Type, changes.Uint)

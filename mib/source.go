@@ -18,16 +18,19 @@ type Reader interface {
 	Read(ctx context.Context) (*ipvsstats.Snapshot, error)
 }
 
-// Defaults of SourceConfig.
+// DefaultCacheTTL is the cache TTL of a SourceConfig that sets none.
+const DefaultCacheTTL = time.Second
+
+// Defaults of the other SourceConfig durations.
 const (
-	DefaultCacheTTL    = time.Second
-	DefaultReadTimeout = 30 * time.Second
-	DefaultFirstWait   = 5 * time.Second
-	// DefaultRefreshWait is a quarter of snmpd's default agentXTimeout
-	// (1 s): a request that waits this long for a re-read still leaves
-	// snmpd ample time for the rest of its work.
-	DefaultRefreshWait = 250 * time.Millisecond
+	defaultReadTimeout = 30 * time.Second
+	defaultFirstWait   = 5 * time.Second
 )
+
+// DefaultRefreshWait is the RefreshWait of a SourceConfig that sets none: a
+// quarter of snmpd's default agentXTimeout (1 s), so a request that waits
+// this long for a re-read still leaves snmpd ample time for the rest.
+const DefaultRefreshWait = 250 * time.Millisecond
 
 // SourceConfig configures a Source. Reader and Indexes are required.
 type SourceConfig struct {
@@ -38,10 +41,10 @@ type SourceConfig struct {
 	// the last refresh's duration when that is longer, so that refreshing
 	// a huge table takes at most a tenth of a CPU.
 	CacheTTL time.Duration
-	// ReadTimeout bounds one read (DefaultReadTimeout when zero).
+	// ReadTimeout bounds one read (30 s when zero).
 	ReadTimeout time.Duration
 	// FirstWait bounds how long the first request waits for the first
-	// read (DefaultFirstWait when zero).
+	// read (5 s when zero).
 	FirstWait time.Duration
 	// RefreshWait bounds how long a request that finds the view older
 	// than its TTL waits for the re-read it starts (or finds running);
@@ -111,10 +114,10 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
 	if cfg.ReadTimeout <= 0 {
-		cfg.ReadTimeout = DefaultReadTimeout
+		cfg.ReadTimeout = defaultReadTimeout
 	}
 	if cfg.FirstWait <= 0 {
-		cfg.FirstWait = DefaultFirstWait
+		cfg.FirstWait = defaultFirstWait
 	}
 	if cfg.RefreshWait == 0 {
 		cfg.RefreshWait = DefaultRefreshWait
@@ -142,11 +145,11 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 // most RefreshWait, and return the stale view if the refresh has not
 // finished by then.
 func (s *Source) CurrentView() agent.View {
-	return s.View()
+	return s.view()
 }
 
-// View is CurrentView with the concrete type.
-func (s *Source) View() *View {
+// view is CurrentView with the concrete type.
+func (s *Source) view() *View {
 	e := s.cur.Load()
 	if e == nil {
 		s.startRefresh()
@@ -158,7 +161,7 @@ func (s *Source) View() *View {
 		case <-t.C:
 		case <-s.ctx.Done():
 		}
-		return Unavailable(s.cfg.Now(), s.cfg.Now)
+		return unavailable(s.cfg.Now(), s.cfg.Now)
 	}
 	if !e.stale.Load() {
 		return e.view
@@ -226,7 +229,7 @@ func (s *Source) Refresh(ctx context.Context) *View {
 	snap, err := s.cfg.Reader.Read(readCtx)
 	var v *View
 	if err != nil {
-		v = Unavailable(start, s.cfg.Now)
+		v = unavailable(start, s.cfg.Now)
 	} else {
 		v = Build(snap, s.cfg.Indexes, s.cfg.Now)
 	}
@@ -249,7 +252,11 @@ func (s *Source) Refresh(ctx context.Context) *View {
 // compare counts and notifies the changes from the previous read to v's,
 // and makes v the previous successful read if it is one.
 func (s *Source) compare(v *View) {
-	events := s.tracker.Compare(v.snap)
+	snap := v.snap
+	if !v.ok {
+		snap = nil // a failed read: the view's snapshot is an empty stand-in
+	}
+	events := s.tracker.Compare(snap)
 	if len(events) > 0 {
 		s.changes.count += uint64(len(events))
 		s.changes.last = v.readAt
@@ -263,7 +270,7 @@ func (s *Source) compare(v *View) {
 			s.cfg.Notify(trap, vbs)
 		}
 	}
-	if v.Available() {
+	if v.ok {
 		s.lastAvail = v
 	}
 }
@@ -275,10 +282,10 @@ func (s *Source) logEvent(ev ipvsevents.Event) {
 	}
 	attrs := []any{"kind", ev.Kind.String()}
 	if ev.Service != nil {
-		attrs = append(attrs, "service", ServiceName(&ev.Service.ServiceKey))
+		attrs = append(attrs, "service", ev.Service.Label())
 	}
 	if ev.Dest != nil {
-		attrs = append(attrs, "real", DestName(ev.Dest))
+		attrs = append(attrs, "real", ev.Dest.Label())
 	}
 	if ev.Daemon != nil {
 		attrs = append(attrs, "daemon", ev.Daemon.State.String(), "interface", ev.Daemon.Interface)
@@ -290,7 +297,7 @@ func (s *Source) logEvent(ev ipvsevents.Event) {
 // left out, with the current lvsChanges and lvsLastChange; it is the
 // summary of an agent.Notifier.
 func (s *Source) StormNotification(n uint32) (agentx.OID, []agentx.VarBind) {
-	v := Unavailable(s.cfg.Now(), s.cfg.Now)
+	v := unavailable(s.cfg.Now(), s.cfg.Now)
 	if e := s.cur.Load(); e != nil {
 		v = e.view
 	}

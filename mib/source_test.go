@@ -154,25 +154,25 @@ func TestSourceSingleRefresh(t *testing.T) {
 	<-r.started
 	r.results <- readResult{snap: fixture()}
 	v1 := (<-first).(*View)
-	if !v1.Available() || len(v1.services) != 6 {
-		t.Fatalf("first view: available %v, %d services", v1.Available(), len(v1.services))
+	if !v1.ok || len(v1.services) != 6 {
+		t.Fatalf("first view: available %v, %d services", v1.ok, len(v1.services))
 	}
 	waitIdle(s)
 
 	// Fresh: no read.
-	if s.View() != v1 {
+	if s.view() != v1 {
 		t.Error("a fresh view was replaced")
 	}
 	// Stale: many requests start one read and get the old view meanwhile.
 	clock.Add(time.Second)
 	for range 50 {
-		if s.View() != v1 {
+		if s.view() != v1 {
 			t.Fatal("a request did not get the current view while a refresh runs")
 		}
 	}
 	<-r.started
 	for range 50 {
-		s.View()
+		s.view()
 	}
 	snap := fixture()
 	snap.Services = snap.Services[:1]
@@ -184,7 +184,7 @@ func TestSourceSingleRefresh(t *testing.T) {
 	if len(r.started) != 0 {
 		t.Errorf("%d extra reads started", len(r.started))
 	}
-	if v2 := s.View(); v2 == v1 || len(v2.services) != 1 {
+	if v2 := s.view(); v2 == v1 || len(v2.services) != 1 {
 		t.Errorf("refreshed view not published")
 	}
 }
@@ -208,16 +208,16 @@ func TestSourceFailureAndRecovery(t *testing.T) {
 	fail := errors.New("netlink: no such family")
 	for range 3 {
 		v = read(readResult{err: fail})
-		if v.Available() || len(v.services) != 0 || s.View() != v {
-			t.Fatalf("failed read: available %v, %d services", v.Available(), len(v.services))
+		if v.ok || len(v.services) != 0 || s.view() != v {
+			t.Fatalf("failed read: available %v, %d services", v.ok, len(v.services))
 		}
 	}
 	if got := v.Get(child(child(Root, 9), 0)); got.Int != 2 {
 		t.Errorf("lvsIpvsAvailable = %d, want false(2)", got.Int)
 	}
 	v = read(readResult{snap: fixture()})
-	if !v.Available() || v.services[0].num != num {
-		t.Errorf("after recovery: available %v, first number %d want %d", v.Available(), v.services[0].num, num)
+	if !v.ok || v.services[0].num != num {
+		t.Errorf("after recovery: available %v, first number %d want %d", v.ok, v.services[0].num, num)
 	}
 	v = read(readResult{snap: fixture()})
 	if logs.count("IPVS unreadable") != 1 || logs.count("IPVS readable") != 2 {
@@ -231,8 +231,8 @@ func TestSourceFirstWaitBounded(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), FirstWait: time.Millisecond,
 		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
-	v := s.View()
-	if v.Available() {
+	v := s.view()
+	if v.ok {
 		t.Error("view available before any read finished")
 	}
 	<-r.started
@@ -257,12 +257,12 @@ func TestSourceSlowReadStretchesTTL(t *testing.T) {
 
 	for _, step := range []time.Duration{time.Second, 3 * time.Second} { // 4 s < 10 x 0.5 s
 		clock.Add(step)
-		if s.View() != v1 || s.pending.Load() != nil { // pending is set before View returns
+		if s.view() != v1 || s.pending.Load() != nil { // pending is set before view returns
 			t.Fatalf("refreshed %s after a 0.5 s read; want to keep the view 5 s", step)
 		}
 	}
 	clock.Add(time.Second) // 5 s
-	s.View()
+	s.view()
 	<-r.started
 	r.results <- readResult{snap: fixture()}
 	waitIdle(s)
@@ -297,7 +297,7 @@ func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 			}
 			clock.Add(15 * time.Second) // idle, longer than the TTL
 			got := make(chan *View)
-			go func() { got <- s.View() }()
+			go func() { got <- s.view() }()
 			<-r.started
 			snap := fixture()
 			snap.Services = snap.Services[:1]
@@ -312,7 +312,7 @@ func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 				t.Errorf("answered from a view with %d services, want %d", len(v.services), tc.want)
 			}
 			waitIdle(s)
-			if v := s.View(); len(v.services) != 1 {
+			if v := s.view(); len(v.services) != 1 {
 				t.Errorf("after the refresh: %d services, want 1", len(v.services))
 			}
 		})

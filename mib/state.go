@@ -26,15 +26,15 @@ type stateFile struct {
 }
 
 type stateService struct {
-	Family   uint16      `json:"family"`
-	Protocol uint16      `json:"protocol"`
-	Addr     netip.Addr  `json:"addr"` // "" for fwmark services
-	Port     uint16      `json:"port"`
-	FWMark   uint32      `json:"fwmark"`
-	Number   uint16      `json:"number"`
-	LastSeen uint64      `json:"last_seen"`
-	NextReal uint32      `json:"next_real"`
-	Reals    []stateReal `json:"reals"`
+	Family   ipvsstats.Family   `json:"family"`
+	Protocol ipvsstats.Protocol `json:"protocol"`
+	Addr     netip.Addr         `json:"addr"` // "" for fwmark services
+	Port     uint16             `json:"port"`
+	FWMark   uint32             `json:"fwmark"`
+	Number   uint16             `json:"number"`
+	LastSeen uint64             `json:"last_seen"`
+	NextReal uint32             `json:"next_real"`
+	Reals    []stateReal        `json:"reals"`
 }
 
 type stateReal struct {

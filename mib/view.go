@@ -20,7 +20,8 @@ import (
 // rows, not with cells. It implements agent.View and is safe for concurrent
 // use.
 type View struct {
-	snap     *ipvsstats.Snapshot // nil when IPVS could not be read
+	snap     *ipvsstats.Snapshot // empty when IPVS could not be read
+	ok       bool                // IPVS was read
 	readAt   time.Time           // when the data (or the failed attempt) was read
 	now      func() time.Time
 	services []serviceRow        // sorted by num
@@ -55,15 +56,10 @@ type realRow struct {
 // means time.Now. Objects idx cannot number (all 65535 numbers in use) are
 // left out. Build runs in O(n log n).
 func Build(snap *ipvsstats.Snapshot, idx *Indexes, now func() time.Time) *View {
-	v := &View{snap: snap, readAt: snap.ReadAt, now: now}
-	svcNums, destNums := idx.assign(snap.Services)
-
-	nDests := 0
-	for i := range snap.Services {
-		nDests += len(snap.Services[i].Dests)
-	}
+	v := &View{snap: snap, ok: true, readAt: snap.ReadAt, now: now}
+	svcNums, destNums := idx.assign(snap)
 	v.services = make([]serviceRow, 0, len(snap.Services))
-	v.reals = make([]realRow, 0, nDests)
+	v.reals = make([]realRow, 0, snap.NumDests())
 	d := 0
 	for i := range snap.Services {
 		s := &snap.Services[i]
@@ -104,49 +100,18 @@ func Build(snap *ipvsstats.Snapshot, idx *Indexes, now func() time.Time) *View {
 	return v
 }
 
-// Unavailable returns the view served when IPVS could not be read at time
+// unavailable returns the view served when IPVS could not be read at time
 // at: lvsIpvsAvailable false, the other scalars zero or empty, no rows.
-func Unavailable(at time.Time, now func() time.Time) *View {
-	return &View{readAt: at, now: now}
+func unavailable(at time.Time, now func() time.Time) *View {
+	return &View{snap: &ipvsstats.Snapshot{}, readAt: at, now: now}
 }
 
-// Available reports whether the view holds data read from IPVS.
-func (v *View) Available() bool { return v.snap != nil }
-
-// ReadAt is when the view's data was read (or the read was attempted).
-func (v *View) ReadAt() time.Time { return v.readAt }
-
-// Snapshot returns the snapshot the view shows, nil when unavailable.
-func (v *View) Snapshot() *ipvsstats.Snapshot { return v.snap }
-
-// Scalar helpers; an unavailable view answers zero values.
-
-func (v *View) info() ipvsstats.Info {
-	if v.snap == nil {
-		return ipvsstats.Info{}
-	}
-	return v.snap.Info
-}
-
+// version is lvsVersion: empty, not 0.0.0, when IPVS was not read.
 func (v *View) version() string {
-	if v.snap == nil {
+	if !v.ok {
 		return ""
 	}
 	return v.snap.Info.Version()
-}
-
-func (v *View) timeouts() ipvsstats.Timeouts {
-	if v.snap == nil {
-		return ipvsstats.Timeouts{}
-	}
-	return v.snap.Timeouts
-}
-
-func (v *View) numServices() int {
-	if v.snap == nil {
-		return 0
-	}
-	return len(v.snap.Services)
 }
 
 // lvsDaemonState values.
@@ -192,13 +157,13 @@ func (v *View) lastChange() agentx.VarBind {
 }
 
 // rows returns how many instances an object of table t has.
-func (v *View) rows(t table) int {
+func (v *View) rows(t Table) int {
 	switch t {
-	case serviceTable:
+	case ServiceTable:
 		return len(v.services)
-	case realTable:
+	case RealTable:
 		return len(v.reals)
-	case daemonTable:
+	case DaemonTable:
 		return len(v.daemons)
 	}
 	return 1
@@ -206,13 +171,13 @@ func (v *View) rows(t table) int {
 
 // index is the instance suffix of row i of table t. It returns an array so
 // that comparing indexes allocates nothing.
-func (v *View) index(t table, i int) (idx [2]uint32, n int) {
+func (v *View) index(t Table, i int) (idx [2]uint32, n int) {
 	switch t {
-	case serviceTable:
+	case ServiceTable:
 		return [2]uint32{uint32(v.services[i].num)}, 1
-	case realTable:
+	case RealTable:
 		return [2]uint32{uint32(v.reals[i].svcNum), uint32(v.reals[i].num)}, 2
-	case daemonTable:
+	case DaemonTable:
 		return [2]uint32{uint32(v.daemons[i].State)}, 1
 	}
 	return [2]uint32{0}, 1
@@ -220,7 +185,7 @@ func (v *View) index(t table, i int) (idx [2]uint32, n int) {
 
 // search returns the first row of table t whose index is greater than
 // suffix (or equal to it when include is set).
-func (v *View) search(t table, suffix agentx.OID, include bool) int {
+func (v *View) search(t Table, suffix agentx.OID, include bool) int {
 	return sort.Search(v.rows(t), func(i int) bool {
 		idx, n := v.index(t, i)
 		c := agentx.OID(idx[:n]).Compare(suffix)
@@ -231,9 +196,9 @@ func (v *View) search(t table, suffix agentx.OID, include bool) int {
 // findObject returns the position of the object whose OID is a prefix of
 // oid, or -1 and the position of the first object after oid.
 func findObject(oid agentx.OID) (match, next int) {
-	i := sort.Search(len(objects), func(i int) bool { return objects[i].oid.Compare(oid) > 0 })
+	i := sort.Search(len(objects), func(i int) bool { return objects[i].OID.Compare(oid) > 0 })
 	// objects[i-1] <= oid < objects[i]; only objects[i-1] can be a prefix.
-	if i > 0 && oid.HasPrefix(objects[i-1].oid) {
+	if i > 0 && oid.HasPrefix(objects[i-1].OID) {
 		return i - 1, i
 	}
 	return -1, i
@@ -243,14 +208,14 @@ func findObject(oid agentx.OID) (match, next int) {
 // exception named oid.
 func (v *View) Get(oid agentx.OID) agentx.VarBind {
 	o, _ := findObject(oid)
-	if o < 0 {
+	if o < 0 || objects[o].value == nil {
 		return agentx.VarBind{Name: oid, Type: agentx.NoSuchObject}
 	}
 	obj := &objects[o]
-	suffix := oid[len(obj.oid):]
-	row := v.search(obj.table, suffix, true)
-	if row < v.rows(obj.table) {
-		if idx, n := v.index(obj.table, row); agentx.OID(idx[:n]).Compare(suffix) == 0 {
+	suffix := oid[len(obj.OID):]
+	row := v.search(obj.Table, suffix, true)
+	if row < v.rows(obj.Table) {
+		if idx, n := v.index(obj.Table, row); agentx.OID(idx[:n]).Compare(suffix) == 0 {
 			vb := obj.value(v, row)
 			vb.Name = oid
 			return vb
@@ -265,13 +230,13 @@ func (v *View) Next(from agentx.OID, include bool, to agentx.OID) (agentx.VarBin
 	match, next := findObject(from)
 	if match >= 0 {
 		obj := &objects[match]
-		if vb, ok := v.first(obj, from[len(obj.oid):], include); ok {
+		if vb, ok := v.first(obj, from[len(obj.OID):], include); ok {
 			return bounded(vb, to)
 		}
 	}
 	for i := next; i < len(objects); i++ {
 		obj := &objects[i]
-		if len(to) > 0 && obj.oid.Compare(to) >= 0 {
+		if len(to) > 0 && obj.OID.Compare(to) >= 0 {
 			return agentx.VarBind{}, false
 		}
 		if vb, ok := v.first(obj, nil, true); ok {
@@ -290,13 +255,16 @@ func bounded(vb agentx.VarBind, to agentx.OID) (agentx.VarBind, bool) {
 
 // first returns obj's first instance after suffix (or at it, with include).
 func (v *View) first(obj *object, suffix agentx.OID, include bool) (agentx.VarBind, bool) {
-	row := v.search(obj.table, suffix, include)
-	if row >= v.rows(obj.table) {
+	if obj.value == nil { // not served
 		return agentx.VarBind{}, false
 	}
-	idx, n := v.index(obj.table, row)
+	row := v.search(obj.Table, suffix, include)
+	if row >= v.rows(obj.Table) {
+		return agentx.VarBind{}, false
+	}
+	idx, n := v.index(obj.Table, row)
 	vb := obj.value(v, row)
-	vb.Name = make(agentx.OID, 0, len(obj.oid)+n)
-	vb.Name = append(append(vb.Name, obj.oid...), idx[:n]...)
+	vb.Name = make(agentx.OID, 0, len(obj.OID)+n)
+	vb.Name = append(append(vb.Name, obj.OID...), idx[:n]...)
 	return vb, true
 }

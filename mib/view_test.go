@@ -216,11 +216,13 @@ func TestValues(t *testing.T) {
 		{"19.1.8.2", vG32(1)},
 	}
 	for _, tt := range tests {
-		oid := append(append(agentx.OID{}, Root...), agentx.MustParseOID(tt.oid)...)
-		got := v.Get(oid)
-		if got.Name.Compare(oid) != 0 || !sameValue(got, tt.want) {
-			t.Errorf("Get(%s) = %+v, want %+v", tt.oid, got, tt.want)
-		}
+		t.Run(tt.oid, func(t *testing.T) {
+			oid := append(append(agentx.OID{}, Root...), agentx.MustParseOID(tt.oid)...)
+			got := v.Get(oid)
+			if got.Name.Compare(oid) != 0 || !sameValue(got, tt.want) {
+				t.Errorf("Get(%s) = %+v, want %+v", tt.oid, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -255,7 +257,7 @@ func TestDaemonStateAndInterface(t *testing.T) {
 }
 
 func TestUnavailable(t *testing.T) {
-	v := Unavailable(fixtureReadAt, fixedClock)
+	v := unavailable(fixtureReadAt, fixedClock)
 	want := map[uint32]agentx.VarBind{1: vS(""), 2: vI(0), 3: vI(0), 4: vI(0), 5: vI(0), 6: vI(0),
 		7: vI(0), 8: vS(""), 9: vI(2), 10: vTT(123), 11: vC32(0), 12: vTT(0)}
 	var walked []agentx.VarBind

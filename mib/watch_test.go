@@ -118,3 +118,34 @@ func TestWatchDisabled(t *testing.T) {
 		t.Fatal("Watch with interval 0 did not return")
 	}
 }
+
+// A request that finds the view stale while the watch's read is under way
+// waits for that read and gets its view; no second read starts.
+func TestRequestJoinsWatchRead(t *testing.T) {
+	r := newFakeReader()
+	clock := &fakeClock{t: fixtureReadAt}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second, RefreshWait: time.Minute,
+		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
+	done := make(chan struct{})
+	go func() { s.Watch(ctx, time.Second); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	<-r.started
+	r.results <- readResult{snap: fixture()}
+	waitTimer(t, clock, fixtureReadAt.Add(time.Second))
+	clock.Add(time.Second) // the view is stale, and the watch reads
+	<-r.started
+	got := make(chan *View)
+	go func() { got <- s.view() }()
+	noRead(t, r, "for a request while the watch reads")
+	fewer := fixture()
+	fewer.Services = fewer.Services[:1]
+	r.results <- readResult{snap: fewer}
+	if n := (<-got).Get(child(child(Root, 2), 0)); n.Int != 1 {
+		t.Errorf("the request got lvsNumServices %d, want 1 from the watch's read", n.Int)
+	}
+	if n := r.maxSeen.Load(); n != 1 {
+		t.Errorf("%d reads at once, want 1", n)
+	}
+}

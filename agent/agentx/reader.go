@@ -47,10 +47,6 @@ func (r *Reader) Next() (Header, []byte, error) {
 	return h, r.payload, nil
 }
 
-// Buffered returns the number of bytes already received and not yet
-// framed, so a caller can batch replies while more requests are waiting.
-func (r *Reader) Buffered() int { return r.br.Buffered() }
-
 // Ready reports whether a complete PDU is already buffered, so that Next
 // will return without reading from the stream.
 func (r *Reader) Ready() bool {

@@ -15,17 +15,8 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
-	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+	"github.com/lvs-agentx/lvs-agentx/internal/snmpvb"
 	"github.com/lvs-agentx/lvs-agentx/mib"
-)
-
-// Columns that name a row: rows are matched by name, not number, so the
-// check does not depend on the agent's index state.
-var (
-	serviceNameCol = agentx.MustParseOID(".1.3.6.1.4.1.8225.4711.17.1.34")
-	realNameCol    = agentx.MustParseOID(".1.3.6.1.4.1.8225.4711.18.1.31")
-	serviceTable   = agentx.MustParseOID(".1.3.6.1.4.1.8225.4711.17")
-	realTable      = agentx.MustParseOID(".1.3.6.1.4.1.8225.4711.18")
 )
 
 // runCheck is the "check" command: walk the LVS-MIB through snmpd, read
@@ -95,16 +86,16 @@ func setV3(g *gosnmp.GoSNMP, user, authProto, authPass, privProto, privPass stri
 	params := &gosnmp.UsmSecurityParameters{UserName: user, AuthenticationProtocol: gosnmp.NoAuth, PrivacyProtocol: gosnmp.NoPriv}
 	flags := gosnmp.NoAuthNoPriv
 	if authPass != "" {
-		a, ok := auths[strings.ToUpper(authProto)]
-		if !ok {
-			return usagef("--auth-proto %q: want MD5, SHA, SHA224, SHA256, SHA384 or SHA512", authProto)
+		a, err := choose("--auth-proto", authProto, auths, "MD5, SHA, SHA224, SHA256, SHA384 or SHA512")
+		if err != nil {
+			return err
 		}
 		params.AuthenticationProtocol, params.AuthenticationPassphrase = a, authPass
 		flags = gosnmp.AuthNoPriv
 		if privPass != "" {
-			p, ok := privs[strings.ToUpper(privProto)]
-			if !ok {
-				return usagef("--priv-proto %q: want DES, AES, AES192 or AES256", privProto)
+			p, err := choose("--priv-proto", privProto, privs, "DES, AES, AES192 or AES256")
+			if err != nil {
+				return err
 			}
 			params.PrivacyProtocol, params.PrivacyPassphrase = p, privPass
 			flags = gosnmp.AuthPriv
@@ -114,6 +105,16 @@ func setV3(g *gosnmp.GoSNMP, user, authProto, authPass, privProto, privPass stri
 	}
 	g.Version, g.SecurityModel, g.MsgFlags, g.SecurityParameters = gosnmp.Version3, gosnmp.UserSecurityModel, flags, params
 	return nil
+}
+
+// choose returns the choice a flag names, in any case, or a usage error
+// listing what it may name.
+func choose[T any](flag, name string, choices map[string]T, want string) (T, error) {
+	v, ok := choices[strings.ToUpper(name)]
+	if !ok {
+		return v, usagef("%s %q: want %s", flag, name, want)
+	}
+	return v, nil
 }
 
 // check compares the walk with IPVS and returns the problems found, or a
@@ -178,15 +179,7 @@ func check(ctx context.Context, g *gosnmp.GoSNMP, netns string) (problems []stri
 	sort.Strings(extra)
 	problems = append(problems, extra...)
 	return problems, fmt.Sprintf("%d objects served through snmpd at %s match IPVS (%d services, %d real servers)",
-		len(got), where, len(snap.Services), countDests(snap))
-}
-
-func countDests(s *ipvsstats.Snapshot) int {
-	n := 0
-	for i := range s.Services {
-		n += len(s.Services[i].Dests)
-	}
-	return n
+		len(got), where, len(snap.Services), snap.NumDests())
 }
 
 func explainSNMPError(where string, v gosnmp.SnmpVersion, err error) string {
@@ -217,15 +210,15 @@ func containsAny(s string, subs ...string) bool {
 
 // cell is one value, with the object it belongs to.
 type cell struct {
-	name string // object descriptor
-	vb   agentx.VarBind
+	obj mib.Object
+	vb  agentx.VarBind
 }
 
 // keyedWalk keys walked values by object and row name.
 func keyedWalk(pdus []gosnmp.SnmpPDU) (map[string]cell, error) {
 	vbs := make([]agentx.VarBind, 0, len(pdus))
 	for _, p := range pdus {
-		vb, err := fromPDU(p)
+		vb, err := snmpvb.FromPDU(p)
 		if err != nil {
 			return nil, err
 		}
@@ -244,56 +237,64 @@ func keyedView(v *mib.View) map[string]cell {
 
 // keyed names each value "object" (scalars), "object[row name]" (tables)
 // or "object.instance" (other tables), skipping the index columns, whose
-// values are numbers that legitimately differ between numberings.
+// values are numbers that legitimately differ between numberings: rows
+// are matched by name, so the check does not depend on the agent's index
+// state.
 func keyed(vbs []agentx.VarBind) map[string]cell {
-	svcName := map[string]string{} // service index -> name
-	realName := map[string]string{}
-	for _, vb := range vbs {
-		switch {
-		case vb.Name.HasPrefix(serviceNameCol):
-			svcName[vb.Name[len(serviceNameCol):].String()] = string(vb.Bytes)
-		case vb.Name.HasPrefix(realNameCol):
-			realName[vb.Name[len(realNameCol):].String()] = string(vb.Bytes)
+	rowName := map[mib.Table]map[string]string{} // table -> index -> row name
+	objs := make([]mib.Object, len(vbs))
+	insts := make([]agentx.OID, len(vbs))
+	for i, vb := range vbs {
+		obj, inst, ok := mib.Describe(vb.Name)
+		if !ok {
+			continue
+		}
+		objs[i], insts[i] = obj, inst
+		if obj.Kind == mib.Name {
+			if rowName[obj.Table] == nil {
+				rowName[obj.Table] = map[string]string{}
+			}
+			rowName[obj.Table][inst.String()] = string(vb.Bytes)
 		}
 	}
+	svcName, realName := rowName[mib.ServiceTable], rowName[mib.RealTable]
 	out := make(map[string]cell, len(vbs))
-	for _, vb := range vbs {
-		name, inst, ok := mib.Describe(vb.Name)
-		if !ok {
-			out[vb.Name.String()] = cell{name: "unknown", vb: vb}
+	for i, vb := range vbs {
+		obj, inst := objs[i], insts[i]
+		if obj.Name == "" {
+			out[vb.Name.String()] = cell{obj: mib.Object{Name: "unknown"}, vb: vb}
 			continue
 		}
-		key := name
+		key := obj.Name
 		switch {
-		case name == "lvsServiceNumber" || name == "lvsRealServiceNumber" || name == "lvsRealServerNumber":
+		case obj.Kind == mib.Index:
 			continue
-		case vb.Name.HasPrefix(serviceTable):
-			key = fmt.Sprintf("%s[%s]", name, svcName[inst.String()])
-		case vb.Name.HasPrefix(realTable) && len(inst) == 2:
-			key = fmt.Sprintf("%s[%s -> %s]", name, svcName[inst[:1].String()], realName[inst.String()])
+		case obj.Table == mib.ServiceTable:
+			key = fmt.Sprintf("%s[%s]", obj.Name, svcName[inst.String()])
+		case obj.Table == mib.RealTable && len(inst) == 2:
+			key = fmt.Sprintf("%s[%s -> %s]", obj.Name, svcName[inst[:1].String()], realName[inst.String()])
 		case len(inst) == 1 && inst[0] == 0:
 		default:
-			key = name + inst.String()
+			key = obj.Name + inst.String()
 		}
-		out[key] = cell{name: name, vb: vb}
+		out[key] = cell{obj: obj, vb: vb}
 	}
 	return out
 }
 
 // compareValue says how a served value w differs from IPVS's (want),
 // allowing for what changes between the agent's read and ours: counters
-// may lag (never lead), rates, connection gauges and the data age move,
-// and what the agent has seen change since it started is its own.
+// may lag (never lead), rates and connection gauges move, and the agent's
+// own account (data age, changes seen since it started) is not IPVS's:
+// only their types are compared.
 func compareValue(want, got cell) string {
-	n := want.name
-	switch {
-	case strings.Contains(n, "Rate") || strings.HasSuffix(n, "ActiveConns") || strings.HasSuffix(n, "InactiveConns") ||
-		strings.HasSuffix(n, "PersistConns") || n == "lvsDataAge" || n == "lvsChanges" || n == "lvsLastChange":
+	switch want.obj.Kind {
+	case mib.Gauge, mib.Agent:
 		if got.vb.Type != want.vb.Type {
 			return fmt.Sprintf("type %s, want %s", format(got.vb), format(want.vb))
 		}
 		return ""
-	case strings.Contains(n, "Stats"):
+	case mib.Counter:
 		if got.vb.Type != want.vb.Type {
 			return fmt.Sprintf("type %s, want %s", format(got.vb), format(want.vb))
 		}
@@ -318,68 +319,4 @@ func format(vb agentx.VarBind) string {
 		return fmt.Sprintf("unformattable %v", vb.Type)
 	}
 	return s
-}
-
-// fromPDU converts a gosnmp value into a VarBind.
-func fromPDU(p gosnmp.SnmpPDU) (agentx.VarBind, error) {
-	oid, err := agentx.ParseOID(p.Name)
-	if err != nil {
-		return agentx.VarBind{}, fmt.Errorf("snmpd returned a bad OID %q", p.Name)
-	}
-	vb := agentx.VarBind{Name: oid}
-	bad := func() (agentx.VarBind, error) {
-		return agentx.VarBind{}, fmt.Errorf("%s: unexpected %v value %T", p.Name, p.Type, p.Value)
-	}
-	switch p.Type {
-	case gosnmp.Integer:
-		v, ok := p.Value.(int)
-		if !ok {
-			return bad()
-		}
-		vb.Type, vb.Int = agentx.Integer, int32(v)
-	case gosnmp.OctetString:
-		v, ok := p.Value.([]byte)
-		if !ok {
-			return bad()
-		}
-		vb.Type, vb.Bytes = agentx.OctetString, v
-	case gosnmp.IPAddress:
-		s, _ := p.Value.(string)
-		ip := net.ParseIP(s).To4()
-		if ip == nil {
-			return bad()
-		}
-		vb.Type, vb.Bytes = agentx.IPAddress, []byte(ip)
-	case gosnmp.Counter32, gosnmp.Gauge32:
-		v, ok := p.Value.(uint)
-		if !ok {
-			return bad()
-		}
-		vb.Type, vb.Uint = agentx.Counter32, uint64(v)
-		if p.Type == gosnmp.Gauge32 {
-			vb.Type = agentx.Gauge32
-		}
-	case gosnmp.TimeTicks:
-		v, ok := p.Value.(uint32)
-		if !ok {
-			return bad()
-		}
-		vb.Type, vb.Uint = agentx.TimeTicks, uint64(v)
-	case gosnmp.Counter64:
-		v, ok := p.Value.(uint64)
-		if !ok {
-			return bad()
-		}
-		vb.Type, vb.Uint = agentx.Counter64, v
-	case gosnmp.ObjectIdentifier:
-		s, _ := p.Value.(string)
-		o, err := agentx.ParseOID(s)
-		if err != nil {
-			return bad()
-		}
-		vb.Type, vb.OID = agentx.ObjectIdentifier, o
-	default:
-		return bad()
-	}
-	return vb, nil
 }

@@ -8,7 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // errHelp is returned when --help was asked for and printed.
@@ -17,8 +18,8 @@ var errHelp = errors.New("help requested")
 // flagSet is a command's flags; --help prints the synopsis and every flag.
 type flagSet struct {
 	*flag.FlagSet
-	synopsis string
-	out      io.Writer
+	usage string // what --help prints before the flags
+	out   io.Writer
 }
 
 // newFlagSet makes a flag set whose errors are returned, not printed;
@@ -27,11 +28,11 @@ func newFlagSet(name, synopsis string, out io.Writer) *flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {} // parseFlags prints help itself, once
-	return &flagSet{FlagSet: fs, synopsis: synopsis, out: out}
+	return &flagSet{FlagSet: fs, usage: "Usage: " + synopsis + "\n\nFlags (each also read from the environment variable shown):\n", out: out}
 }
 
 func (fs *flagSet) help() {
-	fmt.Fprintf(fs.out, "Usage: %s\n\nFlags (each also read from the environment variable shown):\n", fs.synopsis)
+	fmt.Fprint(fs.out, fs.usage)
 	fs.VisitAll(func(f *flag.Flag) {
 		def := " (default: empty)"
 		if f.DefValue != "" {
@@ -118,9 +119,8 @@ func checkNetNS(path string) error {
 	}
 	defer f.Close()
 	// NS_GET_NSTYPE answers only for namespace files (ENOTTY otherwise).
-	const nsGetNSType = 0xb703
-	typ, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), nsGetNSType, 0)
-	if errno != 0 || typ != syscall.CLONE_NEWNET {
+	typ, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_NSTYPE)
+	if err != nil || typ != unix.CLONE_NEWNET {
 		return usagef("--netns %s: not a network namespace (want a path such as /run/netns/NAME or /proc/PID/ns/net)", path)
 	}
 	return nil

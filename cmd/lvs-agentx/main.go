@@ -40,14 +40,14 @@ func main() {
 
 // run executes one command line and returns the process exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd, rest := "run", args
+	cmd, rest, named := "run", args, false
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		cmd, rest = args[0], args[1:]
+		cmd, rest, named = args[0], args[1:], true
 	}
 	var err error
 	switch cmd {
 	case "run":
-		err = runAgent(ctx, rest, stdout, stderr)
+		err = runAgent(ctx, rest, named, stdout, stderr)
 	case "dump":
 		err = runDump(ctx, rest, stdout, stderr)
 	case "check":
@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintf(stdout, "lvs-agentx %s\n", version)
 	case "help":
-		fmt.Fprint(stdout, topUsage)
+		err = runAgent(ctx, []string{"--help"}, false, stdout, stderr)
 	default:
 		err = usagef("unknown command %q (commands: run, dump, check, mib, version)", cmd)
 	}
@@ -75,15 +75,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-const topUsage = `lvs-agentx serves Linux Virtual Server (IPVS) statistics, the LVS-MIB
+// topUsage introduces the commands; "lvs-agentx --help" and "lvs-agentx
+// help" print it before the flags of run.
+const topUsage = `Usage: lvs-agentx [COMMAND] [flags]
+
+lvs-agentx serves Linux Virtual Server (IPVS) statistics, the LVS-MIB
 (.1.3.6.1.4.1.8225.4711), to net-snmp's snmpd over AgentX.
 
-Usage:
+Commands:
   lvs-agentx [run] [flags]   serve the LVS-MIB to snmpd (the default command)
   lvs-agentx dump [flags]    print one IPVS snapshot: --format table|json|oids
   lvs-agentx check [flags]   walk the LVS-MIB through snmpd and compare it with IPVS
   lvs-agentx mib             print the MIB files (LVS-MIB, OC-MIB)
   lvs-agentx version         print the version
+  lvs-agentx help            print this
 
 Run "lvs-agentx COMMAND --help" for a command's flags. Every flag can also be
 set with an environment variable LVS_AGENTX_<FLAG> (e.g. LVS_AGENTX_CACHE_TTL=2s).

@@ -15,7 +15,6 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
-	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
@@ -188,6 +187,28 @@ func TestEnvironment(t *testing.T) {
 	}
 }
 
+// TestTopHelp: --help without a command, and the help command, list the
+// commands and then the flags of run, the default command.
+func TestTopHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, stdout, stderr := invoke(t, args...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			flags := strings.Index(stdout, "\n  --agentx  [LVS_AGENTX_AGENTX]\n")
+			if flags < 0 {
+				t.Fatalf("the flags of run are not listed:\n%s", stdout)
+			}
+			for _, cmd := range []string{"[run]", "dump", "check", "mib", "version"} {
+				if i := strings.Index(stdout, "\n  lvs-agentx "+cmd); i < 0 || i > flags {
+					t.Errorf("command %s not listed before the flags:\n%s", cmd, stdout)
+				}
+			}
+		})
+	}
+}
+
 func TestVersion(t *testing.T) {
 	code, stdout, stderr := invoke(t, "version")
 	if code != 0 || stderr != "" || stdout != "lvs-agentx "+version+"\n" {
@@ -269,10 +290,12 @@ func TestMasterHint(t *testing.T) {
 		{errors.New("agentx: open refused"), ""},
 	}
 	for _, tt := range tests {
-		got := masterHint(tt.err)
-		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
-			t.Errorf("masterHint(%v) = %q, want it to contain %q", tt.err, got, tt.want)
-		}
+		t.Run(tt.err.Error(), func(t *testing.T) {
+			got := masterHint(tt.err)
+			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+				t.Errorf("masterHint(%v) = %q, want it to contain %q", tt.err, got, tt.want)
+			}
+		})
 	}
 	// A real connect to a missing socket.
 	_, err := net.Dial("unix", filepath.Join(t.TempDir(), "master"))
@@ -297,10 +320,12 @@ func TestExplainSNMPError(t *testing.T) {
 		{gosnmp.Version2c, "something else", "failed: something else"},
 	}
 	for _, tt := range tests {
-		got := explainSNMPError("udp:127.0.0.1:161", tt.v, errors.New(tt.err))
-		if !strings.Contains(got, tt.want) {
-			t.Errorf("%q: %q, want it to contain %q", tt.err, got, tt.want)
-		}
+		t.Run(tt.v.String()+" "+tt.err, func(t *testing.T) {
+			got := explainSNMPError("udp:127.0.0.1:161", tt.v, errors.New(tt.err))
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("%q: %q, want it to contain %q", tt.err, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -317,27 +342,5 @@ func TestLogStatusOnSignal(t *testing.T) {
 	<-done
 	if n := strings.Count(buf.String(), `msg="lvs-agentx status" goroutines=`); n < 1 {
 		t.Fatalf("status lines: %d; log: %q", n, buf.String())
-	}
-}
-
-// TestCheckIgnoresAgentState: what the agent has seen change since it
-// started is not IPVS's state, so check does not compare it with a fresh
-// read; a counter ahead of the kernel's still is a finding.
-func TestCheckIgnoresAgentState(t *testing.T) {
-	tests := []struct {
-		name      string
-		want, got agentx.VarBind
-		finding   bool
-	}{
-		{"lvsChanges", agentx.VarBind{Type: agentx.Counter32}, agentx.VarBind{Type: agentx.Counter32, Uint: 57}, false},
-		{"lvsLastChange", agentx.VarBind{Type: agentx.TimeTicks}, agentx.VarBind{Type: agentx.TimeTicks, Uint: 4711}, false},
-		{"lvsLastChange", agentx.VarBind{Type: agentx.TimeTicks}, agentx.VarBind{Type: agentx.Counter32}, true},
-		{"lvsServiceStatsConns", agentx.VarBind{Type: agentx.Counter32, Uint: 5}, agentx.VarBind{Type: agentx.Counter32, Uint: 6}, true},
-	}
-	for _, tt := range tests {
-		p := compareValue(cell{name: tt.name, vb: tt.want}, cell{name: tt.name, vb: tt.got})
-		if (p != "") != tt.finding {
-			t.Errorf("%s %v vs %v: finding %q, want one: %v", tt.name, tt.got, tt.want, p, tt.finding)
-		}
 	}
 }

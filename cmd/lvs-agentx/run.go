@@ -23,8 +23,13 @@ import (
 const DefaultStateFile = "/var/lib/lvs-agentx/indexes.json"
 
 // runAgent is the "run" command: serve the LVS-MIB to snmpd until ctx ends.
-func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// When the command line names no command, run is the default and its
+// --help introduces every command before its own flags.
+func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", "lvs-agentx [run] [flags]", stdout)
+	if !named {
+		fs.usage = topUsage + "\nFlags of run (each also read from the environment variable shown):\n"
+	}
 	addr := fs.String("agentx", agent.DefaultAddress, "snmpd's AgentX socket in agentXSocket syntax: /path, unix:/path or tcp:host:port")
 	ttl := fs.Duration("cache-ttl", mib.DefaultCacheTTL, "how old served data may get before a request triggers a background re-read of IPVS")
 	refreshWait := fs.Duration("refresh-wait", mib.DefaultRefreshWait, "how long a request that finds the data older than --cache-ttl waits for the re-read it starts; past that it is answered from the previous read (lvsDataAge tells how old); keep it well under snmpd's agentXTimeout")

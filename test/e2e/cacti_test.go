@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
@@ -25,8 +26,8 @@ const (
 
 // TestCactiImportsAndGraphsTheAgent installs the shipped data queries and
 // templates into a real Cacti (Debian's, in a private instance made by
-// test/graphs/cacti.sh), points a device at snmpd + lvs-agentx in a UML
-// guest with real IPVS, and checks that Cacti finds every service and real
+// test/graphs/cacti.sh), points a device at snmpd + lvs-agentx in a
+// director namespace with real IPVS, and checks that Cacti finds every service and real
 // server with its name, and that the RRDs its poller writes account for
 // the traffic sent through the services.
 func TestCactiImportsAndGraphsTheAgent(t *testing.T) {
@@ -50,8 +51,13 @@ func TestCactiImportsAndGraphsTheAgent(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command(cactiSh, "stop", cdir).Run() })
 
 	start := time.Now()
-	cacti("start")
-	t.Logf("private Cacti installed in %.0fs", time.Since(start).Seconds())
+	if tmpl := os.Getenv(envCactiTemplate); tmpl != "" {
+		cacti("clone", tmpl)
+		t.Logf("private Cacti copied from %s in %.0fs", tmpl, time.Since(start).Seconds())
+	} else {
+		cacti("start")
+		t.Logf("private Cacti installed in %.0fs", time.Since(start).Seconds())
+	}
 
 	// A 10 s collection profile keeps the test short; the shipped
 	// templates use Cacti's default profile and are imported onto this one.
@@ -235,7 +241,7 @@ ipvsadm -Ln --stats --exact
 	r := res.r
 	t.Logf("guest:\n%s", r.Stdout)
 	if log, err := os.ReadFile(filepath.Join(cdir, "log/cacti.log")); err == nil {
-		t.Logf("cacti.log (tail):\n%s", tailString(string(log), 3000))
+		t.Logf("cacti.log (tail):\n%s", testutil.Tail(string(log), 40))
 	}
 
 	reqs := map[string][]float64{
@@ -329,11 +335,4 @@ func newNetnsPair(t *testing.T) *netnsPair {
 	run("-n", n.poller, "link", "set", "lo", "up")
 	run("-n", n.poller, "link", "set", "veth0", "up")
 	return n
-}
-
-func tailString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
 }

@@ -14,10 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
-// trafficSetup is bash for a guest (or the demo): two virtual services NATed
+// trafficSetup is bash for a scenario (or the demo): two virtual services NATed
 // to local busybox web servers, each serving one file of a known size.
 // Service 10.99.0.1:80 balances over two real servers, 10.99.0.2:80 has
 // one.
@@ -62,7 +63,7 @@ done
 // trafficRun drives HTTP requests at both services for TRAFFIC_SECONDS,
 // 10.99.0.1 about three times as often as 10.99.0.2, logging the time of
 // every completed request to $WORK/req-<service ip>.log. It uses bash
-// builtins and busybox wget: process start-up is slow in a UML guest.
+// builtins and busybox wget: process start-up is slow in an emulated guest.
 const trafficRun = `
 end=$(( EPOCHSECONDS + TRAFFIC_SECONDS ))
 drive() { # ip pause
@@ -77,12 +78,13 @@ wait $d1 $d2
 `
 
 // TestGraphsRRDtool runs contrib/rrdtool/lvs-rrd.sh against the real agent
-// in a guest while known traffic flows through two services, then checks
+// in a scenario while known traffic flows through two services, then checks
 // with rrdtool fetch that the stored rates account for every connection
 // and byte sent, and that the graphs were rendered.
 func TestGraphsRRDtool(t *testing.T) {
 	t.Parallel()
-	needTools(t, "rrdtool", "snmpbulkwalk")
+	testutil.NeedTool(t, "rrdtool", "apt-get install -y rrdtool")
+	testutil.NeedTool(t, "snmpbulkwalk", "apt-get install -y snmp")
 	script, err := os.ReadFile("../../contrib/rrdtool/lvs-rrd.sh")
 	if err != nil {
 		t.Fatal(err)
@@ -324,14 +326,4 @@ func copyPNGs(t *testing.T, from, to string) {
 		}
 	}
 	t.Logf("graphs copied to %s", to)
-}
-
-// needTools fails the test when a host tool is missing.
-func needTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found: apt-get install -y rrdtool snmp", tool)
-		}
-	}
 }

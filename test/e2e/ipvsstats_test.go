@@ -21,7 +21,7 @@ import (
 
 const ipvsdumpPkg = "github.com/lvs-agentx/lvs-agentx/test/cmd/ipvsdump"
 
-// scenarioSetup builds the table of issue 3: TCP, UDP and SCTP; IPv4 and
+// scenarioSetup builds a table with every kind of row: TCP, UDP and SCTP; IPv4 and
 // IPv6; fwmark services of both families; persistence with a netmask;
 // schedulers rr, wrr, wlc, sh (with flags) and mh; masq, route, tunnel
 // (ipip, gue, gre) and local real servers; weight 0; thresholds; both
@@ -84,7 +84,7 @@ ipvsadm -Ln --timeout > timeout.txt
 `
 
 // TestIPVSStatsMatchesIpvsadm reads the scenario's table with ipvsstats,
-// ipvsadm and moby/ipvs in one guest and compares them field by field. The
+// ipvsadm and moby/ipvs in one scenario and compares them field by field. The
 // estimator is stopped after the traffic so that counters and rates hold
 // still while the three read them.
 func TestIPVSStatsMatchesIpvsadm(t *testing.T) {
@@ -227,7 +227,7 @@ func compareIpvsadm(t *testing.T, r *testbed.Result, s *ipvsstats.Snapshot) {
 			check(t, l.file, svc.Label(), rows[svc.Label()], l.svc(svc, nil))
 			for j := range svc.Dests {
 				d := &svc.Dests[j]
-				key := svc.Label() + " -> " + netipPort(d)
+				key := svc.Label() + " -> " + d.Label()
 				n++
 				check(t, l.file, key, rows[key], l.dest(svc, d))
 			}
@@ -255,13 +255,6 @@ func compareIpvsadm(t *testing.T, r *testbed.Result, s *ipvsstats.Snapshot) {
 	}
 }
 
-func netipPort(d *ipvsstats.Dest) string {
-	if d.Addr.Is6() {
-		return fmt.Sprintf("[%s]:%d", d.Addr, d.Port)
-	}
-	return fmt.Sprintf("%s:%d", d.Addr, d.Port)
-}
-
 func check(t *testing.T, file, key string, got, want []string) {
 	t.Helper()
 	if got == nil {
@@ -278,7 +271,7 @@ func check(t *testing.T, file, key string, got, want []string) {
 func ipvsadmServiceFields(s *ipvsstats.Service) []string {
 	f := []string{s.Scheduler}
 	var sf []string
-	for i, flag := range []uint32{ipvsstats.FlagSched1, ipvsstats.FlagSched2, ipvsstats.FlagSched3} {
+	for i, flag := range []ipvsstats.Flags{ipvsstats.FlagSched1, ipvsstats.FlagSched2, ipvsstats.FlagSched3} {
 		if s.Flags&flag == 0 {
 			continue
 		}
@@ -356,11 +349,11 @@ func compareMoby(t *testing.T, b []byte, s *ipvsstats.Snapshot) {
 			addr = svc.Addr.String()
 		}
 		mask := ms.Netmask
-		if ms.Family == ipvsstats.FamilyIPv4 {
+		if ipvsstats.Family(ms.Family) == ipvsstats.FamilyIPv4 {
 			mask = bits.ReverseBytes32(mask)
 		}
 		got := fmt.Sprintln(ms.Family, ms.Protocol, ms.Addr, ms.Port, ms.FWMark, ms.Scheduler, ms.Flags, ms.Timeout, mask, ms.PEName, fromMoby(ms.Stats))
-		want := fmt.Sprintln(svc.Family, svc.Protocol, addr, svc.Port, svc.FWMark, svc.Scheduler, svc.Flags, svc.Timeout, svc.Netmask, svc.PEName, svc.Stats)
+		want := fmt.Sprintln(uint16(svc.Family), uint16(svc.Protocol), addr, svc.Port, svc.FWMark, svc.Scheduler, uint32(svc.Flags), svc.Timeout, svc.Netmask, svc.PEName, svc.Stats)
 		if got != want {
 			t.Errorf("service %s:\nmoby     %s\nsnapshot %s", svc.Label(), got, want)
 		}
@@ -371,9 +364,9 @@ func compareMoby(t *testing.T, b []byte, s *ipvsstats.Snapshot) {
 		for j, md := range ms.Dests {
 			d := &svc.Dests[j]
 			got := fmt.Sprintln(md.Addr, md.Port, md.Family, md.Weight, md.ConnectionFlags&7, md.UpperThreshold, md.LowerThreshold, md.ActiveConns, md.InactiveConns, fromMoby(md.Stats))
-			want := fmt.Sprintln(d.Addr, d.Port, d.Family, d.Weight, uint32(d.FwdMethod), d.UpperThreshold, d.LowerThreshold, d.ActiveConns, d.InactiveConns, d.Stats)
+			want := fmt.Sprintln(d.Addr, d.Port, uint16(d.Family), d.Weight, uint32(d.FwdMethod), d.UpperThreshold, d.LowerThreshold, d.ActiveConns, d.InactiveConns, d.Stats)
 			if got != want {
-				t.Errorf("real server %s -> %s:\nmoby     %s\nsnapshot %s", svc.Label(), netipPort(d), got, want)
+				t.Errorf("real server %s -> %s:\nmoby     %s\nsnapshot %s", svc.Label(), d.Label(), got, want)
 			}
 		}
 	}
@@ -481,7 +474,7 @@ func checkChurnSnapshot(t *testing.T, i int, s *ipvsstats.Snapshot) {
 		seen[label] = true
 		dests := map[string]bool{}
 		for j := range svc.Dests {
-			d := netipPort(&svc.Dests[j])
+			d := svc.Dests[j].Label()
 			if dests[d] {
 				t.Errorf("read %d: %s lists %s twice", i, label, d)
 			}

@@ -1,19 +1,19 @@
 package e2e
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lvs-agentx/lvs-agentx/mib"
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
 const agentPkg = "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"
 
-// guestSNMP starts snmpd as AgentX master and lvs-agentx in the guest, and
+// guestSNMP starts snmpd as AgentX master and lvs-agentx in the scenario, and
 // defines walk and waitserved for the rest of the script.
 var guestSNMP = snmpd.GuestMaster() + `
 startsnmpd
@@ -33,9 +33,9 @@ startagent
 waitserved
 `
 
-// TestLVSMIBThroughSnmpd is issue 5's proof: the scenario's table, walked
+// TestLVSMIBThroughSnmpd checks the whole path: the scenario's table, walked
 // through a real snmpd from our agent, equals what "lvs-agentx dump
-// --format=oids" says it serves and what ipvsadm reports in the same guest,
+// --format=oids" says it serves and what ipvsadm reports in the same namespace,
 // names resolve through the MIB file, and indexes survive a deletion, an
 // agent restart and a re-creation.
 func TestLVSMIBThroughSnmpd(t *testing.T) {
@@ -75,10 +75,11 @@ kill -TERM $AGENT; wait $AGENT
 	}
 
 	// What the agent serves equals what dump says it serves, and a bulk
-	// walk equals a plain walk; only the data age differs by the moment.
-	const age = ".1.3.6.1.4.1.8225.4711.10.0"
-	sameWalk(t, "dump --format=oids", parseWalk(t, string(r.File(t, "dump.txt"))), w, age)
-	sameWalk(t, "snmpbulkwalk", parseWalk(t, string(r.File(t, "bulkwalk.txt"))), w, age)
+	// walk equals a plain walk; only the agent's own account differs: the
+	// data age by the moment, the changes seen by the agent's run.
+	own := agentOwned()
+	sameWalk(t, "dump --format=oids", parseWalk(t, string(r.File(t, "dump.txt"))), w, own)
+	sameWalk(t, "snmpbulkwalk", parseWalk(t, string(r.File(t, "bulkwalk.txt"))), w, own)
 
 	checkAgainstIpvsadm(t, r, w)
 
@@ -155,7 +156,22 @@ func parseWalk(t *testing.T, text string) *walkResult {
 	return w
 }
 
-func sameWalk(t *testing.T, what string, got, want *walkResult, ignore string) {
+// agentOwned returns the instances of the scalars that are the agent's own
+// account, not IPVS's (lvsDataAge, lvsChanges, lvsLastChange), as
+// snmpwalk -On prints them.
+func agentOwned() map[string]bool {
+	own := map[string]bool{}
+	for _, o := range mib.Objects() {
+		if o.Kind == mib.Agent && o.Served() {
+			own[o.OID.String()+".0"] = true
+		}
+	}
+	return own
+}
+
+// sameWalk checks that got has want's OIDs in want's order, with the same
+// values but for the OIDs in ignore.
+func sameWalk(t *testing.T, what string, got, want *walkResult, ignore map[string]bool) {
 	t.Helper()
 	if len(got.order) != len(want.order) {
 		t.Errorf("%s: %d varbinds, snmpwalk %d", what, len(got.order), len(want.order))
@@ -165,7 +181,7 @@ func sameWalk(t *testing.T, what string, got, want *walkResult, ignore string) {
 			t.Errorf("%s: varbind %d is %v, snmpwalk has %s", what, i, at(got.order, i), oid)
 			return
 		}
-		if oid != ignore && got.values[oid] != want.values[oid] {
+		if !ignore[oid] && got.values[oid] != want.values[oid] {
 			t.Errorf("%s: %s = %s, snmpwalk %s", what, oid, got.values[oid], want.values[oid])
 		}
 	}
@@ -180,19 +196,31 @@ func at(s []string, i int) string {
 
 const lvs = ".1.3.6.1.4.1.8225.4711"
 
+// oidOf returns the OID of the LVS-MIB object called name, as snmpwalk -On
+// prints it; the mib package is the one place that knows them.
+func oidOf(name string) string {
+	for _, o := range mib.Objects() {
+		if o.Name == name {
+			return o.OID.String()
+		}
+	}
+	panic("no LVS-MIB object " + name)
+}
+
 // rowIndexes maps each row's Name ("TCP 10.99.0.1:80", and
 // "TCP 10.99.0.1:80 -> 127.0.0.1:8081" for real servers) to its index.
 func (w *walkResult) rowIndexes() map[string]string {
 	out := map[string]string{}
 	svcName := map[string]string{}
+	svcCol, realCol := oidOf("lvsServiceName")+".", oidOf("lvsRealServerName")+"."
 	for _, oid := range w.order {
-		if idx, ok := strings.CutPrefix(oid, lvs+".17.1.34."); ok {
+		if idx, ok := strings.CutPrefix(oid, svcCol); ok {
 			svcName[idx] = unquote(w.values[oid])
 			out[svcName[idx]] = idx
 		}
 	}
 	for _, oid := range w.order {
-		if idx, ok := strings.CutPrefix(oid, lvs+".18.1.31."); ok {
+		if idx, ok := strings.CutPrefix(oid, realCol); ok {
 			svc, _, _ := strings.Cut(idx, ".")
 			out[svcName[svc]+" -> "+unquote(w.values[oid])] = idx
 		}
@@ -220,9 +248,7 @@ func num(v string) string {
 func checkAgainstIpvsadm(t *testing.T, r *testbed.Result, w *walkResult) {
 	t.Helper()
 	idx := w.rowIndexes()
-	get := func(table, col int, row string) string {
-		return w.values[fmt.Sprintf("%s.%d.1.%d.%s", lvs, table, col, row)]
-	}
+	get := func(name, row string) string { return w.values[oidOf(name)+"."+row] }
 	stats := ipvsadmRows(t, string(r.File(t, "stats.txt")))
 	rates := ipvsadmRows(t, string(r.File(t, "rate.txt")))
 	ln := ipvsadmRows(t, string(r.File(t, "ln.txt")))
@@ -235,25 +261,32 @@ func checkAgainstIpvsadm(t *testing.T, r *testbed.Result, w *walkResult) {
 			t.Errorf("%s: in ipvsadm, not in the walk", name)
 			continue
 		}
-		table, hc := 17, []int{25, 26, 27, 13, 14} // service: Conns, InPkts, OutPkts HC; bytes
-		rateCols := []int{15, 16, 17, 18, 19}
-		if strings.Contains(name, " -> ") {
-			table, hc = 18, []int{24, 25, 26, 10, 11}
-			rateCols = []int{12, 13, 14, 15, 16}
+		// ipvsadm --stats: Conns InPkts OutPkts InBytes OutBytes; --rate:
+		// CPS InPPS OutPPS InBPS OutBPS.
+		isReal := strings.Contains(name, " -> ")
+		hc := []string{"lvsServiceStatsConnsHC", "lvsServiceStatsInPktsHC", "lvsServiceStatsOutPktsHC",
+			"lvsServiceStatsInBytes", "lvsServiceStatsOutBytes"}
+		rateCols := []string{"lvsServiceRateCps", "lvsServiceRateInPPS", "lvsServiceRateOutPPS",
+			"lvsServiceRateInBPS", "lvsServiceRateOutBPS"}
+		if isReal {
+			hc = []string{"lvsRealStatsConnsHC", "lvsRealStatsInPktsHC", "lvsRealStatsOutPktsHC",
+				"lvsRealStatsInBytes", "lvsRealStatsOutBytes"}
+			rateCols = []string{"lvsRealRateCps", "lvsRealRateInPPS", "lvsRealRateOutPPS",
+				"lvsRealRateInBPS", "lvsRealRateOutBPS"}
 		}
 		for i, c := range hc {
-			if got := num(get(table, c, row)); got != st[i] {
-				t.Errorf("%s column %d = %s, ipvsadm --stats %s", name, c, got, st[i])
+			if got := num(get(c, row)); got != st[i] {
+				t.Errorf("%s %s = %s, ipvsadm --stats %s", name, c, got, st[i])
 			}
 		}
 		for i, c := range rateCols {
-			if got := num(get(table, c, row)); got != rates[name][i] {
-				t.Errorf("%s rate column %d = %s, ipvsadm --rate %s", name, c, got, rates[name][i])
+			if got := num(get(c, row)); got != rates[name][i] {
+				t.Errorf("%s %s = %s, ipvsadm --rate %s", name, c, got, rates[name][i])
 			}
 		}
 		l := ln[name]
-		if table == 17 {
-			if got := unquote(get(17, 2, row)); got != l[0] {
+		if !isReal {
+			if got := unquote(get("lvsServiceSchedType", row)); got != l[0] {
 				t.Errorf("%s scheduler %q, ipvsadm %q", name, got, l[0])
 			}
 			continue
@@ -261,35 +294,36 @@ func checkAgainstIpvsadm(t *testing.T, r *testbed.Result, w *walkResult) {
 		// ipvsadm -Ln real server: Forward Weight ActiveConn InActConn
 		fwd := map[string]string{"Masq": "0", "Local": "1", "Tunnel": "2", "Route": "3"}[l[0]]
 		for _, c := range []struct {
-			col  int
+			col  string
 			want string
-		}{{5, fwd}, {6, l[1]}, {19, l[2]}, {20, l[3]}} {
-			if got := num(get(18, c.col, row)); got != c.want {
-				t.Errorf("%s column %d = %s, ipvsadm -Ln %s", name, c.col, got, c.want)
+		}{{"lvsRealServerFlags", fwd}, {"lvsRealServerWeight", l[1]}, {"lvsRealActiveConns", l[2]}, {"lvsRealInactiveConns", l[3]}} {
+			if got := num(get(c.col, row)); got != c.want {
+				t.Errorf("%s %s = %s, ipvsadm -Ln %s", name, c.col, got, c.want)
 			}
 		}
 	}
 	// Scalars: ipvsadm --timeout says "Timeout (tcp tcpfin udp): 900 120 300".
 	to := strings.Fields(string(r.File(t, "timeout.txt")))
 	scalars := map[string]string{
-		".1.0": `STRING: "1.2.1"`, ".2.0": "INTEGER: 9", ".3.0": "INTEGER: 4096",
-		".4.0": "INTEGER: " + to[len(to)-3], ".5.0": "INTEGER: " + to[len(to)-2], ".6.0": "INTEGER: " + to[len(to)-1],
-		".7.0": "INTEGER: 3", ".8.0": `STRING: "lo"`, ".9.0": "INTEGER: 1",
+		"lvsVersion": `STRING: "1.2.1"`, "lvsNumServices": "INTEGER: 9", "lvsHashTableSize": "INTEGER: 4096",
+		"lvsTcpTimeOut": "INTEGER: " + to[len(to)-3], "lvsTcpFinTimeOut": "INTEGER: " + to[len(to)-2],
+		"lvsUdpTimeOut": "INTEGER: " + to[len(to)-1], "lvsDaemonState": "INTEGER: 3", "lvsMcastInt": `STRING: "lo"`,
+		"lvsIpvsAvailable": "INTEGER: 1",
 	}
 	for s, want := range scalars {
-		if got := w.values[lvs+s]; got != want {
-			t.Errorf("scalar lvs%s = %s, want %s", s, got, want)
+		if got := get(s, "0"); got != want {
+			t.Errorf("%s.0 = %s, want %s", s, got, want)
 		}
 	}
 	// IPv6 rows carry their address in the Inet columns.
 	row := idx["TCP [fd00::1]:443"]
-	if got := get(17, 20, row); got != "INTEGER: 2" {
+	if got := get("lvsServiceAddrType", row); got != "INTEGER: 2" {
 		t.Errorf("TCP [fd00::1]:443 lvsServiceAddrType = %s, want ipv6(2)", got)
 	}
-	if got := get(17, 21, row); !strings.HasPrefix(got, "Hex-STRING: FD 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01") {
+	if got := get("lvsServiceInetAddr", row); !strings.HasPrefix(got, "Hex-STRING: FD 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01") {
 		t.Errorf("TCP [fd00::1]:443 lvsServiceInetAddr = %s, want fd00::1", got)
 	}
-	if got := get(17, 4, row); got != "IpAddress: 0.0.0.0" {
+	if got := get("lvsServiceAddr", row); got != "IpAddress: 0.0.0.0" {
 		t.Errorf("TCP [fd00::1]:443 lvsServiceAddr = %s, want 0.0.0.0", got)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // productionSetup runs snmpd the way the operator documentation says (the
 // AgentX socket in a root-owned directory, group-accessible socket, a view
 // for the LVS-MIB given to a v2c community and an SNMPv3 user; the socket is
-// under /run, the guest's own tmpfs, not the host's /var) and defines
+// under /run, the scenario's own tmpfs, not the host's /var) and defines
 // helpers: snmpd_start CONF, snmpd_stop, agent_as CAPS LOG [flags] (starts
 // lvs-agentx as nobody:nogroup holding exactly CAPS, e.g. "+net_admin" or
 // "" for none), agent_stop, served (waits until snmpd serves the agent).
@@ -60,7 +60,7 @@ served() {
 }
 `
 
-// TestProduction is issue 6's proof in a guest with real IPVS and a real
+// TestProduction runs the agent as an operator would, with real IPVS and a real
 // snmpd configured as the operator documentation says: an unprivileged
 // agent holding only CAP_NET_ADMIN serves an SNMPv2c community and an
 // SNMPv3 user, "check" agrees, SIGTERM closes the session cleanly, and each

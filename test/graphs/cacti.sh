@@ -6,6 +6,10 @@
 #                        MariaDB on a unix socket in DIR/run, install Cacti
 #                        into it (cli/install_cacti.php); idempotent
 #   cacti.sh stop DIR    stop that MariaDB
+#   cacti.sh clone DIR SRC  make DIR a copy of the stopped, installed
+#                        instance SRC (paths rewritten) and start its
+#                        MariaDB: an install takes minutes in an emulated
+#                        guest, a copy seconds
 #   cacti.sh sql DIR SQL run SQL in the cacti database (tab-separated output)
 #   cacti.sh php DIR SCRIPT ARGS...  run a Cacti CLI script (cli/SCRIPT) or
 #                        poller (poller.php, in site/)
@@ -125,7 +129,21 @@ stop)
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.2
 		done
+		rm -f "$dir/run/mysql.pid"
 	fi
+	;;
+clone)
+	src=$(realpath -m "$1")
+	[ -f "$src/.installed" ] || die "clone: $src is not an installed instance"
+	[ ! -e "$src/run/mysql.pid" ] || die "clone: stop $src first"
+	rm -rf "$dir" && mkdir -p "$(dirname "$dir")" && cp -a "$src" "$dir"
+	find "$dir" -type l | while read -r l; do
+		t=$(readlink "$l")
+		case $t in "$src"/*) ln -sfn "$dir${t#"$src"}" "$l" ;; esac
+	done
+	sed -i "s|$src|$dir|g" "$dir/cacti/site/include/config.php"
+	start_db
+	mysql_root cacti -e "UPDATE settings SET value = REPLACE(value, '$src', '$dir') WHERE value LIKE '%$src%'"
 	;;
 sql) mysql_root -N -B cacti -e "$1" ;;
 php)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
 
 // Main is TestMain for a package of scenario tests. Where the scenarios
@@ -21,7 +23,13 @@ import (
 // namespace of its own in one guest kernel, as it would on a director; the
 // output streams back as the tests run, and the guest's exit status is the
 // package's.
-func Main(m *testing.M) {
+//
+// Each hostSetup runs on the host just before a guest boots (never inside
+// one, never natively): for work that needs no IPVS and is slow in an
+// emulated guest. It passes what it made to the tests through environment
+// variables (os.Setenv), which the guest inherits, and returns a function
+// that cleans up after the guest.
+func Main(m *testing.M, hostSetup ...func() (cleanup func(), err error)) {
 	backend, err := Choose(false)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testbed:", err)
@@ -34,7 +42,20 @@ func Main(m *testing.M) {
 		os.Exit(m.Run())
 	}
 	fmt.Fprintf(os.Stderr, "testbed: backend %s (this kernel has no IPVS): the tests run in one guest, each scenario in its own network namespace\n", backend)
+	flag.Parse() // the testing flags, for -test.timeout and the setups
+	var cleanups []func()
+	for _, setup := range hostSetup {
+		cleanup, err := setup()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testbed: host setup:", err)
+			os.Exit(1)
+		}
+		cleanups = append(cleanups, cleanup)
+	}
 	code, err := runPackageInGuest(backend)
+	for _, c := range cleanups {
+		c()
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testbed:", err)
 		os.Exit(1)
@@ -45,7 +66,6 @@ func Main(m *testing.M) {
 // runPackageInGuest boots a guest that runs this test binary and returns
 // its exit status.
 func runPackageInGuest(backend string) (int, error) {
-	flag.Parse() // the testing flags, for -test.timeout
 	name := filepath.Base(os.Args[0])
 	dir, err := NewWorkDir("pkg-" + strings.TrimSuffix(name, ".test"))
 	if err != nil {
@@ -127,7 +147,7 @@ poweroff -f
 		}
 	}
 	if err != nil {
-		return 0, fmt.Errorf("%w\n--- guest console (tail) ---\n%s", err, Tail(console, 6000))
+		return 0, fmt.Errorf("%w\n--- guest console (tail) ---\n%s", err, testutil.Tail(console, 80))
 	}
 	var code int
 	if _, err := fmt.Sscan(rc, &code); err != nil {

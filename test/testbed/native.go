@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
 
 // noIPVSBlock is the modprobe configuration that refuses ip_vs for NoIPVS
@@ -72,10 +74,16 @@ func runNative(ctx context.Context, dir string, s Scenario) error {
 	select {
 	case err := <-done:
 		if err != nil && readOptional(filepath.Join(dir, "rc")) == "" {
-			return fmt.Errorf("namespace wrapper: %v: %s", err, Tail(out.String(), 2000))
+			return fmt.Errorf("namespace wrapper: %v: %s", err, testutil.Tail(out.String(), 30))
 		}
 		return nil
 	case <-ctx.Done():
+		// What the scenario was doing, for the failure message.
+		if init := nsInit(cmd.Process.Pid); init != "" {
+			ps, _ := exec.Command("nsenter", "-t", init, "-p", "-m", "ps", "-eo", "pid,etimes,stat,args").CombinedOutput()
+			_ = os.WriteFile(filepath.Join(dir, "stderr"), append([]byte(readOptional(filepath.Join(dir, "stderr"))+
+				"\n--- processes when the time ran out ---\n"), ps...), 0o644)
+		}
 		// unshare --kill-child takes the namespace's init, and with it
 		// every process of the scenario, along.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
@@ -206,4 +214,15 @@ func hostHasIPVS() bool {
 	}
 	_, err := os.Stat("/proc/net/ip_vs")
 	return err == nil
+}
+
+// nsInit returns the PID of the first child of unshare (the scenario's
+// PID 1), or "" when there is none.
+func nsInit(unshare int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", unshare, unshare))
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
 
 // EnvKernel names the Debian kernel package a guest boots; the default is
@@ -127,7 +129,7 @@ func prepareKernel(pkg, dir string) error {
 		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, Tail(string(out), 2000))
+			return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, testutil.Tail(string(out), 30))
 		}
 		return nil
 	}
@@ -341,7 +343,7 @@ func runQEMU(ctx context.Context, backend string, k *kernel, jobPath, consolePat
 	select {
 	case err := <-done:
 		if err != nil {
-			return fmt.Errorf("qemu (%s): %v: %s", backend, err, Tail(stderr.String(), 2000))
+			return fmt.Errorf("qemu (%s): %v: %s", backend, err, testutil.Tail(stderr.String(), 30))
 		}
 		return nil
 	case <-ctx.Done():

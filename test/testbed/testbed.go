@@ -35,6 +35,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
 
 // WorkRoot is where scenario work directories are made. It is outside /tmp
@@ -118,7 +120,7 @@ func (r *Result) Describe() string {
 	s := fmt.Sprintf("scenario exit %d (%s)\n--- stdout ---\n%s\n--- stderr ---\n%s",
 		r.ExitCode, r.Backend, r.Stdout, r.Stderr)
 	if r.Console != "" {
-		s += "\n--- guest console (tail) ---\n" + Tail(r.Console, 6000)
+		s += "\n--- guest console (tail) ---\n" + testutil.Tail(r.Console, 80)
 	}
 	return s
 }
@@ -301,14 +303,6 @@ func prebuiltName(pkg string) string { return strings.ReplaceAll(pkg, "/", "_") 
 func readOptional(path string) string {
 	b, _ := os.ReadFile(path)
 	return string(b)
-}
-
-// Tail returns the last n bytes of s, marked as cut when it is.
-func Tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
 }
 
 func sanitize(name string) string {
