@@ -87,6 +87,10 @@ type Config struct {
 	// OnState, if set, is called on every state change with the cause
 	// (nil for StateRegistered). It must not block.
 	OnState func(s State, cause error)
+	// Uptime is the sysUpTime clock of notifications, set from the
+	// master's at each Open; share it with whatever serves TimeStamp
+	// objects. NewUptime() when nil.
+	Uptime *Uptime
 }
 
 // Agent is an AgentX subagent. Create it with New and start it with Run.
@@ -94,7 +98,6 @@ type Agent struct {
 	cfg     Config
 	network string
 	addr    string
-	start   time.Time
 	log     *slog.Logger
 
 	connected atomic.Bool
@@ -131,8 +134,7 @@ func ParseAddress(s string) (network, addr string, err error) {
 	return "", "", fmt.Errorf("agentx address %q: want /path, unix:/path or tcp:host:port", s)
 }
 
-// New validates cfg and returns an Agent. The agent's sysUpTime counts
-// from this call.
+// New validates cfg and returns an Agent.
 func New(cfg Config) (*Agent, error) {
 	network, addr, err := ParseAddress(cfg.Address)
 	if err != nil {
@@ -168,20 +170,18 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.BackoffMax < cfg.BackoffMin {
 		return nil, fmt.Errorf("agent config: BackoffMax %v below BackoffMin %v", cfg.BackoffMax, cfg.BackoffMin)
 	}
+	if cfg.Uptime == nil {
+		cfg.Uptime = NewUptime()
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Agent{cfg: cfg, network: network, addr: addr, start: time.Now(), log: log}, nil
+	return &Agent{cfg: cfg, network: network, addr: addr, log: log}, nil
 }
 
 // Connected reports whether a session is open and the subtree registered.
 func (a *Agent) Connected() bool { return a.connected.Load() }
-
-// sysUpTime is the agent's uptime in centiseconds, as a TimeTicks value.
-func (a *Agent) sysUpTime() uint32 {
-	return uint32(time.Since(a.start) / (10 * time.Millisecond))
-}
 
 // Run connects to the master, opens a session, registers the subtree and
 // serves requests until ctx is done. Any failure (master gone, timeout,
@@ -279,10 +279,10 @@ var (
 	snmpTrapOIDOID = agentx.OID{1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0}
 )
 
-// sendNotify sends a notification through the master: sysUpTime.0 and
-// snmpTrapOID.0 (= trap) first, as RFC 2741 section 6.2.10 requires, then
-// vbs. It waits for the master's response. Nothing sends notifications
-// yet; it is unexported until something does.
+// sendNotify sends a notification through the master: sysUpTime.0 (the
+// master's, see Uptime) and snmpTrapOID.0 (= trap) first, as RFC 2741
+// section 6.2.10 requires, then vbs. It waits for the master's response.
+// A Notifier is what sends through it.
 func (a *Agent) sendNotify(ctx context.Context, trap agentx.OID, vbs []agentx.VarBind) error {
 	a.mu.Lock()
 	s := a.sess
@@ -292,7 +292,7 @@ func (a *Agent) sendNotify(ctx context.Context, trap agentx.OID, vbs []agentx.Va
 	}
 	all := make([]agentx.VarBind, 0, len(vbs)+2)
 	all = append(all,
-		agentx.VarBind{Name: sysUpTimeOID, Type: agentx.TimeTicks, Uint: uint64(a.sysUpTime())},
+		agentx.VarBind{Name: sysUpTimeOID, Type: agentx.TimeTicks, Uint: uint64(a.cfg.Uptime.At(time.Now()))},
 		agentx.VarBind{Name: snmpTrapOIDOID, Type: agentx.ObjectIdentifier, OID: trap})
 	all = append(all, vbs...)
 	if _, err := s.callOK(ctx, &agentx.Notify{VarBinds: all}); err != nil {

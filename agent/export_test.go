@@ -6,8 +6,8 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 )
 
-// The external tests reach the notification path, which nothing else
-// uses yet, through these.
+// The external tests send single notifications, which only a Notifier
+// does otherwise, through these.
 
 var ErrNotConnected = errNotConnected
 

@@ -197,6 +197,7 @@ func (s *session) open(ctx context.Context) error {
 		return fmt.Errorf("open session: %w", err)
 	}
 	s.id.Store(r.SessionID)
+	cfg.Uptime.set(r.PDU.(*agentx.Response).SysUpTime, time.Now())
 	if _, err := s.callOK(ctx, &agentx.Register{Priority: cfg.Priority, Subtree: cfg.Subtree}); err != nil {
 		return fmt.Errorf("register %s: %w", cfg.Subtree, err)
 	}

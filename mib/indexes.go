@@ -175,3 +175,16 @@ func compareServiceKeys(a, b ipvsstats.ServiceKey) int {
 func compareDestKeys(a, b ipvsstats.DestKey) int {
 	return cmp.Or(a.Addr.Compare(b.Addr), cmp.Compare(a.Port, b.Port))
 }
+
+// numbers returns the number of service k and, when d is not nil, that of
+// its real server d: the numbers they have, or had when last seen (a
+// number is kept until it is recycled); 0 for none.
+func (x *Indexes) numbers(k ipvsstats.ServiceKey, d *ipvsstats.DestKey) (svcNum, destNum uint16) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	svcNum = x.svcs.slots[k].num
+	if rn := x.reals[k]; rn != nil && d != nil {
+		destNum = rn.slots[*d].num
+	}
+	return svcNum, destNum
+}

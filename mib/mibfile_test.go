@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,9 +83,10 @@ type mibObject struct {
 }
 
 var (
-	objectTypeRE = regexp.MustCompile(`(?m)^(\w+) OBJECT-TYPE\n\s+SYNTAX\s+(.+)\n(?:\s+UNITS .*\n)?\s+MAX-ACCESS\s+(\S+)\n(?s:.*?)::= \{ (\w+) (\d+) \}`)
-	tcRE         = regexp.MustCompile(`(?m)^(\w+) ::= TEXTUAL-CONVENTION\n(?s:.*?)\n\s+SYNTAX\s+(\S+)`)
-	nodeRE       = regexp.MustCompile(`(?m)^(\w+) +(?:OBJECT IDENTIFIER +|MODULE-IDENTITY(?s:.*?)|OBJECT-TYPE(?s:.*?)|OBJECT-GROUP(?s:.*?)|MODULE-COMPLIANCE(?s:.*?))::= \{ (\w+) (\d+) \}`)
+	objectTypeRE   = regexp.MustCompile(`(?m)^(\w+) OBJECT-TYPE\n\s+SYNTAX\s+(.+)\n(?:\s+UNITS .*\n)?\s+MAX-ACCESS\s+(\S+)\n(?s:.*?)::= \{ (\w+) (\d+) \}`)
+	tcRE           = regexp.MustCompile(`(?m)^(\w+) ::= TEXTUAL-CONVENTION\n(?s:.*?)\n\s+SYNTAX\s+(\S+)`)
+	nodeRE         = regexp.MustCompile(`(?m)^(\w+) +(?:OBJECT IDENTIFIER +|MODULE-IDENTITY(?s:.*?)|OBJECT-TYPE(?s:.*?)|OBJECT-GROUP(?s:.*?)|MODULE-COMPLIANCE(?s:.*?)|NOTIFICATION-TYPE(?s:.*?)|NOTIFICATION-GROUP(?s:.*?))::= \{ (\w+) (\d+) \}`)
+	notificationRE = regexp.MustCompile(`(?m)^(\w+) NOTIFICATION-TYPE\n\s+OBJECTS\s+\{([^}]*)\}(?s:.*?)::= \{ lvsNotifications (\d+) \}`)
 )
 
 func parseMIB(t *testing.T) (objs []mibObject, tcs map[string]string, oids map[string]agentx.OID) {
@@ -143,37 +145,53 @@ func wireType(syntax string, tcs map[string]string) agentx.Type {
 		return agentx.Counter64
 	case "Gauge32", "Unsigned32", "InetAddressPrefixLength", "InetPortNumber":
 		return agentx.Gauge32
-	case "TimeTicks":
+	case "TimeTicks", "TimeStamp":
 		return agentx.TimeTicks
 	}
 	return agentx.Null
 }
 
-// TestMIBMatchesView checks that every object the view serves is declared
-// read-only in LVS-MIB.txt at the same OID with a SYNTAX sent as the type
-// the view sends, and that every read-only object declared is served.
+// TestMIBMatchesView checks that every object type of the table is
+// declared in LVS-MIB.txt at the same OID, read-only with a SYNTAX sent as
+// the type the view sends if it is served, accessible-for-notify and not
+// served if not; and that every read-only object declared is served.
 func TestMIBMatchesView(t *testing.T) {
 	declared, tcs, oids := parseMIB(t)
-	// Served objects plus 3 tables, 3 entries and lvsSyncDaemonRole.
-	if want := len(objects) + 7; len(declared) != want {
-		t.Fatalf("parsed %d OBJECT-TYPEs, want %d", len(declared), want)
-	}
 	byName := map[string]mibObject{}
 	for _, d := range declared {
 		byName[d.name] = d
 	}
 	v := fixtureView(t)
-	served := map[string]bool{}
-	for _, o := range objects {
-		served[o.Name] = true
+	served, types := map[string]bool{}, 0
+	for _, o := range Objects() {
+		if o.Kind == Notification { // declared: TestMIBNotifications
+			if vb, ok := v.Next(o.OID, true, child(o.OID, 1<<31)); ok || v.Get(child(o.OID, 0)).Type != agentx.NoSuchObject {
+				t.Errorf("%s served: %v", o.Name, vb.Name)
+			}
+			continue
+		}
+		types++
 		d, ok := byName[o.Name]
 		if !ok {
-			t.Errorf("%s served but not declared", o.Name)
+			t.Errorf("%s in the table but not declared", o.Name)
 			continue
 		}
 		if oids[o.Name].Compare(o.OID) != 0 {
-			t.Errorf("%s served at %v, declared at %v", o.Name, o.OID, oids[o.Name])
+			t.Errorf("%s in the table at %v, declared at %v", o.Name, o.OID, oids[o.Name])
 		}
+		if !o.Served() {
+			if d.access != "accessible-for-notify" {
+				t.Errorf("%s not served but declared %s", o.Name, d.access)
+			}
+			if vb := v.Get(child(o.OID, 0)); vb.Type != agentx.NoSuchObject {
+				t.Errorf("%s: Get = %+v, want noSuchObject", o.Name, vb)
+			}
+			if vb, ok := v.Next(o.OID, true, nil); ok && vb.Name.HasPrefix(o.OID) {
+				t.Errorf("%s: Next finds %v", o.Name, vb.Name)
+			}
+			continue
+		}
+		served[o.Name] = true
 		if d.access != "read-only" {
 			t.Errorf("%s served but declared %s", o.Name, d.access)
 		}
@@ -185,6 +203,11 @@ func TestMIBMatchesView(t *testing.T) {
 		if want := wireType(d.syntax, tcs); vb.Type != want {
 			t.Errorf("%s: served as %v, SYNTAX %q is sent as %v", o.Name, vb.Type, d.syntax, want)
 		}
+	}
+	// The table's object types plus 3 tables, 3 entries and
+	// lvsSyncDaemonRole.
+	if want := types + 7; len(declared) != want {
+		t.Errorf("parsed %d OBJECT-TYPEs, want %d", len(declared), want)
 	}
 	for _, d := range declared {
 		if d.access == "read-only" && !served[d.name] {
@@ -234,8 +257,97 @@ func TestSnmptranslate(t *testing.T) {
 	}
 }
 
-// TestObjectKinds: each kind of object has the syntax it implies, and
-// each table but the daemons' has one column naming its rows.
+// TestMIBNotifications checks that every notification the agent sends is a
+// NOTIFICATION-TYPE of LVS-MIB.txt at the same OID, below lvsNotifications
+// (lvs.0), with the same OBJECTS in the same order, each readable or
+// accessible-for-notify, and that every one declared is sent; and that
+// net-snmp resolves them all by name.
+func TestMIBNotifications(t *testing.T) {
+	declared, _, oids := parseMIB(t)
+	access := map[string]string{}
+	for _, d := range declared {
+		access[d.name] = d.access
+	}
+	sent := map[string]notificationType{}
+	for _, nt := range sortedNotificationTypes() {
+		sent[nt.name] = nt
+	}
+	seen := map[string]bool{}
+	for _, m := range notificationRE.FindAllStringSubmatch(string(lvsMIB), -1) {
+		name := m[1]
+		var objs []string
+		for o := range strings.SplitSeq(m[2], ",") {
+			objs = append(objs, strings.TrimSpace(o))
+		}
+		seen[name] = true
+		nt, ok := sent[name]
+		if !ok {
+			t.Errorf("%s declared but never sent", name)
+			continue
+		}
+		if want := child(notificationsOID, nt.arc); oids[name].Compare(want) != 0 {
+			t.Errorf("%s declared at %v, sent as %v", name, oids[name], want)
+		}
+		if !slices.Equal(objs, nt.objects) {
+			t.Errorf("%s declares OBJECTS %v, sends %v", name, objs, nt.objects)
+		}
+		for _, o := range objs {
+			if a := access[o]; a != "read-only" && a != "accessible-for-notify" {
+				t.Errorf("%s carries %s, which is %q", name, o, a)
+			}
+		}
+	}
+	for name := range sent {
+		if !seen[name] {
+			t.Errorf("%s sent but not declared", name)
+		}
+	}
+	if !notificationsOID.HasPrefix(Root) || len(notificationsOID) != len(Root)+1 || notificationsOID[len(Root)] != 0 {
+		t.Errorf("lvsNotifications is %v, want lvs.0", notificationsOID)
+	}
+	var inTable []string
+	for _, o := range Objects() {
+		if o.Kind == Notification {
+			inTable = append(inTable, o.Name)
+			if nt, ok := sent[o.Name]; !ok || o.OID.Compare(child(notificationsOID, nt.arc)) != 0 {
+				t.Errorf("%s in the table at %v, not sent there", o.Name, o.OID)
+			}
+		}
+	}
+	if len(inTable) != len(sent) {
+		t.Errorf("the table has notifications %v, the agent sends %d", inTable, len(sent))
+	}
+
+	snmptranslate := needTool(t, "snmptranslate")
+	_, dir := mibDirs(t)
+	args := []string{"-M", "+" + dir, "-m", "LVS-MIB", "-IR", "-On"}
+	all := sortedNotificationTypes()
+	for _, nt := range all {
+		args = append(args, nt.name)
+	}
+	cmd := exec.Command(snmptranslate, args...)
+	cmd.Env = append(os.Environ(), "MIBS=", "MIBDIRS=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("snmptranslate: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) != len(all) {
+		t.Fatalf("snmptranslate printed %d OIDs for %d notifications:\n%s", len(lines), len(all), out)
+	}
+	for i, nt := range all {
+		if want := child(notificationsOID, nt.arc).String(); lines[i] != want {
+			t.Errorf("%s: net-snmp says %s, the agent sends %s", nt.name, lines[i], want)
+		}
+	}
+}
+
+// TestObjectKinds: each kind of object has the syntax it implies, each
+// table but the daemons' has one column naming its rows, the agent's own
+// objects are scalars, and the notifications, and only they, are in
+// lvsNotifications.
 func TestObjectKinds(t *testing.T) {
 	declared, tcs, _ := parseMIB(t)
 	syntax := map[string]agentx.Type{}
@@ -243,9 +355,18 @@ func TestObjectKinds(t *testing.T) {
 		syntax[d.name] = wireType(d.syntax, tcs)
 	}
 	names := map[Table]int{}
+	var agents []string
 	for _, o := range Objects() {
 		typ := syntax[o.Name]
+		if (o.Kind == Notification) != (o.Table == Notifications) {
+			t.Errorf("%s: kind %d in table %d", o.Name, o.Kind, o.Table)
+		}
 		switch o.Kind {
+		case Agent:
+			agents = append(agents, o.Name)
+			if o.Table != Scalars {
+				t.Errorf("%s: the agent's own in table %d", o.Name, o.Table)
+			}
 		case Counter:
 			if typ != agentx.Counter32 && typ != agentx.Counter64 {
 				t.Errorf("%s: a counter sent as %v", o.Name, typ)
@@ -263,5 +384,8 @@ func TestObjectKinds(t *testing.T) {
 	}
 	if names[ServiceTable] != 1 || names[RealTable] != 1 || len(names) != 2 {
 		t.Errorf("name columns per table: %v", names)
+	}
+	if want := []string{"lvsDataAge", "lvsChanges", "lvsLastChange", "lvsNotificationsLeftOut"}; !slices.Equal(agents, want) {
+		t.Errorf("the agent's own objects: %v, want %v", agents, want)
 	}
 }

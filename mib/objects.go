@@ -15,12 +15,13 @@ var Root = agentx.OID{1, 3, 6, 1, 4, 1, 8225, 4711}
 // Table is the part of the LVS-MIB an object's instances are in.
 type Table uint8
 
-// The scalars and the tables.
+// The scalars, the tables and the notifications.
 const (
-	Scalars      Table = iota // one instance, .0
-	ServiceTable              // lvsServiceTable(17), INDEX lvsServiceNumber
-	RealTable                 // lvsRealTable(18), INDEX (service, server)
-	DaemonTable               // lvsSyncDaemonTable(19), INDEX role
+	Scalars       Table = iota // one instance, .0
+	ServiceTable               // lvsServiceTable(17), INDEX lvsServiceNumber
+	RealTable                  // lvsRealTable(18), INDEX (service, server)
+	DaemonTable                // lvsSyncDaemonTable(19), INDEX role
+	Notifications              // lvsNotifications(0): no instances
 )
 
 // Kind says how an object's values relate to IPVS, so that a program
@@ -40,21 +41,37 @@ const (
 	// Counter: a total since the service or real server was added; a
 	// later read never has less.
 	Counter
-	// Gauge: moves by itself: rates, connection counts, the data age.
+	// Gauge: moves by itself: rates, connection counts.
 	Gauge
+	// Agent: the agent's own account, not a value of IPVS: how old its
+	// data is, what it has seen change since it started, how many
+	// notifications it left out. Another reader of IPVS has nothing to
+	// compare it with.
+	Agent
+	// Notification: a NOTIFICATION-TYPE, which the agent sends and
+	// which has no value.
+	Notification
 )
 
-// Object is one object type the view serves: a scalar or a table column.
+// Object is one object type or notification of the LVS-MIB: a scalar, a
+// table column, or a notification.
 type Object struct {
 	Name  string     // descriptor in LVS-MIB.txt
-	OID   agentx.OID // scalar: lvs.N; column: lvs.T.1.C
+	OID   agentx.OID // scalar: lvs.N; column: lvs.T.1.C; notification: lvs.0.N
 	Table Table
 	Kind  Kind
+	// NotifyOnly: declared accessible-for-notify, so only notifications
+	// carry it (lvsNotificationsLeftOut).
+	NotifyOnly bool
 }
+
+// Served reports whether requests find instances of o: false for the
+// notifications and for what only notifications carry.
+func (o Object) Served() bool { return o.Kind != Notification && !o.NotifyOnly }
 
 // object is an Object with its value: value computes the instance's value
 // for row (ignored for scalars) on demand, so a view never holds one
-// VarBind per cell.
+// VarBind per cell. It is nil for what the view does not serve.
 type object struct {
 	Object
 	value func(v *View, row int) agentx.VarBind
@@ -67,11 +84,13 @@ const (
 	daemonTableArc  = 19
 )
 
-// objects lists every object type in OID order; the MIB file test checks
-// it against LVS-MIB.txt. It is built once and never modified.
+// objects lists every object type and notification in OID order; the MIB
+// file test checks it against LVS-MIB.txt. It is built once and never
+// modified.
 var objects = buildObjects()
 
-// Objects returns every object type the view serves, in OID order.
+// Objects returns every object type and notification of the LVS-MIB, in
+// OID order; the view serves those whose Served is true.
 func Objects() []Object {
 	out := make([]Object, len(objects))
 	for i := range objects {
@@ -82,8 +101,12 @@ func Objects() []Object {
 
 func buildObjects() []object {
 	var objs []object
+	for _, nt := range sortedNotificationTypes() { // lvs.0.N come first
+		objs = append(objs, object{Object: Object{Name: nt.name, OID: child(notificationsOID, nt.arc),
+			Table: Notifications, Kind: Notification}})
+	}
 	scalar := func(n uint32, name string, k Kind, f func(v *View) agentx.VarBind) {
-		objs = append(objs, object{Object{name, child(Root, n), Scalars, k},
+		objs = append(objs, object{Object{Name: name, OID: child(Root, n), Table: Scalars, Kind: k},
 			func(v *View, _ int) agentx.VarBind { return f(v) }})
 	}
 	scalar(1, "lvsVersion", Setting, func(v *View) agentx.VarBind { return str(v.version()) })
@@ -95,10 +118,14 @@ func buildObjects() []object {
 	scalar(7, "lvsDaemonState", Setting, func(v *View) agentx.VarBind { return integer(int64(v.daemonState())) })
 	scalar(8, "lvsMcastInt", Setting, func(v *View) agentx.VarBind { return str(v.mcastInterface()) })
 	scalar(9, "lvsIpvsAvailable", Setting, func(v *View) agentx.VarBind { return truth(v.ok) })
-	scalar(10, "lvsDataAge", Gauge, func(v *View) agentx.VarBind { return v.dataAge() })
+	scalar(10, "lvsDataAge", Agent, func(v *View) agentx.VarBind { return v.dataAge() })
+	scalar(11, "lvsChanges", Agent, func(v *View) agentx.VarBind { return counter32(v.changes.count) })
+	scalar(12, "lvsLastChange", Agent, func(v *View) agentx.VarBind { return v.lastChange() })
+	objs = append(objs, object{Object: Object{Name: "lvsNotificationsLeftOut", OID: child(Root, 13),
+		Table: Scalars, Kind: Agent, NotifyOnly: true}})
 
 	svc := func(c uint32, name string, k Kind, f func(r *serviceRow) agentx.VarBind) {
-		objs = append(objs, object{Object{name, column(serviceTableArc, c), ServiceTable, k},
+		objs = append(objs, object{Object{Name: name, OID: column(serviceTableArc, c), Table: ServiceTable, Kind: k},
 			func(v *View, row int) agentx.VarBind { return f(&v.services[row]) }})
 	}
 	svc(1, "lvsServiceNumber", Index, func(r *serviceRow) agentx.VarBind { return integer(int64(r.num)) })
@@ -137,7 +164,7 @@ func buildObjects() []object {
 	svc(34, "lvsServiceName", Name, func(r *serviceRow) agentx.VarBind { return str(r.svc.Label()) })
 
 	real := func(c uint32, name string, k Kind, f func(r *realRow) agentx.VarBind) {
-		objs = append(objs, object{Object{name, column(realTableArc, c), RealTable, k},
+		objs = append(objs, object{Object{Name: name, OID: column(realTableArc, c), Table: RealTable, Kind: k},
 			func(v *View, row int) agentx.VarBind { return f(&v.reals[row]) }})
 	}
 	real(1, "lvsRealServiceNumber", Index, func(r *realRow) agentx.VarBind { return integer(int64(r.svcNum)) })
@@ -173,7 +200,7 @@ func buildObjects() []object {
 	real(31, "lvsRealServerName", Name, func(r *realRow) agentx.VarBind { return str(r.dest.Label()) })
 
 	daemon := func(c uint32, name string, k Kind, f func(d *ipvsstats.Daemon) agentx.VarBind) {
-		objs = append(objs, object{Object{name, column(daemonTableArc, c), DaemonTable, k},
+		objs = append(objs, object{Object{Name: name, OID: column(daemonTableArc, c), Table: DaemonTable, Kind: k},
 			func(v *View, row int) agentx.VarBind { return f(v.daemons[row]) }})
 	}
 	// Column 1, lvsSyncDaemonRole, is the not-accessible index.
@@ -364,7 +391,8 @@ func tunnelPort(d *ipvsstats.Dest) uint16 {
 
 // Describe returns the object type oid is an instance of (or names), such
 // as lvsServiceStatsConns, and the instance part after the object's OID
-// (the row index, or 0 for a scalar).
+// (the row index, or 0 for a scalar); or the notification oid names, such
+// as lvsServiceAdded, with an empty instance.
 func Describe(oid agentx.OID) (obj Object, instance agentx.OID, ok bool) {
 	if i, _ := findObject(oid); i >= 0 {
 		return objects[i].Object, oid[len(objects[i].OID):], true

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
+	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 )
 
@@ -58,6 +60,15 @@ type SourceConfig struct {
 	// each clock read is a system call under some virtualisation, and a
 	// walk makes one request per varbind.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// Notify, when set, receives the LVS-MIB notification of each change
+	// a read finds whose kind is in NotifyKinds, in the order found. It
+	// is called while the read holds the source's lock, so it must not
+	// block (agent.Notifier's Enqueue does not).
+	Notify      func(trap agentx.OID, vbs []agentx.VarBind)
+	NotifyKinds ipvsevents.Kinds
+	// SysUpTimeAt is the master's sysUpTime at a time, for lvsLastChange
+	// (agent.Uptime's At); nil counts from NewSource.
+	SysUpTimeAt func(time.Time) uint32
 }
 
 // Source is the agent.ViewSource that serves the LVS-MIB. It hands out the
@@ -74,6 +85,11 @@ type Source struct {
 	read    sync.Mutex                    // one read at a time, background or Refresh
 	done    chan struct{}                 // closed when the first view is published
 
+	// Guarded by read: what the reads have seen change.
+	tracker   ipvsevents.Tracker
+	lastAvail *View   // the view of the tracker's last successful read
+	changes   changes // lvsChanges and lvsLastChange so far
+
 	mu        sync.Mutex // serialises logging state changes
 	logged    bool       // a state has been logged at least once
 	available bool       // last logged state
@@ -83,6 +99,8 @@ type Source struct {
 // entry is a published view and whether it has outlived its TTL.
 type entry struct {
 	view      *View
+	start     time.Time     // when its read started, on the Source's clock
+	cost      time.Duration // how long reading and building it took
 	stale     atomic.Bool
 	stopTimer func() bool // stops the timer that sets stale
 }
@@ -113,7 +131,12 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 	if cfg.AfterFunc == nil {
 		cfg.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
-	return &Source{ctx: ctx, cfg: cfg, done: make(chan struct{})}
+	if cfg.SysUpTimeAt == nil {
+		cfg.SysUpTimeAt = agent.NewUptime().At
+	}
+	s := &Source{ctx: ctx, cfg: cfg, done: make(chan struct{})}
+	s.changes.uptimeAt = cfg.SysUpTimeAt
+	return s
 }
 
 // CurrentView returns the current view, refreshing it first if it is
@@ -192,33 +215,93 @@ func (s *Source) startRefresh() <-chan struct{} {
 	return ch
 }
 
-// Refresh reads IPVS now, publishes the new view and returns it. When the
-// read fails it publishes an unavailable view (keeping the indexes, so
-// returning services get their numbers back). Background refreshes call
-// it; `dump` may call it directly.
+// Refresh reads IPVS now, compares the read with the one before (counting
+// and notifying what changed), publishes the new view and returns it. When
+// the read fails it publishes an unavailable view (keeping the indexes, so
+// returning services get their numbers back). Background refreshes and
+// Watch call it; `dump` may call it directly.
 func (s *Source) Refresh(ctx context.Context) *View {
 	s.read.Lock()
 	defer s.read.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadTimeout)
+	readCtx, cancel := context.WithTimeout(ctx, s.cfg.ReadTimeout)
 	defer cancel()
 	start := s.cfg.Now()
-	snap, err := s.cfg.Reader.Read(ctx)
+	snap, err := s.cfg.Reader.Read(readCtx)
 	var v *View
 	if err != nil {
 		v = unavailable(start, s.cfg.Now)
 	} else {
 		v = Build(snap, s.cfg.Indexes, s.cfg.Now)
 	}
+	if ctx.Err() == nil { // a read cut short by shutdown says nothing about IPVS
+		s.compare(v)
+	}
+	v.changes = s.changes
 	s.logState(err)
 	s.logSave(s.cfg.Indexes.Save())
-	e := &entry{view: v}
-	e.stopTimer = s.cfg.AfterFunc(s.ttl(s.cfg.Now().Sub(start)), func() { e.stale.Store(true) })
+	e := &entry{view: v, start: start, cost: s.cfg.Now().Sub(start)}
+	e.stopTimer = s.cfg.AfterFunc(s.ttl(e.cost), func() { e.stale.Store(true) })
 	if old := s.cur.Swap(e); old != nil {
 		old.stopTimer()
 	} else {
 		close(s.done)
 	}
 	return v
+}
+
+// compare counts and notifies the changes from the previous read to v's,
+// and makes v the previous successful read if it is one.
+func (s *Source) compare(v *View) {
+	snap := v.snap
+	if !v.ok {
+		snap = nil // a failed read: the view's snapshot is an empty stand-in
+	}
+	events := s.tracker.Compare(snap)
+	if len(events) > 0 {
+		s.changes.count += uint64(len(events))
+		s.changes.last = v.readAt
+	}
+	for _, ev := range events {
+		s.logEvent(ev)
+		if s.cfg.Notify == nil || !s.cfg.NotifyKinds.Has(ev.Kind) {
+			continue
+		}
+		if trap, vbs, ok := notification(ev, s.lastAvail, v, s.cfg.Indexes); ok {
+			s.cfg.Notify(trap, vbs)
+		}
+	}
+	if v.ok {
+		s.lastAvail = v
+	}
+}
+
+// logEvent logs a change at debug level, for following the notifications.
+func (s *Source) logEvent(ev ipvsevents.Event) {
+	if !s.cfg.Logger.Enabled(s.ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []any{"kind", ev.Kind.String()}
+	if ev.Service != nil {
+		attrs = append(attrs, "service", ev.Service.Label())
+	}
+	if ev.Dest != nil {
+		attrs = append(attrs, "real", ev.Dest.Label())
+	}
+	if ev.Daemon != nil {
+		attrs = append(attrs, "daemon", ev.Daemon.State.String(), "interface", ev.Daemon.Interface)
+	}
+	s.cfg.Logger.Debug("IPVS change", attrs...)
+}
+
+// StormNotification returns lvsNotificationStorm reporting n notifications
+// left out, with the current lvsChanges and lvsLastChange; it is the
+// summary of an agent.Notifier.
+func (s *Source) StormNotification(n uint32) (agentx.OID, []agentx.VarBind) {
+	v := unavailable(s.cfg.Now(), s.cfg.Now)
+	if e := s.cur.Load(); e != nil {
+		v = e.view
+	}
+	return storm(v, n)
 }
 
 // logState logs the first state and every change between available and

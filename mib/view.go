@@ -27,6 +27,15 @@ type View struct {
 	services []serviceRow        // sorted by num
 	reals    []realRow           // sorted by (svcNum, num)
 	daemons  []*ipvsstats.Daemon // sorted by role
+	changes  changes             // as of this view's read; zero for a view of its own (Build)
+}
+
+// changes is what a Source has seen change up to one read: lvsChanges and
+// lvsLastChange.
+type changes struct {
+	count    uint64
+	last     time.Time              // when the read that found the last change started; zero for none
+	uptimeAt func(time.Time) uint32 // the master's sysUpTime at a time
 }
 
 type serviceRow struct {
@@ -136,6 +145,17 @@ func (v *View) dataAge() agentx.VarBind {
 	return agentx.VarBind{Type: agentx.TimeTicks, Uint: uint64(min(cs, math.MaxUint32))}
 }
 
+// lastChange is lvsLastChange: the sysUpTime at the last change, computed
+// when asked so that it follows a restarted master (0 for a change before
+// the master started).
+func (v *View) lastChange() agentx.VarBind {
+	var ticks uint32
+	if !v.changes.last.IsZero() && v.changes.uptimeAt != nil {
+		ticks = v.changes.uptimeAt(v.changes.last)
+	}
+	return agentx.VarBind{Type: agentx.TimeTicks, Uint: uint64(ticks)}
+}
+
 // rows returns how many instances an object of table t has.
 func (v *View) rows(t Table) int {
 	switch t {
@@ -188,7 +208,7 @@ func findObject(oid agentx.OID) (match, next int) {
 // exception named oid.
 func (v *View) Get(oid agentx.OID) agentx.VarBind {
 	o, _ := findObject(oid)
-	if o < 0 {
+	if o < 0 || objects[o].value == nil {
 		return agentx.VarBind{Name: oid, Type: agentx.NoSuchObject}
 	}
 	obj := &objects[o]
@@ -235,6 +255,9 @@ func bounded(vb agentx.VarBind, to agentx.OID) (agentx.VarBind, bool) {
 
 // first returns obj's first instance after suffix (or at it, with include).
 func (v *View) first(obj *object, suffix agentx.OID, include bool) (agentx.VarBind, bool) {
+	if obj.value == nil { // not served
+		return agentx.VarBind{}, false
+	}
 	row := v.search(obj.Table, suffix, include)
 	if row >= v.rows(obj.Table) {
 		return agentx.VarBind{}, false

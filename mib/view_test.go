@@ -57,6 +57,8 @@ func TestValues(t *testing.T) {
 		{"8.0", vS("eth0")},
 		{"9.0", vI(1)},
 		{"10.0", vTT(123)},
+		{"11.0", vC32(0)}, // a view of its own has seen no change
+		{"12.0", vTT(0)},
 
 		// lvsServiceTable, service 2: TCP 10.99.0.1:80.
 		{"17.1.1.2", vI(2)},
@@ -257,7 +259,7 @@ func TestDaemonStateAndInterface(t *testing.T) {
 func TestUnavailable(t *testing.T) {
 	v := unavailable(fixtureReadAt, fixedClock)
 	want := map[uint32]agentx.VarBind{1: vS(""), 2: vI(0), 3: vI(0), 4: vI(0), 5: vI(0), 6: vI(0),
-		7: vI(0), 8: vS(""), 9: vI(2), 10: vTT(123)}
+		7: vI(0), 8: vS(""), 9: vI(2), 10: vTT(123), 11: vC32(0), 12: vTT(0)}
 	var walked []agentx.VarBind
 	from := Root
 	for {
@@ -302,8 +304,8 @@ func TestWalk(t *testing.T) {
 		names = append(names, vb.Name)
 		from = vb.Name
 	}
-	// 10 scalars, 34 columns x 6 services, 31 columns x 8 real servers, 7 x 2 daemons.
-	if want := 10 + 34*6 + 31*8 + 7*2; len(names) != want {
+	// 12 scalars, 34 columns x 6 services, 31 columns x 8 real servers, 7 x 2 daemons.
+	if want := 12 + 34*6 + 31*8 + 7*2; len(names) != want {
 		t.Errorf("walk gave %d varbinds, want %d", len(names), want)
 	}
 	// Column-major: the first real-table varbinds are column 1 of each row.
@@ -338,10 +340,11 @@ func TestGetNextEdges(t *testing.T) {
 		want agentx.Type
 	}{
 		{lvs + ".1.0", agentx.OctetString},
-		{lvs + ".1", agentx.NoSuchInstance},       // object without instance
-		{lvs + ".1.0.0", agentx.NoSuchInstance},   // longer than the instance
-		{lvs + ".1.1", agentx.NoSuchInstance},     // wrong instance
-		{lvs + ".11.0", agentx.NoSuchObject},      // no such scalar
+		{lvs + ".1", agentx.NoSuchInstance},     // object without instance
+		{lvs + ".1.0.0", agentx.NoSuchInstance}, // longer than the instance
+		{lvs + ".1.1", agentx.NoSuchInstance},   // wrong instance
+		{lvs + ".12.0", agentx.TimeTicks},
+		{lvs + ".13.0", agentx.NoSuchObject},      // accessible-for-notify: not served
 		{lvs, agentx.NoSuchObject},                // the module itself
 		{lvs + ".17.1", agentx.NoSuchObject},      // the entry
 		{lvs + ".17.1.35.1", agentx.NoSuchObject}, // no such column
@@ -374,8 +377,9 @@ func TestGetNextEdges(t *testing.T) {
 		{lvs + ".1.0", true, "", lvs + ".1.0"},
 		{lvs + ".1", true, "", lvs + ".1.0"},
 		{lvs + ".1.0.5", true, "", lvs + ".2.0"},
-		{lvs + ".10.0", false, "", lvs + ".17.1.1.1"},
-		{lvs + ".11", false, "", lvs + ".17.1.1.1"},
+		{lvs + ".10.0", false, "", lvs + ".11.0"},
+		{lvs + ".12.0", false, "", lvs + ".17.1.1.1"},
+		{lvs + ".13", false, "", lvs + ".17.1.1.1"},
 		{lvs + ".17", false, "", lvs + ".17.1.1.1"},
 		{lvs + ".17.1.1.6", false, "", lvs + ".17.1.2.1"},  // end of a column
 		{lvs + ".17.1.1.99", false, "", lvs + ".17.1.2.1"}, // past the rows
@@ -394,9 +398,9 @@ func TestGetNextEdges(t *testing.T) {
 		// End bounds are exclusive.
 		{lvs + ".1.0", false, lvs + ".2.0", ""},
 		{lvs + ".1.0", false, lvs + ".2.0.1", lvs + ".2.0"},
-		{lvs + ".10.0", false, lvs + ".17.1.1.1", ""},
-		{lvs + ".10.0", false, lvs + ".17.1.1.2", lvs + ".17.1.1.1"},
-		{lvs + ".10.0", false, lvs + ".17", ""},
+		{lvs + ".12.0", false, lvs + ".17.1.1.1", ""},
+		{lvs + ".12.0", false, lvs + ".17.1.1.2", lvs + ".17.1.1.1"},
+		{lvs + ".12.0", false, lvs + ".17", ""},
 		{"", false, "1.3.6", ""},
 	}
 	for _, tt := range nexts {

@@ -82,6 +82,7 @@ func TestCompareValue(t *testing.T) {
 	c32 := func(n uint64) agentx.VarBind { return agentx.VarBind{Type: agentx.Counter32, Uint: n} }
 	c64 := func(n uint64) agentx.VarBind { return agentx.VarBind{Type: agentx.Counter64, Uint: n} }
 	g32 := func(n uint64) agentx.VarBind { return agentx.VarBind{Type: agentx.Gauge32, Uint: n} }
+	ticks := func(n uint64) agentx.VarBind { return agentx.VarBind{Type: agentx.TimeTicks, Uint: n} }
 	str := func(s string) agentx.VarBind { return agentx.VarBind{Type: agentx.OctetString, Bytes: []byte(s)} }
 	tests := []struct {
 		name      string
@@ -98,6 +99,10 @@ func TestCompareValue(t *testing.T) {
 		{"rate moves", "lvsServiceRateCps", g32(10), g32(300), ""},
 		{"connections move", "lvsRealActiveConns", g32(1), g32(7), ""},
 		{"gauge of another type", "lvsRealInactiveConns", g32(1), c32(1), "type"},
+		{"changes the agent has seen", "lvsChanges", c32(0), c32(57), ""},
+		{"the agent's last change", "lvsLastChange", ticks(0), ticks(4711), ""},
+		{"the agent's last change of another type", "lvsLastChange", ticks(0), c32(4711), "type"},
+		{"the agent's data age", "lvsDataAge", ticks(0), ticks(30), ""},
 		{"setting equal", "lvsServiceSchedType", str("rr"), str("rr"), ""},
 		{"setting differs", "lvsServiceSchedType", str("rr"), str("wlc"), `snmpd serves .1.3 = STRING: "wlc", IPVS has .1.3 = STRING: "rr"`},
 	}

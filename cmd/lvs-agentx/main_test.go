@@ -49,6 +49,10 @@ func TestUsageErrors(t *testing.T) {
 		{"bad duration", []string{"run", "--cache-ttl", "soon"}, nil, "cache-ttl"},
 		{"zero ttl", []string{"run", "--cache-ttl", "0s"}, nil, "--cache-ttl 0s: want a positive duration"},
 		{"priority out of range", []string{"run", "--priority", "0"}, nil, "--priority 0: want 1 to 255"},
+		{"negative watch interval", []string{"run", "--watch-interval", "-1s"}, nil, "--watch-interval -1s: want 0 (no watch) or a positive duration"},
+		{"unknown notification kind", []string{"run", "--notify", "reals,trains"}, nil, `--notify "reals,trains": unknown kind of change "trains": want all, none, or a list of ipvs, services, availability, reals, weights, thresholds, sync`},
+		{"notify-max 0", []string{"run", "--notify-max", "0"}, nil, "--notify-max 0: want 1 or more"},
+		{"bad env notify", []string{"run"}, map[string]string{"LVS_AGENTX_NOTIFY": "everything"}, `--notify "everything"`},
 		{"agentx udp", []string{"run", "--agentx", "udp:127.0.0.1:705"}, nil, `--agentx: agentx address "udp:127.0.0.1:705"`},
 		{"agentx tcp no port", []string{"run", "--agentx", "tcp:localhost"}, nil, "--agentx: agentx address"},
 		{"agentx empty unix", []string{"run", "--agentx", "unix:"}, nil, "want /path, unix:/path or tcp:host:port"},
@@ -100,7 +104,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"run"}, map[string]string{
 			"agentx": `"/var/agentx/master"`, "cache-ttl": `"1s"`, "state-file": `"/var/lib/lvs-agentx/indexes.json"`,
 			"netns": "empty", "priority": `"127"`, "ping-interval": `"15s"`, "log-level": `"info"`, "log-format": `"text"`,
-			"refresh-wait": `"250ms"`}},
+			"refresh-wait": `"250ms"`, "watch-interval": `"5s"`, "notify": `"all"`, "notify-max": `"20"`}},
 		{nil, map[string]string{"agentx": `"/var/agentx/master"`, "priority": `"127"`}}, // run is the default
 		{[]string{"dump"}, map[string]string{"format": `"table"`, "netns": "empty", "state-file": `"/var/lib/lvs-agentx/indexes.json"`}},
 		{[]string{"check"}, map[string]string{

@@ -9,9 +9,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
+	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
@@ -34,6 +37,9 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	netns := fs.String("netns", "", "read IPVS in the network namespace at this path (e.g. /run/netns/lb); empty: the agent's own")
 	prio := fs.Uint("priority", agent.DefaultPriority, "AgentX registration priority, 1-255, lower wins")
 	ping := fs.Duration("ping-interval", agent.DefaultPingInterval, "how often to ping snmpd to notice a dead master (0: never)")
+	watch := fs.Duration("watch-interval", mib.DefaultWatchInterval, "how often to re-read IPVS in the background to find changes and notify them (a table that takes longer than a tenth of this to read is re-read every ten read times); 0: no background reads, no notifications")
+	notify := fs.String("notify", "all", "notifications to send through snmpd (to its trap2sink, informsink and trapsess destinations): all, none, or a comma-separated list of "+strings.Join(ipvsevents.GroupNames(), ", "))
+	notifyMax := fs.Int("notify-max", agent.DefaultNotifyMax, "at most this many notifications per --watch-interval; the rest are counted in one lvsNotificationStorm at the interval's end")
 	var lf logFlags
 	lf.register(fs)
 	if err := parseFlags(fs, args, os.Getenv); err != nil {
@@ -47,6 +53,19 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	}
 	if *refreshWait < 0 {
 		return usagef("--refresh-wait %s: want 0 (never wait) or a positive duration", *refreshWait)
+	}
+	if *watch < 0 {
+		return usagef("--watch-interval %s: want 0 (no watch) or a positive duration", *watch)
+	}
+	kinds, err := ipvsevents.ParseKinds(*notify)
+	if err != nil {
+		return usagef("--notify %q: %v", *notify, err)
+	}
+	if *watch == 0 {
+		kinds = 0
+	}
+	if *notifyMax < 1 {
+		return usagef("--notify-max %d: want 1 or more", *notifyMax)
 	}
 	if _, _, err := agent.ParseAddress(*addr); err != nil {
 		return usagef("--agentx: %v", err)
@@ -71,7 +90,8 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	}
 
 	log.Info("lvs-agentx starting", "version", version, "agentx", *addr, "netns", *netns,
-		"cache_ttl", ttl.String(), "refresh_wait", refreshWait.String(), "state_file", *stateFile)
+		"cache_ttl", ttl.String(), "refresh_wait", refreshWait.String(), "state_file", *stateFile,
+		"watch_interval", watch.String(), "notify", kinds.String(), "notify_max", *notifyMax)
 
 	reader, err := ipvsstats.Open(ipvsstats.Options{NetNS: *netns})
 	if err != nil {
@@ -87,7 +107,17 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	if wait == 0 {
 		wait = -1 // mib.SourceConfig: negative never waits
 	}
-	src := mib.NewSource(ctx, mib.SourceConfig{Reader: reader, Indexes: idx, CacheTTL: *ttl, RefreshWait: wait, Logger: log})
+	// The agent learns snmpd's sysUpTime; lvsLastChange and the
+	// notifications' sysUpTime.0 use it too.
+	uptime := agent.NewUptime()
+	srcCfg := mib.SourceConfig{Reader: reader, Indexes: idx, CacheTTL: *ttl, RefreshWait: wait, Logger: log,
+		SysUpTimeAt: uptime.At}
+	var notifier *agent.Notifier
+	if kinds != 0 {
+		notifier = agent.NewNotifier(agent.NotifierConfig{Max: *notifyMax, Window: *watch, Logger: log})
+		srcCfg.Notify, srcCfg.NotifyKinds = notifier.Enqueue, kinds
+	}
+	src := mib.NewSource(ctx, srcCfg)
 	a, err := agent.New(agent.Config{
 		Address:      *addr,
 		Subtree:      mib.Root,
@@ -96,6 +126,7 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 		PingInterval: pingInterval,
 		Source:       src,
 		Logger:       log,
+		Uptime:       uptime,
 		OnState: func(s agent.State, cause error) {
 			if hint := masterHint(cause); s == agent.StateUnreachable && hint != "" {
 				log.Warn(hint, "master", *addr)
@@ -114,7 +145,13 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	defer signal.Stop(status)
 	go logStatusOn(ctx, log, status)
 
+	var background sync.WaitGroup
+	background.Go(func() { src.Watch(ctx, *watch) })
+	if notifier != nil {
+		background.Go(func() { notifier.Run(ctx, a, src.StormNotification) })
+	}
 	err = a.Run(ctx)
+	background.Wait()
 	if serr := idx.Save(); serr != nil {
 		log.Warn("could not save index state", "file", *stateFile, "err", serr)
 	}

@@ -1,0 +1,151 @@
+package mib
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+// waitTimer waits until a timer is due at at: the watch's sleep, once it
+// has computed it.
+func waitTimer(t *testing.T, c *fakeClock, at time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c.mu.Lock()
+		found := false
+		for _, tm := range c.timers {
+			found = found || !tm.stopped && tm.at.Equal(at)
+		}
+		c.mu.Unlock()
+		if found {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no timer due at %v", at.Sub(fixtureReadAt))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func noRead(t *testing.T, r *fakeReader, after string) {
+	t.Helper()
+	select {
+	case <-r.started:
+		t.Fatalf("read started %s", after)
+	case <-time.After(20 * time.Millisecond):
+	}
+}
+
+func TestWatch(t *testing.T) {
+	r := newFakeReader()
+	clock := &fakeClock{t: fixtureReadAt}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { s.Watch(watchCtx, time.Second); close(done) }()
+
+	// The first read at once; it takes half a second, so the next is due
+	// ten times that after its start, not one interval.
+	at := func(d time.Duration) time.Time { return fixtureReadAt.Add(d) }
+	<-r.started
+	clock.Add(500 * time.Millisecond)
+	r.results <- readResult{snap: fixture()}
+	waitTimer(t, clock, at(5*time.Second))
+	for _, step := range []time.Duration{time.Second, 3 * time.Second} { // 4.5 s < 10 x 0.5 s
+		clock.Add(step)
+		noRead(t, r, "before ten times the read's duration")
+	}
+	clock.Add(500 * time.Millisecond) // 5 s after the first read started
+	<-r.started
+	r.results <- readResult{snap: fixture()}
+
+	// Quick reads: one per interval.
+	for i := range 3 {
+		next := at(time.Duration(6+i) * time.Second)
+		waitTimer(t, clock, next)
+		clock.Add(900 * time.Millisecond)
+		noRead(t, r, "before the interval")
+		clock.Add(100 * time.Millisecond)
+		<-r.started
+		r.results <- readResult{snap: fixture()}
+	}
+
+	// A request's refresh restarts the interval: the watch does not read
+	// again right after it.
+	waitTimer(t, clock, at(9*time.Second))
+	clock.Add(700 * time.Millisecond)
+	go s.Refresh(ctx)
+	<-r.started
+	r.results <- readResult{snap: fixture()}
+	waitIdle(s)
+	for s.cur.Load().start != at(8700*time.Millisecond) {
+		time.Sleep(time.Millisecond)
+	}
+	clock.Add(300 * time.Millisecond)
+	waitTimer(t, clock, at(9700*time.Millisecond))
+	noRead(t, r, "right after a request's refresh")
+	clock.Add(700 * time.Millisecond)
+	<-r.started
+	r.results <- readResult{snap: fixture()}
+
+	// Cancelling ends the watch, also while it sleeps.
+	waitTimer(t, clock, at(10700*time.Millisecond))
+	stopWatch()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Watch did not return after its context ended")
+	}
+	clock.Add(time.Hour)
+	noRead(t, r, "after the watch ended")
+	if got := r.maxSeen.Load(); got != 1 {
+		t.Errorf("%d reads at once, want 1", got)
+	}
+}
+
+func TestWatchDisabled(t *testing.T) {
+	s := NewSource(context.Background(), SourceConfig{Reader: newFakeReader(), Indexes: NewIndexes()})
+	done := make(chan struct{})
+	go func() { s.Watch(context.Background(), 0); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Watch with interval 0 did not return")
+	}
+}
+
+// A request that finds the view stale while the watch's read is under way
+// waits for that read and gets its view; no second read starts.
+func TestRequestJoinsWatchRead(t *testing.T) {
+	r := newFakeReader()
+	clock := &fakeClock{t: fixtureReadAt}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second, RefreshWait: time.Minute,
+		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
+	done := make(chan struct{})
+	go func() { s.Watch(ctx, time.Second); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	<-r.started
+	r.results <- readResult{snap: fixture()}
+	waitTimer(t, clock, fixtureReadAt.Add(time.Second))
+	clock.Add(time.Second) // the view is stale, and the watch reads
+	<-r.started
+	got := make(chan *View)
+	go func() { got <- s.view() }()
+	noRead(t, r, "for a request while the watch reads")
+	fewer := fixture()
+	fewer.Services = fewer.Services[:1]
+	r.results <- readResult{snap: fewer}
+	if n := (<-got).Get(child(child(Root, 2), 0)); n.Int != 1 {
+		t.Errorf("the request got lvsNumServices %d, want 1 from the watch's read", n.Int)
+	}
+	if n := r.maxSeen.Load(); n != 1 {
+		t.Errorf("%d reads at once, want 1", n)
+	}
+}
