@@ -1,0 +1,271 @@
+package e2e
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
+	"github.com/lvs-agentx/lvs-agentx/test/testbed"
+)
+
+// notifySetup runs snmpd with a v2c trap2sink and an SNMPv3 inform
+// session, each to its own snmptrapd (one notification per line: "TRAP"
+// and the varbinds, tab-separated), and the agent watching every second.
+// waittrap LOG NAME N LIMIT waits until LOG holds N notifications NAME
+// (lvs.0.X) and prints the seconds it took.
+var notifySetup = `
+set -u
+cat > snmpd.conf <<CONF
+` + snmpd.RenderConfig(snmpd.ConfigParams{AgentXSocket: "$WORK/agentx.sock", Extra: []string{
+	"trap2sink 127.0.0.1:1162 public",
+	"trapsess -Ci -v3 -u lvstrap -l authPriv -a SHA -A trappass1 -x AES -X trappass2 127.0.0.1:1163",
+}}) + `CONF
+cat > trapd.conf <<CONF
+authCommunity log public
+createUser lvstrap SHA trappass1 AES trappass2
+authUser log lvstrap
+CONF
+trapd() { SNMP_PERSISTENT_DIR=$WORK/trapd-$1 snmptrapd -f -m '' -On -C -c trapd.conf -Lf trapd-$1.log -F 'TRAP %v\n' udp:127.0.0.1:$2 & }
+trapd v2c 1162
+trapd v3 1163
+snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 &
+lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --watch-interval 1s 2> agent.log &
+AGENT=$!
+get1() { snmpget -v2c -c public -On -m '' -t 2 -r 0 127.0.0.1:1161 "$@" 2>/dev/null; }
+for i in $(seq 200); do [[ "$(get1 .1.3.6.1.4.1.8225.4711.1.0)" == *STRING* ]] && break; sleep 0.1; done
+mkfifo nap.fifo && exec 9<> nap.fifo
+nap() { read -t "$1" -u 9 || true; }
+count() { grep -c "OID: .1.3.6.1.4.1.8225.4711.0.$2	" "$1" 2>/dev/null || true; }
+waittrap() { # from T0, the moment step began
+	local t0=$T0 limit=$(($4 * 1000000))
+	until [ "$(count "$1" $2)" -ge $3 ]; do
+		if (( ${EPOCHREALTIME/./} - t0 > limit )); then echo "timeout"; return 1; fi
+		nap 0.05
+	done
+	local d=$(( ${EPOCHREALTIME/./} - t0 ))
+	printf '%d.%06d\n' $((d / 1000000)) $((d % 1000000))
+}
+probe() { # one of snmpd's own round trips, in seconds
+	local t0=${EPOCHREALTIME/./}; get1 .1.3.6.1.2.1.1.3.0 > /dev/null; local d=$(( ${EPOCHREALTIME/./} - t0 ))
+	printf '%d.%06d\n' $((d / 1000000)) $((d % 1000000))
+}
+step() { T0=${EPOCHREALTIME/./}; echo "$1 $(waittrap trapd-v2c.log $2 $3 30) $(waittrap trapd-v3.log $2 $3 30) $(probe)" >> kv.txt; }
+`
+
+// TestNotifications provokes each kind of change with ipvsadm and checks
+// what reaches a v2c trap receiver (trap2sink) and an SNMPv3 inform
+// receiver (trapsess -Ci) through a real snmpd: exactly the notifications
+// the change makes, with instance-qualified varbinds naming the row, each
+// within one watch interval (1 s) plus 1 s and four of snmpd's own round
+// trips as this kernel runs them; a storm of 2,000 changes is bounded per
+// interval and summarised, and lvsChanges counts every change.
+func TestNotifications(t *testing.T) {
+	t.Parallel()
+	r := testbed.MustRun(t, testbed.Scenario{
+		Binaries: map[string]string{"lvs-agentx": agentPkg},
+		Timeout:  6 * time.Minute,
+		Script: `
+ip link set lo multicast on
+ipvsadm -A -t 10.97.0.1:80 -s rr
+ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.1:80 -m -w 1
+ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.2:80 -m -w 1
+` + notifySetup + `
+nap 2.5 # the first read is the baseline: no notifications
+cp trapd-v2c.log start-v2c.log
+
+# Sorry-server moment: every weight to 0, then one back.
+ipvsadm -e -t 10.97.0.1:80 -r 10.96.0.1:80 -m -w 0
+ipvsadm -e -t 10.97.0.1:80 -r 10.96.0.2:80 -m -w 0
+step down 13 1
+ipvsadm -e -t 10.97.0.1:80 -r 10.96.0.1:80 -m -w 1
+step up 14 1
+# A real server added, then removed.
+ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.3:80 -m -w 2
+step added 7 1
+ipvsadm -d -t 10.97.0.1:80 -r 10.96.0.3:80
+step removed 8 1
+# A service added and removed; a sync daemon started and stopped.
+ipvsadm -A -t 10.97.0.2:80 -s rr
+step svc_added 5 1
+ipvsadm -D -t 10.97.0.2:80
+step svc_removed 6 1
+ipvsadm --start-daemon master --mcast-interface lo --syncid 7
+step sync_started 3 1
+ipvsadm --stop-daemon master
+step sync_stopped 4 1
+# Upper threshold 2: two connections held open overload the real server;
+# raising the threshold clears it.
+ip addr add 10.97.0.3/32 dev lo
+mkdir -p /tmp/www && echo hi > /tmp/www/index.html
+busybox httpd -p 127.0.0.1:8080 -h /tmp/www
+# One restore, so no read falls between the service and its real server.
+printf '%s\n' '-A -t 10.97.0.3:80 -s rr' '-a -t 10.97.0.3:80 -r 127.0.0.1:8080 -m -x 2 -y 1' | ipvsadm -R
+nap 2.5
+exec 5<>/dev/tcp/10.97.0.3/80 6<>/dev/tcp/10.97.0.3/80
+step overloaded 11 1
+ipvsadm -e -t 10.97.0.3:80 -r 127.0.0.1:8080 -m -x 100 -y 1
+step overload_cleared 12 1
+exec 5>&- 6>&-
+
+# A storm: 2,000 real servers added at once to a service that has one.
+changes0=$(get1 .1.3.6.1.4.1.8225.4711.11.0 | sed 's/.*: //')
+for i in $(seq 2000); do echo "-a -t 10.97.0.1:80 -r 10.95.$((i / 250)).$((i % 250 + 1)):80 -m -w 1"; done > storm.rules
+ipvsadm -R < storm.rules
+step storm 15 1
+nap 4 # let the storm's last interval end
+changes1=$(get1 .1.3.6.1.4.1.8225.4711.11.0 | sed 's/.*: //')
+echo "storm_changes $((changes1 - changes0))" >> kv.txt
+echo "storm_added $(count trapd-v2c.log 7)" >> kv.txt
+kill $AGENT; wait $AGENT
+exit 0
+`})
+	kv := readKV(t, r, "kv.txt")
+	t.Logf("measurements (step: v2c s, v3 s, snmpd round trip s): %v", kv)
+	v2c := parseTraps(string(r.File(t, "trapd-v2c.log")))
+	v3 := parseTraps(string(r.File(t, "trapd-v3.log")))
+	if n := len(parseTraps(string(r.File(t, "start-v2c.log")))); n != 0 {
+		t.Errorf("%d notifications before any change, want none (the first read is the baseline)", n)
+	}
+	for _, step := range []string{"down", "up", "added", "removed", "svc_added", "svc_removed", "sync_started",
+		"sync_stopped", "overloaded", "overload_cleared", "storm"} {
+		f := strings.Fields(kv[step])
+		if len(f) != 3 {
+			t.Errorf("%s: no notification in time: %q", step, kv[step])
+			continue
+		}
+		probe, _ := strconv.ParseFloat(f[2], 64)
+		bound := 2 + 4*probe
+		for i, via := range []string{"v2c trap", "v3 inform"} {
+			if s, _ := strconv.ParseFloat(f[i], 64); s > bound {
+				t.Errorf("%s by %s after %.2f s, want <= %.2f s (1 s interval + 1 s + 4 x %.2f s)", step, via, s, bound, probe)
+			}
+		}
+	}
+	const svc = `"TCP 10.97.0.1:80"`
+	// Exactly one of each, but for the storm's real servers.
+	for _, c := range []struct {
+		name string
+		n    string
+		want int
+	}{{"lvsServiceDown", "13", 1}, {"lvsServiceUp", "14", 1}, {"lvsRealServerQuiesced", "9", 2},
+		{"lvsRealServerResumed", "10", 1}, {"lvsRealServerRemoved", "8", 1}, {"lvsServiceAdded", "5", 2},
+		{"lvsServiceRemoved", "6", 1}, {"lvsSyncDaemonStarted", "3", 1}, {"lvsSyncDaemonStopped", "4", 1},
+		{"lvsRealServerOverloaded", "11", 1}, {"lvsRealServerOverloadCleared", "12", 1}} {
+		for via, traps := range map[string][]trap{"v2c": v2c, "v3": v3} {
+			if got := len(byKind(traps, c.n)); got != c.want {
+				t.Errorf("%s: %d %s (lvs.0.%s), want %d", via, got, c.name, c.n, c.want)
+			}
+		}
+	}
+	// The sorry-server moment names the row and says why.
+	for via, traps := range map[string][]trap{"v2c": v2c, "v3": v3} {
+		for _, n := range []string{"13", "14"} {
+			for _, tr := range byKind(traps, n) {
+				checkVarbinds(t, via+" lvs.0."+n, tr, map[string]string{
+					"lvsServiceName": svc, "lvsServiceAddrType": "1", "lvsServiceInetAddr": "0A 61 00 01",
+					"lvsServicePort": "80", "lvsServiceProto": "6", "lvsServiceFWMark": "0",
+					"lvsServiceNumDests": "2", "lvsServiceNumAvailDests": map[string]string{"13": "0", "14": "1"}[n],
+				})
+			}
+		}
+		for _, tr := range byKind(traps, "9") {
+			checkVarbinds(t, via+" lvsRealServerQuiesced", tr, map[string]string{
+				"lvsServiceName": svc, "lvsRealServerPort": "80", "lvsRealServerWeight": "0"})
+		}
+		for _, tr := range byKind(traps, "8") {
+			checkVarbinds(t, via+" lvsRealServerRemoved", tr, map[string]string{
+				"lvsServiceName": svc, "lvsRealServerName": `"10.96.0.3:80"`, "lvsRealServerWeight": "2"})
+		}
+		for _, tr := range byKind(traps, "11") {
+			checkVarbinds(t, via+" lvsRealServerOverloaded", tr, map[string]string{
+				"lvsRealServerName": `"127.0.0.1:8080"`, "lvsRealUpperThreshold": "2"})
+		}
+	}
+	// The storm: at most 20 per 1 s interval; what was left out is counted
+	// in the summaries; lvsChanges counts all 2,000.
+	if kv["storm_changes"] != "2000" {
+		t.Errorf("lvsChanges rose by %s during the storm, want 2000", kv["storm_changes"])
+	}
+	for via, traps := range map[string][]trap{"v2c": v2c, "v3": v3} {
+		added := len(byKind(traps, "7")) - 1 // one before the storm
+		var leftOut int
+		for _, tr := range byKind(traps, "15") {
+			n, _ := strconv.Atoi(num(tr.value("lvsNotificationsLeftOut")))
+			leftOut += n
+		}
+		if added+leftOut != 2000 {
+			t.Errorf("%s storm: %d lvsRealServerAdded + %d left out = %d, want 2000", via, added, leftOut, added+leftOut)
+		}
+		if added > 20*4 || leftOut == 0 {
+			t.Errorf("%s storm: %d notifications sent, %d left out: not bounded", via, added, leftOut)
+		}
+	}
+	if t.Failed() {
+		t.Logf("agent log:\n%s", r.File(t, "agent.log"))
+	}
+}
+
+// trap is one received notification: its varbinds by OID.
+type trap struct {
+	kind string // the N of lvs.0.N
+	vbs  map[string]string
+}
+
+// value returns the varbind of the named LVS-MIB object, any instance.
+func (t trap) value(name string) string {
+	prefix := oidOf(name) + "."
+	for oid, v := range t.vbs {
+		if strings.HasPrefix(oid, prefix) {
+			return v
+		}
+	}
+	return ""
+}
+
+var trapOIDRE = regexp.MustCompile(`^OID: \.1\.3\.6\.1\.4\.1\.8225\.4711\.0\.(\d+)$`)
+
+func parseTraps(log string) []trap {
+	var out []trap
+	for _, l := range strings.Split(log, "\n") {
+		rest, ok := strings.CutPrefix(l, "TRAP ")
+		if !ok {
+			continue
+		}
+		tr := trap{vbs: map[string]string{}}
+		for _, vb := range strings.Split(rest, "\t") {
+			oid, v, _ := strings.Cut(vb, " = ")
+			tr.vbs[oid] = v
+			if oid == ".1.3.6.1.6.3.1.1.4.1.0" {
+				if m := trapOIDRE.FindStringSubmatch(v); m != nil {
+					tr.kind = m[1]
+				}
+			}
+		}
+		out = append(out, tr)
+	}
+	return out
+}
+
+func byKind(traps []trap, n string) []trap {
+	var out []trap
+	for _, t := range traps {
+		if t.kind == n {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// checkVarbinds checks that tr carries each named object with the value
+// want (what follows the type, as in `Gauge32: 2` or `STRING: "x"`).
+func checkVarbinds(t *testing.T, what string, tr trap, want map[string]string) {
+	t.Helper()
+	for name, w := range want {
+		if got := strings.TrimSpace(num(tr.value(name))); got != w {
+			t.Errorf("%s: %s = %q, want %q", what, name, tr.value(name), w)
+		}
+	}
+}
