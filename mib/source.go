@@ -2,6 +2,7 @@ package mib
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -218,8 +219,9 @@ func (s *Source) startRefresh() <-chan struct{} {
 // Refresh reads IPVS now, compares the read with the one before (counting
 // and notifying what changed), publishes the new view and returns it. When
 // the read fails it publishes an unavailable view (keeping the indexes, so
-// returning services get their numbers back). Background refreshes and
-// Watch call it; `dump` may call it directly.
+// returning services get their numbers back), except when the table only
+// changed too fast to read consistently: then the previous view stays.
+// Background refreshes and Watch call it; `dump` may call it directly.
 func (s *Source) Refresh(ctx context.Context) *View {
 	s.read.Lock()
 	defer s.read.Unlock()
@@ -227,6 +229,16 @@ func (s *Source) Refresh(ctx context.Context) *View {
 	defer cancel()
 	start := s.cfg.Now()
 	snap, err := s.cfg.Reader.Read(readCtx)
+	if errors.Is(err, ipvsstats.ErrInconsistent) {
+		// The table changed under every attempt (heavy churn): IPVS is
+		// there and readable, so keep serving the last read, still stale,
+		// rather than reporting IPVS unavailable; the next request or
+		// watch tick reads again.
+		if e := s.cur.Load(); e != nil {
+			s.cfg.Logger.Debug("IPVS changed during every read attempt; serving the previous read", "err", err)
+			return e.view
+		}
+	}
 	var v *View
 	if err != nil {
 		v = unavailable(start, s.cfg.Now)

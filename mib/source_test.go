@@ -3,6 +3,7 @@ package mib
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -316,5 +317,30 @@ func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 				t.Errorf("after the refresh: %d services, want 1", len(v.services))
 			}
 		})
+	}
+}
+
+// A table that changes under every read attempt (heavy churn) is not an
+// unreadable IPVS: the previous view stays, available, and no change is
+// counted.
+func TestSourceChurnKeepsPreviousView(t *testing.T) {
+	r := newFakeReader()
+	clock := &fakeClock{t: fixtureReadAt}
+	s := newTestSource(t, r, clock, &logRecorder{})
+	read := func(res readResult) *View {
+		clock.Add(time.Second)
+		done := make(chan *View)
+		go func() { done <- s.Refresh(context.Background()) }()
+		<-r.started
+		r.results <- res
+		return <-done
+	}
+	v1 := read(readResult{snap: fixture()})
+	v2 := read(readResult{err: fmt.Errorf("read: %w", ipvsstats.ErrInconsistent)})
+	if v2 != v1 || s.view() != v1 || !v2.ok {
+		t.Errorf("after a torn read: got a new view (available %v), want the previous one", v2.ok)
+	}
+	if s.changes.count != 0 {
+		t.Errorf("%d changes counted for a torn read, want 0", s.changes.count)
 	}
 }

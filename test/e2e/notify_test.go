@@ -32,7 +32,7 @@ trapd() { SNMP_PERSISTENT_DIR=$WORK/trapd-$1 snmptrapd -f -m '' -On -C -c trapd.
 trapd v2c 1162
 trapd v3 1163
 snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 &
-lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --watch-interval 1s 2> agent.log &
+lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --watch-interval 1s --log-level debug 2> agent.log &
 AGENT=$!
 get1() { snmpget -v2c -c public -On -m '' -t 2 -r 0 127.0.0.1:1161 "$@" 2>/dev/null; }
 for i in $(seq 200); do [[ "$(get1 .1.3.6.1.4.1.8225.4711.1.0)" == *STRING* ]] && break; sleep 0.1; done
@@ -126,8 +126,11 @@ exit 0
 	t.Logf("measurements (step: v2c s, v3 s, snmpd round trip s): %v", kv)
 	v2c := parseTraps(string(r.File(t, "trapd-v2c.log")))
 	v3 := parseTraps(string(r.File(t, "trapd-v3.log")))
-	if n := len(parseTraps(string(r.File(t, "start-v2c.log")))); n != 0 {
-		t.Errorf("%d notifications before any change, want none (the first read is the baseline)", n)
+	// snmpd's own coldStart may be there; none of ours.
+	for _, tr := range parseTraps(string(r.File(t, "start-v2c.log"))) {
+		if tr.kind != "" {
+			t.Errorf("lvs.0.%s before any change, want none (the first read is the baseline)", tr.kind)
+		}
 	}
 	for _, step := range []string{"down", "up", "added", "removed", "svc_added", "svc_removed", "sync_started",
 		"sync_stopped", "overloaded", "overload_cleared", "storm"} {
@@ -204,7 +207,13 @@ exit 0
 		}
 	}
 	if t.Failed() {
-		t.Logf("agent log:\n%s", r.File(t, "agent.log"))
+		var log []string // but for the storm's 2,000 real servers
+		for _, l := range strings.Split(string(r.File(t, "agent.log")), "\n") {
+			if !strings.Contains(l, "10.95.") {
+				log = append(log, l)
+			}
+		}
+		t.Logf("agent log:\n%s", strings.Join(log, "\n"))
 	}
 }
 
