@@ -127,8 +127,11 @@ startsnmpd
 secs() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
 out() { echo "$SIZE $1 $2"; }
 LVS=.1.3.6.1.4.1.8225.4711
+# startagent TTL [BINARY] [WATCH]: walks are measured without the watch
+# (0), so they time the request path alone.
 startagent() {
-	${2:-lvs-agentx} run --agentx "$WORK/agentx.sock" --state-file "$WORK/state-$SIZE.json" --cache-ttl "$1" 2>>agent.log &
+	${2:-lvs-agentx} run --agentx "$WORK/agentx.sock" --state-file "$WORK/state-$SIZE.json" --cache-ttl "$1" \
+		$( [ "${2:-lvs-agentx}" = lvs-agentx ] && echo "--watch-interval ${3:-0}" ) 2>>agent.log &
 	AGENT=$!
 	for i in $(seq 300); do
 		snmpget -v2c -c public -On -m '' -t 1 127.0.0.1:1161 $LVS.1.0 2>/dev/null | grep -q STRING && return 0
@@ -219,6 +222,11 @@ for SIZE in $SIZES; do
 	snmpbulkwalk -v2c -c public -m '' -Cr50 127.0.0.1:1161 $LVS.2 > /dev/null
 	out get_ms_refreshing $(getlat 20)
 	out agent_rss_kib_refreshing $(rss $AGENT)
+	stopagent
+	# The watch's cost on an idle agent: default interval, no requests.
+	startagent 1h lvs-agentx 5s
+	c0=$(ticks $AGENT); t0=$(us); sleep 30; c1=$(ticks $AGENT); t1=$(us)
+	out watch_idle_cpu_pct $(awk -v c=$((c1 - c0)) -v w=$((t1 - t0)) 'BEGIN { printf "%.2f", 100 * (c / 100) / (w / 1e6) }')
 	stopagent
 	if [ -n "$BASELINE" ] && [ $((S * D)) -le $BULK_MAX ]; then
 		startagent 1h "$BASELINE"
