@@ -141,10 +141,12 @@ mount -t sysfs sys /sys || fail "mount /sys"
 		b.WriteString(`mkdir -p "$WORK/.modprobe.d" && mount --bind /run/modprobe.d "$WORK/.modprobe.d" || fail "bind modprobe.d"
 `)
 	}
+	b.WriteString(holdKept(`"$WORK/.keep"`))
 	b.WriteString(`mount -t tmpfs tmpfs /tmp || fail "mount /tmp"
 mount -t tmpfs tmpfs /run || fail "mount /run"
 mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm || fail "mount /dev/shm"
 `)
+	b.WriteString(restoreKept(`"$WORK/.keep"`))
 	if noIPVS {
 		b.WriteString(`mkdir -p /run/modprobe.d && mount --move "$WORK/.modprobe.d" /run/modprobe.d || fail "move modprobe.d"
 `)
@@ -253,4 +255,42 @@ func nsInit(unshare int) string {
 		return ""
 	}
 	return f[0]
+}
+
+// keptPaths are host paths under /tmp or /run that a scenario's fresh /tmp
+// and /run must not hide: the module's own tree, when a checkout lives
+// there (a CI clone under /tmp), so tests and scripts find its files.
+func keptPaths() []string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	for ; dir != "/"; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+	}
+	if dir == "/" || !(strings.HasPrefix(dir, "/tmp/") || strings.HasPrefix(dir, "/run/")) {
+		return nil
+	}
+	return []string{dir}
+}
+
+// holdKept is bash that bind-mounts each kept path under hold (a shell
+// word) before /tmp and /run are replaced; restoreKept moves them back to
+// their places afterwards.
+func holdKept(hold string) string {
+	var b strings.Builder
+	for i, p := range keptPaths() {
+		fmt.Fprintf(&b, "mkdir -p %[1]s/%[2]d && mount --bind %[3]s %[1]s/%[2]d || fail \"hold %[3]s\"\n", hold, i, shellQuote(p))
+	}
+	return b.String()
+}
+
+func restoreKept(hold string) string {
+	var b strings.Builder
+	for i, p := range keptPaths() {
+		fmt.Fprintf(&b, "mkdir -p %[3]s && mount --move %[1]s/%[2]d %[3]s || fail \"restore %[3]s\"\n", hold, i, shellQuote(p))
+	}
+	return b.String()
 }

@@ -249,15 +249,15 @@ mount -t sysfs sys /sys || fail "mount /sys"
 mount -t devtmpfs dev /dev || fail "mount /dev"
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm || fail "mount /dev/pts, /dev/shm"
 ln -sf /proc/self/fd /dev/fd; ln -sf /proc/self/fd/0 /dev/stdin; ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
-mount -t tmpfs tmpfs /tmp || fail "mount /tmp"
+%[4]smount -t tmpfs tmpfs /tmp || fail "mount /tmp"
 mount -t tmpfs tmpfs /run || fail "mount /run"
-insmod %[2]s/kernel/fs/overlayfs/overlay.ko || fail "insmod overlay"
+%[5]sinsmod %[2]s/kernel/fs/overlayfs/overlay.ko || fail "insmod overlay"
 mkdir -p /run/usrlib/upper /run/usrlib/work
 mount -t overlay overlay -o lowerdir=/usr/lib,upperdir=/run/usrlib/upper,workdir=/run/usrlib/work /usr/lib || fail "overlay on /usr/lib"
 mkdir -p /usr/lib/modules/%[3]s && mount --bind %[2]s /usr/lib/modules/%[3]s || fail "bind the kernel's modules"
 hostname lvs-testbed
 ip link set lo up || fail "lo up"
-`, shellQuote(out), shellQuote(k.modules()), k.version)
+`, shellQuote(out), shellQuote(k.modules()), k.version, holdKept("/dev/shm/keep"), restoreKept("/dev/shm/keep"))
 }
 
 // scenarioJob is the job of a guest booted for one scenario: the scenario
