@@ -219,29 +219,16 @@ func TestMIBMatchesView(t *testing.T) {
 // TestSnmptranslate resolves every object declared in the file, by name,
 // with net-snmp, and checks the OIDs against the view's.
 func TestSnmptranslate(t *testing.T) {
-	snmptranslate := needTool(t, "snmptranslate")
-	_, dir := mibDirs(t)
 	declared, _, _ := parseMIB(t)
 	want := map[string]agentx.OID{}
 	for _, o := range objects {
 		want[o.Name] = o.OID
 	}
-	args := []string{"-M", "+" + dir, "-m", "LVS-MIB", "-IR", "-On"}
-	for _, d := range declared {
-		args = append(args, d.name)
+	names := make([]string, len(declared))
+	for i, d := range declared {
+		names[i] = d.name
 	}
-	cmd := exec.Command(snmptranslate, args...)
-	cmd.Env = append(os.Environ(), "MIBS=", "MIBDIRS=")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil || stderr.Len() > 0 {
-		t.Fatalf("snmptranslate: %v\n%s", err, stderr.String())
-	}
-	lines := strings.Fields(string(out))
-	if len(lines) != len(declared) {
-		t.Fatalf("snmptranslate printed %d OIDs for %d objects:\n%s", len(lines), len(declared), out)
-	}
+	lines := translate(t, names)
 	for i, d := range declared {
 		got, err := agentx.ParseOID(lines[i])
 		if err != nil {
@@ -318,25 +305,12 @@ func TestMIBNotifications(t *testing.T) {
 		t.Errorf("the table has notifications %v, the agent sends %d", inTable, len(sent))
 	}
 
-	snmptranslate := needTool(t, "snmptranslate")
-	_, dir := mibDirs(t)
-	args := []string{"-M", "+" + dir, "-m", "LVS-MIB", "-IR", "-On"}
 	all := sortedNotificationTypes()
-	for _, nt := range all {
-		args = append(args, nt.name)
+	names := make([]string, len(all))
+	for i, nt := range all {
+		names[i] = nt.name
 	}
-	cmd := exec.Command(snmptranslate, args...)
-	cmd.Env = append(os.Environ(), "MIBS=", "MIBDIRS=")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil || stderr.Len() > 0 {
-		t.Fatalf("snmptranslate: %v\n%s", err, stderr.String())
-	}
-	lines := strings.Fields(string(out))
-	if len(lines) != len(all) {
-		t.Fatalf("snmptranslate printed %d OIDs for %d notifications:\n%s", len(lines), len(all), out)
-	}
+	lines := translate(t, names)
 	for i, nt := range all {
 		if want := child(notificationsOID, nt.arc).String(); lines[i] != want {
 			t.Errorf("%s: net-snmp says %s, the agent sends %s", nt.name, lines[i], want)
@@ -388,4 +362,25 @@ func TestObjectKinds(t *testing.T) {
 	if want := []string{"lvsDataAge", "lvsChanges", "lvsLastChange", "lvsNotificationsLeftOut"}; !slices.Equal(agents, want) {
 		t.Errorf("the agent's own objects: %v, want %v", agents, want)
 	}
+}
+
+// translate resolves LVS-MIB names to numeric OIDs with net-snmp's
+// snmptranslate, one per name, in order.
+func translate(t *testing.T, names []string) []string {
+	t.Helper()
+	snmptranslate := needTool(t, "snmptranslate")
+	_, dir := mibDirs(t)
+	cmd := exec.Command(snmptranslate, append([]string{"-M", "+" + dir, "-m", "LVS-MIB", "-IR", "-On"}, names...)...)
+	cmd.Env = append(os.Environ(), "MIBS=", "MIBDIRS=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("snmptranslate: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) != len(names) {
+		t.Fatalf("snmptranslate printed %d OIDs for %d names:\n%s", len(lines), len(names), out)
+	}
+	return lines
 }

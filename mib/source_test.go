@@ -196,14 +196,7 @@ func TestSourceFailureAndRecovery(t *testing.T) {
 	logs := &logRecorder{}
 	s := newTestSource(t, r, clock, logs)
 
-	read := func(res readResult) *View {
-		clock.Add(time.Second)
-		done := make(chan *View)
-		go func() { done <- s.Refresh(context.Background()) }()
-		<-r.started
-		r.results <- res
-		return <-done
-	}
+	read := func(res readResult) *View { return refreshWith(s, r, clock, res) }
 	v := read(readResult{snap: fixture()})
 	num := Build(fixture(), s.cfg.Indexes, fixedClock).services[0].num
 	fail := errors.New("netlink: no such family")
@@ -327,14 +320,7 @@ func TestSourceChurnKeepsPreviousView(t *testing.T) {
 	r := newFakeReader()
 	clock := &fakeClock{t: fixtureReadAt}
 	s := newTestSource(t, r, clock, &logRecorder{})
-	read := func(res readResult) *View {
-		clock.Add(time.Second)
-		done := make(chan *View)
-		go func() { done <- s.Refresh(context.Background()) }()
-		<-r.started
-		r.results <- res
-		return <-done
-	}
+	read := func(res readResult) *View { return refreshWith(s, r, clock, res) }
 	v1 := read(readResult{snap: fixture()})
 	v2 := read(readResult{err: fmt.Errorf("read: %w", ipvsstats.ErrInconsistent)})
 	if v2 != v1 || s.view() != v1 || !v2.ok {
@@ -343,4 +329,15 @@ func TestSourceChurnKeepsPreviousView(t *testing.T) {
 	if s.changes.count != 0 {
 		t.Errorf("%d changes counted for a torn read, want 0", s.changes.count)
 	}
+}
+
+// refreshWith runs one Refresh of s, a second later on clock, whose read r
+// answers with res.
+func refreshWith(s *Source, r *fakeReader, clock *fakeClock, res readResult) *View {
+	clock.Add(time.Second)
+	done := make(chan *View)
+	go func() { done <- s.Refresh(context.Background()) }()
+	<-r.started
+	r.results <- res
+	return <-done
 }
