@@ -278,3 +278,51 @@ func checkVarbinds(t *testing.T, what string, tr trap, want map[string]string) {
 		}
 	}
 }
+
+// TestNotificationsIPVSUnloaded unloads ip_vs under a running agent and
+// loads it again: one lvsIpvsUnreadable, then one lvsIpvsReadable, each
+// carrying lvsIpvsAvailable, through the v2c trap receiver and the v3
+// inform receiver. The kernel is the test's own (NoIPVS).
+func TestNotificationsIPVSUnloaded(t *testing.T) {
+	t.Parallel()
+	r := testbed.MustRun(t, testbed.Scenario{
+		NoIPVS:   true,
+		Binaries: map[string]string{"lvs-agentx": agentPkg},
+		Timeout:  4 * time.Minute,
+		Script: `
+rm /run/modprobe.d/lvs-agentx-noipvs.conf
+modprobe ip_vs && modprobe ip_vs_rr || exit 1
+ipvsadm -A -t 10.97.0.1:80 -s rr
+ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.1:80 -m
+` + notifySetup + `
+nap 2.5
+ipvsadm -C
+rmmod ip_vs_rr ip_vs || exit 1
+step unreadable 1 1
+modprobe ip_vs || exit 1
+step readable 2 1
+kill $AGENT; wait $AGENT
+exit 0
+`})
+	kv := readKV(t, r, "kv.txt")
+	t.Logf("measurements (step: v2c s, v3 s, snmpd round trip s): %v", kv)
+	for _, step := range []string{"unreadable", "readable"} {
+		if f := strings.Fields(kv[step]); len(f) != 3 {
+			t.Errorf("%s: no notification in time: %q", step, kv[step])
+		}
+	}
+	for via, log := range map[string]string{"v2c": "trapd-v2c.log", "v3": "trapd-v3.log"} {
+		traps := parseTraps(string(r.File(t, log)))
+		for n, want := range map[string]string{"1": "2", "2": "1"} { // lvsIpvsAvailable false(2), true(1)
+			got := byKind(traps, n)
+			if len(got) != 1 {
+				t.Errorf("%s: %d lvs.0.%s, want 1", via, len(got), n)
+				continue
+			}
+			checkVarbinds(t, via+" lvs.0."+n, got[0], map[string]string{"lvsIpvsAvailable": want})
+		}
+	}
+	if t.Failed() {
+		t.Logf("agent log:\n%s", r.File(t, "agent.log"))
+	}
+}
