@@ -141,7 +141,7 @@ func bulk(v View, q *agentx.GetBulk) []agentx.VarBind {
 func (s *session) reply(h agentx.Header, res *agentx.Response) error {
 	// res.SysUpTime stays 0: RFC 2741 section 6.2.16 gives it a meaning
 	// only from master to subagent, and reading the clock for it would
-	// cost a system call per varbind of a walk under UML.
+	// cost a system call per varbind of a walk in an emulated kernel.
 	p := &agentx.Packet{Flags: h.Flags & agentx.FlagNetworkByteOrder,
 		SessionID: h.SessionID, TransactionID: h.TransactionID, PacketID: h.PacketID, PDU: res}
 	flush := !s.rd.Ready()

@@ -30,7 +30,7 @@ get1() { snmpget -v2c -c public -On -m '' -t 0.5 -r 0 127.0.0.1:1161 "$@" 2>/dev
 avail() { get1 .1.3.6.1.4.1.8225.4711.9.0 | sed -n 's/.*INTEGER: //p'; }
 # is AVAIL NSERVICES: lvsIpvsAvailable and lvsNumServices, in one snmpget.
 is() { [[ "$(get1 .1.3.6.1.4.1.8225.4711.9.0 .1.3.6.1.4.1.8225.4711.2.0)" == *"9.0 = INTEGER: $1"*"2.0 = INTEGER: $2" ]]; }
-# Times come from bash's clock, in microseconds: UML makes every process
+# Times come from bash's clock, in microseconds: an emulated kernel makes every process
 # the polling spawns expensive, so the loops spawn as few as they can.
 now() { NOW=${EPOCHREALTIME/./}; }
 secs() { printf '%d.%06d\n' $(($1 / 1000000)) $(($1 % 1000000)); }

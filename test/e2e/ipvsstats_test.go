@@ -598,6 +598,6 @@ ipvsbench -n 3 > bench.json
 	if res.Services != 1000 || res.Dests != 10000 {
 		t.Fatalf("read %d services and %d real servers, want 1000 and 10000", res.Services, res.Dests)
 	}
-	t.Logf("1000x10 in UML: ipvsstats %.1f ms/read, ipvsadm -Ln --stats --exact %.1f ms/run, ratio %.2f",
+	t.Logf("1000x10: ipvsstats %.1f ms/read, ipvsadm -Ln --stats --exact %.1f ms/run, ratio %.2f",
 		res.IpvsstatsMs, res.IpvsadmMs, res.Ratio)
 }
