@@ -13,7 +13,7 @@ import (
 
 // TestPackage builds the Debian package and a "make install" tree on the
 // host, each into its own directories, and checks they hold the same files
-// where the issue says (binary, MIBs, unit, conffile, man page), that the
+// where it matters (binary, MIBs, unit, conffile, man page), that the
 // packaged binary runs, that the unit passes systemd-analyze verify and the
 // man page renders without warnings.
 func TestPackage(t *testing.T) {
