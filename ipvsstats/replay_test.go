@@ -31,8 +31,30 @@ type replay struct {
 	closed   bool
 	unread   int // datagrams of a reply still queued when the reader closed
 
-	mu       sync.Mutex // guards deadline: Read's AfterFunc sets it from another goroutine
+	mu       sync.Mutex // guards deadline and gen: Read's AfterFunc sets the deadline from another goroutine
 	deadline time.Time
+	gen      int // which dialled socket is the current one
+}
+
+// replaySocket is one socket dialled from the replay. A deadline set on a
+// socket that has since been replaced (a cancellation landing late, after
+// the reader dropped it) does not reach the new one, as with real sockets.
+type replaySocket struct {
+	r   *replay
+	gen int
+}
+
+func (s replaySocket) send(b []byte) error   { return s.r.send(b) }
+func (s replaySocket) recv() ([]byte, error) { return s.r.recv() }
+func (s replaySocket) close() error          { return s.r.close() }
+
+func (s replaySocket) setDeadline(t time.Time) error {
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	if s.gen == s.r.gen {
+		s.r.deadline = t
+	}
+	return nil
 }
 
 // request is what the replay decoded of one request.
@@ -70,8 +92,12 @@ func newReplay(t testing.TB) *replay {
 // dial is a dialFunc handing out this replay.
 func (r *replay) dial() (endpoint, error) {
 	r.closed = false
-	r.setDeadline(time.Time{}) // a new socket
-	return endpoint{t: r, family: replayFamily, pid: replayPID}, nil
+	r.mu.Lock()
+	r.gen++
+	r.deadline = time.Time{} // a new socket
+	gen := r.gen
+	r.mu.Unlock()
+	return endpoint{t: replaySocket{r: r, gen: gen}, family: replayFamily, pid: replayPID}, nil
 }
 
 func (r *replay) send(b []byte) error {
