@@ -3,9 +3,16 @@ package mib
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 )
+
+// fakeCPU is a process CPU time the test sets.
+type fakeCPU struct{ ns atomic.Int64 }
+
+func (c *fakeCPU) Time() time.Duration { return time.Duration(c.ns.Load()) }
+func (c *fakeCPU) Add(d time.Duration) { c.ns.Add(int64(d)) }
 
 // waitTimer waits until a timer is due at at: the watch's sleep, once it
 // has computed it.
@@ -43,8 +50,9 @@ func TestWatch(t *testing.T) {
 	clock := &fakeClock{t: fixtureReadAt}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	var cpu fakeCPU // no CPU time used: the clock alone sets the pace
 	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
-		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
+		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc, CPUTime: cpu.Time})
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { s.Watch(watchCtx, time.Second); close(done) }()
@@ -105,6 +113,54 @@ func TestWatch(t *testing.T) {
 	noRead(t, r, "after the watch ended")
 	if got := r.maxSeen.Load(); got != 1 {
 		t.Errorf("%d reads at once, want 1", got)
+	}
+}
+
+// TestWatchCPUTime checks that the CPU time a read costs the process,
+// including what it uses after the read returns (garbage collection),
+// spaces the watch's reads ten times as far, however quick the read looked
+// on the wall clock.
+func TestWatchCPUTime(t *testing.T) {
+	r := newFakeReader()
+	clock := &fakeClock{t: fixtureReadAt}
+	var cpu fakeCPU
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc, CPUTime: cpu.Time})
+	go s.Watch(ctx, time.Second)
+	at := func(d time.Duration) time.Time { return fixtureReadAt.Add(d) }
+
+	// A 100 ms read that used 150 ms of CPU: the next read 1.5 s after it
+	// started, not one interval.
+	<-r.started
+	cpu.Add(150 * time.Millisecond)
+	clock.Add(100 * time.Millisecond)
+	r.results <- readResult{snap: fixture()}
+	waitTimer(t, clock, at(1500*time.Millisecond))
+	// The collector then works another 250 ms: 4 s in all.
+	cpu.Add(250 * time.Millisecond)
+	clock.Add(1400 * time.Millisecond)
+	waitTimer(t, clock, at(4*time.Second))
+	noRead(t, r, "before ten times the CPU time used")
+	clock.Add(2500 * time.Millisecond)
+	<-r.started
+	r.results <- readResult{snap: fixture()}
+
+	// A cheap read: back to one per interval.
+	waitTimer(t, clock, at(5*time.Second))
+	clock.Add(time.Second)
+	<-r.started
+	r.results <- readResult{snap: fixture()}
+}
+
+func TestProcessCPUTime(t *testing.T) {
+	before := ProcessCPUTime()
+	deadline := time.Now().Add(10 * time.Second)
+	for ProcessCPUTime() <= before { // spin until the kernel's accounting ticks
+		if time.Now().After(deadline) {
+			t.Fatalf("ProcessCPUTime stayed at %v while the test spun for 10 s", before)
+		}
 	}
 }
 
