@@ -1,7 +1,8 @@
 // Package agent is an AgentX subagent (RFC 2741): it connects to a master
-// agent such as net-snmp's snmpd, registers one subtree and answers the
-// master's requests from a View, reconnecting by itself when the master
-// goes away.
+// agent such as net-snmp's snmpd, registers one subtree, in the default
+// context and in any number of named SNMP contexts, and answers the
+// master's requests from each context's View, reconnecting by itself when
+// the master goes away.
 package agent
 
 import (
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -80,7 +82,9 @@ type Config struct {
 	// BackoffMin and BackoffMax bound the delay between reconnection
 	// attempts, which doubles from BackoffMin up to BackoffMax with jitter.
 	BackoffMin, BackoffMax time.Duration
-	// Source provides the view each request is answered from. Required.
+	// Source provides the view each request in the default context is
+	// answered from. When nil the subtree is registered only in the
+	// contexts added with AddContext.
 	Source ViewSource
 	// Logger receives one line per session state change; nil discards.
 	Logger *slog.Logger
@@ -103,6 +107,13 @@ type Agent struct {
 	connected atomic.Bool
 	mu        sync.Mutex // guards sess
 	sess      *session
+
+	// regMu orders changes to the registered contexts with the
+	// registrations a new session makes, so none is lost between them.
+	regMu sync.Mutex
+	// contexts are the named contexts and their sources, replaced whole
+	// on each change so that a request reads them without a lock.
+	contexts atomic.Pointer[map[string]ViewSource]
 }
 
 // ParseAddress converts an agentXSocket address into the network and
@@ -146,9 +157,6 @@ func New(cfg Config) (*Agent, error) {
 	if len(cfg.Subtree) > 128 {
 		return nil, errors.New("agent config: Subtree has more than 128 sub-identifiers")
 	}
-	if cfg.Source == nil {
-		return nil, errors.New("agent config: Source is required")
-	}
 	if cfg.Priority == 0 {
 		cfg.Priority = DefaultPriority
 	}
@@ -177,7 +185,92 @@ func New(cfg Config) (*Agent, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Agent{cfg: cfg, network: network, addr: addr, log: log}, nil
+	a := &Agent{cfg: cfg, network: network, addr: addr, log: log}
+	a.contexts.Store(&map[string]ViewSource{})
+	return a, nil
+}
+
+// maxContextLen bounds a context name: SNMPv3's contextName is at most 32
+// octets (RFC 3411 SnmpAdminString (SIZE(0..32))).
+const maxContextLen = 32
+
+// AddContext serves the subtree from src in the SNMP context name as well,
+// registering it with the master now if a session is open and in every
+// session after. Adding a name again replaces its source. The error says
+// why the master refused the registration; the context stays added and is
+// registered again with the next session.
+func (a *Agent) AddContext(ctx context.Context, name string, src ViewSource) error {
+	if name == "" || len(name) > maxContextLen {
+		return fmt.Errorf("context %q: want a name of 1 to %d octets", name, maxContextLen)
+	}
+	if src == nil {
+		return fmt.Errorf("context %q: no source", name)
+	}
+	a.regMu.Lock()
+	defer a.regMu.Unlock()
+	old := *a.contexts.Load()
+	_, had := old[name]
+	m := make(map[string]ViewSource, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[name] = src
+	a.contexts.Store(&m)
+	if s := a.session(); s != nil && !had {
+		if err := s.register(ctx, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveContext stops serving the context name and unregisters it from the
+// master if a session is open. Removing a name that is not served does
+// nothing.
+func (a *Agent) RemoveContext(ctx context.Context, name string) error {
+	a.regMu.Lock()
+	defer a.regMu.Unlock()
+	old := *a.contexts.Load()
+	if _, ok := old[name]; !ok {
+		return nil
+	}
+	m := make(map[string]ViewSource, len(old))
+	for k, v := range old {
+		if k != name {
+			m[k] = v
+		}
+	}
+	a.contexts.Store(&m)
+	if s := a.session(); s != nil {
+		return s.unregister(ctx, name)
+	}
+	return nil
+}
+
+// Contexts returns the names of the contexts added, sorted.
+func (a *Agent) Contexts() []string {
+	m := *a.contexts.Load()
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// source returns the source of a request's context; nil when the context
+// is not served.
+func (a *Agent) source(hasContext bool, name []byte) ViewSource {
+	if !hasContext {
+		return a.cfg.Source
+	}
+	return (*a.contexts.Load())[string(name)]
+}
+
+func (a *Agent) session() *session {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sess
 }
 
 // Connected reports whether a session is open and the subtree registered.
@@ -195,7 +288,6 @@ func (a *Agent) Run(ctx context.Context) error {
 	for {
 		s, err := a.connect(ctx)
 		if err == nil {
-			a.setSession(s)
 			if everUp {
 				a.log.Info("agentx session re-established", "master", a.addr)
 			} else {
@@ -207,7 +299,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			err = s.serve(ctx, a.cfg.PingInterval)
 			a.setSession(nil)
 			if ctx.Err() != nil {
-				s.shutdown(a.cfg.Subtree, a.cfg.Priority)
+				s.shutdown()
 				a.log.Info("agentx session closed", "master", a.addr)
 				return nil
 			}
@@ -250,7 +342,8 @@ func (a *Agent) setSession(s *session) {
 	a.connected.Store(s != nil)
 }
 
-// connect dials the master, opens a session and registers the subtree.
+// connect dials the master, opens a session, registers the subtree in
+// every context and makes the session the agent's.
 func (a *Agent) connect(ctx context.Context) (*session, error) {
 	d := net.Dialer{Timeout: a.cfg.Timeout}
 	conn, err := d.DialContext(ctx, a.network, a.addr)
@@ -263,10 +356,13 @@ func (a *Agent) connect(ctx context.Context) (*session, error) {
 	}
 	s := newSession(a, bc)
 	go s.readLoop()
+	a.regMu.Lock()
+	defer a.regMu.Unlock()
 	if err := s.open(ctx); err != nil {
 		s.close(err)
 		return nil, err
 	}
+	a.setSession(s)
 	return s, nil
 }
 
@@ -279,14 +375,13 @@ var (
 	snmpTrapOIDOID = agentx.OID{1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0}
 )
 
-// sendNotify sends a notification through the master: sysUpTime.0 (the
-// master's, see Uptime) and snmpTrapOID.0 (= trap) first, as RFC 2741
-// section 6.2.10 requires, then vbs. It waits for the master's response.
-// A Notifier is what sends through it.
-func (a *Agent) sendNotify(ctx context.Context, trap agentx.OID, vbs []agentx.VarBind) error {
-	a.mu.Lock()
-	s := a.sess
-	a.mu.Unlock()
+// sendNotify sends a notification through the master, in the context
+// contextName ("" for the default): sysUpTime.0 (the master's, see Uptime)
+// and snmpTrapOID.0 (= trap) first, as RFC 2741 section 6.2.10 requires,
+// then vbs. It waits for the master's response. A Notifier is what sends
+// through it.
+func (a *Agent) sendNotify(ctx context.Context, contextName string, trap agentx.OID, vbs []agentx.VarBind) error {
+	s := a.session()
 	if s == nil {
 		return errNotConnected
 	}
@@ -295,7 +390,7 @@ func (a *Agent) sendNotify(ctx context.Context, trap agentx.OID, vbs []agentx.Va
 		agentx.VarBind{Name: sysUpTimeOID, Type: agentx.TimeTicks, Uint: uint64(a.cfg.Uptime.At(time.Now()))},
 		agentx.VarBind{Name: snmpTrapOIDOID, Type: agentx.ObjectIdentifier, OID: trap})
 	all = append(all, vbs...)
-	if _, err := s.callOK(ctx, &agentx.Notify{VarBinds: all}); err != nil {
+	if _, err := s.callOK(ctx, contextName, &agentx.Notify{VarBinds: all}); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
 	return nil

@@ -12,5 +12,5 @@ import (
 var ErrNotConnected = errNotConnected
 
 func (a *Agent) Notify(ctx context.Context, trap agentx.OID, vbs []agentx.VarBind) error {
-	return a.sendNotify(ctx, trap, vbs)
+	return a.sendNotify(ctx, "", trap, vbs)
 }

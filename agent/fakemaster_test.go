@@ -48,13 +48,24 @@ type fakeConn struct {
 	nextID uint32
 }
 
-// accept waits for the agent to connect and completes Open and Register.
-func (f *fakeMaster) accept(t *testing.T, sessID uint32) *fakeConn {
+// conn waits for the agent to connect.
+func (f *fakeMaster) conn(t *testing.T, sessID uint32) *fakeConn {
 	t.Helper()
 	select {
 	case c := <-f.conns:
 		t.Cleanup(func() { c.Close() })
-		fc := &fakeConn{t: t, c: c, r: agentx.NewReader(c, 0), sessID: sessID, nextID: 100}
+		return &fakeConn{t: t, c: c, r: agentx.NewReader(c, 0), sessID: sessID, nextID: 100}
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent did not connect")
+	}
+	return nil
+}
+
+// accept waits for the agent to connect and completes Open and Register.
+func (f *fakeMaster) accept(t *testing.T, sessID uint32) *fakeConn {
+	t.Helper()
+	{
+		fc := f.conn(t, sessID)
 		open := fc.read()
 		if _, ok := open.PDU.(*agentx.Open); !ok {
 			t.Fatalf("first PDU is %s, want Open", open.PDU.Type())
@@ -67,10 +78,7 @@ func (f *fakeMaster) accept(t *testing.T, sessID uint32) *fakeConn {
 		}
 		fc.respond(reg, agentx.NoError)
 		return fc
-	case <-time.After(10 * time.Second):
-		t.Fatal("agent did not connect")
 	}
-	return nil
 }
 
 func (c *fakeConn) read() *agentx.Packet {
@@ -393,7 +401,6 @@ func TestConfigValidation(t *testing.T) {
 		cfg  agent.Config
 	}{
 		{"no subtree", agent.Config{Source: src}},
-		{"no source", agent.Config{Subtree: base}},
 		{"bad address", agent.Config{Subtree: base, Source: src, Address: "udp:1.2.3.4:5"}},
 		{"tcp without port", agent.Config{Subtree: base, Source: src, Address: "tcp:localhost"}},
 		{"timeout too short", agent.Config{Subtree: base, Source: src, Timeout: time.Millisecond}},

@@ -34,29 +34,31 @@ func (s *session) handle(h agentx.Header, payload []byte) error {
 
 // answer fills res for a well-formed request.
 func (s *session) answer(p *agentx.Packet, res *agentx.Response) {
+	var src ViewSource
 	switch p.PDU.(type) {
 	case *agentx.Get, *agentx.GetNext, *agentx.GetBulk, *agentx.TestSet:
-		if p.HasContext {
-			// Only the default context is registered.
+		if src = s.a.source(p.HasContext, p.Context); src == nil {
+			// Not a context we serve (any more: a request may cross
+			// its Unregister).
 			res.Error = agentx.UnsupportedContext
 			return
 		}
 	}
 	switch q := p.PDU.(type) {
 	case *agentx.Get:
-		v := s.view()
+		v := view(src)
 		res.VarBinds = make([]agentx.VarBind, len(q.Ranges))
 		for i, r := range q.Ranges {
 			res.VarBinds[i] = v.Get(r.Start)
 		}
 	case *agentx.GetNext:
-		v := s.view()
+		v := view(src)
 		res.VarBinds = make([]agentx.VarBind, len(q.Ranges))
 		for i, r := range q.Ranges {
 			res.VarBinds[i] = next(v, r.Start, r.Include, r.End)
 		}
 	case *agentx.GetBulk:
-		res.VarBinds = bulk(s.view(), q)
+		res.VarBinds = bulk(view(src), q)
 	case *agentx.TestSet:
 		// Everything this agent serves is read-only.
 		res.Error = agentx.NotWritable
@@ -75,9 +77,9 @@ func (s *session) answer(p *agentx.Packet, res *agentx.Response) {
 	}
 }
 
-// view returns the view for one request; a nil view serves nothing.
-func (s *session) view() View {
-	if v := s.a.cfg.Source.CurrentView(); v != nil {
+// view returns src's view for one request; a nil view serves nothing.
+func view(src ViewSource) View {
+	if v := src.CurrentView(); v != nil {
 		return v
 	}
 	return emptyView{}

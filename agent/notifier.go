@@ -12,7 +12,7 @@ import (
 // sender sends one notification through the master; *Agent is one, the
 // tests have another.
 type sender interface {
-	sendNotify(ctx context.Context, trap agentx.OID, vbs []agentx.VarBind) error
+	sendNotify(ctx context.Context, contextName string, trap agentx.OID, vbs []agentx.VarBind) error
 }
 
 // SummaryFunc makes the notification that reports n notifications left
@@ -35,6 +35,9 @@ type NotifierConfig struct {
 	Max int
 	// Window is the interval Max applies to; 0 means DefaultNotifyWindow.
 	Window time.Duration
+	// Context is the SNMP context the notifications are sent in; "" is
+	// the default context.
+	Context string
 	// Logger receives one line when a storm starts and one when it ends,
 	// and one when delivery fails and one when it works again; nil
 	// discards.
@@ -169,7 +172,7 @@ func (n *Notifier) drain(ctx context.Context, to sender, summary SummaryFunc) {
 		if q.summary {
 			q.trap, q.vbs = summary(count)
 		}
-		err := to.sendNotify(ctx, q.trap, q.vbs)
+		err := to.sendNotify(ctx, n.cfg.Context, q.trap, q.vbs)
 		if ctx.Err() != nil {
 			return // shutting down: not a delivery problem
 		}

@@ -36,7 +36,7 @@ func newFakeSender() *fakeSender {
 	return &fakeSender{sent: make(chan sent, 10000), attempts: make(chan struct{}, 10000)}
 }
 
-func (f *fakeSender) sendNotify(_ context.Context, trap agentx.OID, vbs []agentx.VarBind) error {
+func (f *fakeSender) sendNotify(_ context.Context, _ string, trap agentx.OID, vbs []agentx.VarBind) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.attempts <- struct{}{}

@@ -176,9 +176,14 @@ func (s *session) call(ctx context.Context, p *agentx.Packet) (*agentx.Packet, e
 	}
 }
 
-// callOK is call for requests whose response must carry no error.
-func (s *session) callOK(ctx context.Context, pdu agentx.PDU) (*agentx.Packet, error) {
-	r, err := s.call(ctx, &agentx.Packet{PDU: pdu})
+// callOK is call for requests whose response must carry no error, in the
+// context contextName ("" for the default).
+func (s *session) callOK(ctx context.Context, contextName string, pdu agentx.PDU) (*agentx.Packet, error) {
+	p := &agentx.Packet{PDU: pdu}
+	if contextName != "" {
+		p.HasContext, p.Context = true, []byte(contextName)
+	}
+	r, err := s.call(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -188,18 +193,53 @@ func (s *session) callOK(ctx context.Context, pdu agentx.PDU) (*agentx.Packet, e
 	return r, nil
 }
 
-// open opens the session and registers the subtree.
+// open opens the session and registers the subtree in the default context
+// (when it has a source) and in every named context. The master refusing
+// a named context is logged and leaves the others served; only a failure
+// of the session itself fails open.
 func (s *session) open(ctx context.Context) error {
 	cfg := &s.a.cfg
-	r, err := s.callOK(ctx, &agentx.Open{Timeout: uint8(cfg.Timeout / time.Second),
+	r, err := s.callOK(ctx, "", &agentx.Open{Timeout: uint8(cfg.Timeout / time.Second),
 		ID: cfg.Subtree, Description: []byte(cfg.Description)})
 	if err != nil {
 		return fmt.Errorf("open session: %w", err)
 	}
 	s.id.Store(r.SessionID)
 	cfg.Uptime.set(r.PDU.(*agentx.Response).SysUpTime, time.Now())
-	if _, err := s.callOK(ctx, &agentx.Register{Priority: cfg.Priority, Subtree: cfg.Subtree}); err != nil {
-		return fmt.Errorf("register %s: %w", cfg.Subtree, err)
+	if cfg.Source != nil {
+		if _, err := s.callOK(ctx, "", &agentx.Register{Priority: cfg.Priority, Subtree: cfg.Subtree}); err != nil {
+			return fmt.Errorf("register %s: %w", cfg.Subtree, err)
+		}
+	}
+	for _, name := range s.a.Contexts() {
+		if err := s.register(ctx, name); err != nil {
+			select {
+			case <-s.done:
+				return err
+			default:
+			}
+		}
+	}
+	return nil
+}
+
+// register registers the subtree in the named context, logging a refusal.
+func (s *session) register(ctx context.Context, name string) error {
+	cfg := &s.a.cfg
+	if _, err := s.callOK(ctx, name, &agentx.Register{Priority: cfg.Priority, Subtree: cfg.Subtree}); err != nil {
+		err = fmt.Errorf("register %s in context %q: %w", cfg.Subtree, name, err)
+		s.a.log.Warn("agentx registration failed", "context", name, "err", err)
+		return err
+	}
+	s.a.log.Debug("agentx context registered", "context", name)
+	return nil
+}
+
+// unregister withdraws the named context's registration.
+func (s *session) unregister(ctx context.Context, name string) error {
+	cfg := &s.a.cfg
+	if _, err := s.callOK(ctx, name, &agentx.Unregister{Priority: cfg.Priority, Subtree: cfg.Subtree}); err != nil {
+		return fmt.Errorf("unregister %s in context %q: %w", cfg.Subtree, name, err)
 	}
 	return nil
 }
@@ -220,7 +260,7 @@ func (s *session) serve(ctx context.Context, interval time.Duration) error {
 		case <-s.done:
 			return s.err
 		case <-tick:
-			if _, err := s.callOK(ctx, &agentx.Ping{}); err != nil && ctx.Err() == nil {
+			if _, err := s.callOK(ctx, "", &agentx.Ping{}); err != nil && ctx.Err() == nil {
 				err = fmt.Errorf("ping: %w", err)
 				s.close(err)
 				return err
@@ -232,12 +272,23 @@ func (s *session) serve(ctx context.Context, interval time.Duration) error {
 // errShutdown is the cause recorded when the agent stops on purpose.
 var errShutdown = errors.New("agent shutting down")
 
-// shutdown unregisters and closes the session politely; the master may be
-// gone already, so errors only shorten it.
-func (s *session) shutdown(subtree agentx.OID, priority uint8) {
+// shutdown unregisters every context and closes the session politely;
+// the master may be gone already, so errors only shorten it.
+func (s *session) shutdown() {
 	ctx := context.Background()
-	if _, err := s.callOK(ctx, &agentx.Unregister{Priority: priority, Subtree: subtree}); err == nil {
-		_, _ = s.call(ctx, &agentx.Packet{PDU: &agentx.Close{Reason: agentx.ReasonShutdown}})
+	cfg := &s.a.cfg
+	for _, name := range s.a.Contexts() {
+		if err := s.unregister(ctx, name); err != nil {
+			s.close(errShutdown)
+			return
+		}
 	}
+	if cfg.Source != nil {
+		if _, err := s.callOK(ctx, "", &agentx.Unregister{Priority: cfg.Priority, Subtree: cfg.Subtree}); err != nil {
+			s.close(errShutdown)
+			return
+		}
+	}
+	_, _ = s.call(ctx, &agentx.Packet{PDU: &agentx.Close{Reason: agentx.ReasonShutdown}})
 	s.close(errShutdown)
 }
