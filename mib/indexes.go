@@ -20,8 +20,8 @@ const maxNumber = 65535
 // fresh start. Indexes is safe for concurrent use.
 type Indexes struct {
 	mu    sync.Mutex
-	path  string // state file, "" for none
-	gen   uint64 // refresh generation: a slot's lastSeen is the last gen it was present in
+	store *IndexStore // the state file it is saved in, nil for none
+	gen   uint64      // refresh generation: a slot's lastSeen is the last gen it was present in
 	svcs  numbering[ipvsstats.ServiceKey]
 	reals map[ipvsstats.ServiceKey]*numbering[ipvsstats.DestKey]
 	dirty bool // numbers or presence changed since the last successful Save

@@ -1,6 +1,8 @@
 package mib
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -95,7 +97,7 @@ func TestIndexesStable(t *testing.T) {
 
 func TestIndexesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "state.json")
-	idx, err := OpenIndexes(path)
+	idx, err := openIndexes(path)
 	if err != nil {
 		t.Fatalf("missing state file: %v", err)
 	}
@@ -106,7 +108,7 @@ func TestIndexesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	idx2, err := OpenIndexes(path)
+	idx2, err := openIndexes(path)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -134,8 +136,68 @@ func TestIndexesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := decodeState(data); err != nil {
+	if _, err := decodeState(data); err != nil || !strings.HasPrefix(string(data), `{"version":2,"contexts":{"":{`) {
 		t.Errorf("saved state does not decode: %v", err)
+	}
+}
+
+// TestIndexStoreContexts checks that one state file keeps the numbering of
+// every context apart, that a context's numbers survive a restart even
+// while it is not served, and that a version 1 file (one numbering) is
+// read as the default context's.
+func TestIndexStoreContexts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	st, err := OpenIndexStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two contexts see different tables: each numbers its own.
+	a := numbersOf(t, fixture(), st.Indexes("tenant-a"))
+	b := numbersOf(t, without(fixture(), "TCP 10.99.0.1:80"), st.Indexes("tenant-b"))
+	if a["UDP 10.99.0.2:53"] != "3" || b["UDP 10.99.0.2:53"] != "2" {
+		t.Fatalf("numbering per context: a %v, b %v", a, b)
+	}
+	if err := st.Indexes("tenant-a").Save(); err != nil {
+		t.Fatal(err)
+	}
+
+	st2, err := OpenIndexStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// tenant-b comes back first, in a store where tenant-a is not served.
+	if got := numbersOf(t, without(fixture(), "TCP 10.99.0.1:80"), st2.Indexes("tenant-b")); fmt.Sprint(got) != fmt.Sprint(b) {
+		t.Errorf("tenant-b after restart %v, was %v", got, b)
+	}
+	if err := st2.Save(); err != nil {
+		t.Fatal(err)
+	}
+	st3, err := OpenIndexStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := numbersOf(t, fixture(), st3.Indexes("tenant-a")); fmt.Sprint(got) != fmt.Sprint(a) {
+		t.Errorf("tenant-a after two restarts %v, was %v", got, a)
+	}
+
+	// A version 1 file becomes the default context.
+	v1 := filepath.Join(t.TempDir(), "v1.json")
+	data, err := json.Marshal(stateV1{Version: 1, stateIndexes: st3.Indexes("tenant-b").state()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(v1, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old, err := OpenIndexStore(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := numbersOf(t, without(fixture(), "TCP 10.99.0.1:80"), old.Indexes("")); fmt.Sprint(got) != fmt.Sprint(b) {
+		t.Errorf("version 1 state as the default context: %v, want %v", got, b)
+	}
+	if got := numbersOf(t, fixture(), old.Indexes("x")); fmt.Sprint(got) != fmt.Sprint(a) {
+		t.Errorf("another context in a version 1 store: %v, want the fresh numbering %v", got, a)
 	}
 }
 
@@ -145,7 +207,9 @@ func TestIndexesBadStateFile(t *testing.T) {
 		name, content string
 	}{
 		{"garbage", "not json"},
-		{"version", `{"version":2,"generation":1,"next_service":1,"services":[]}`},
+		{"version", `{"version":3,"generation":1,"next_service":1,"services":[]}`},
+		{"version 2 in the form of 1", `{"version":2,"generation":1,"next_service":1,"services":[]}`},
+		{"bad context", `{"version":2,"contexts":{"a":{"generation":1,"next_service":0,"services":[]}}}`},
 		{"number zero", `{"version":1,"generation":1,"next_service":2,"services":[{"number":0,"next_real":1}]}`},
 		{"number not handed out", `{"version":1,"generation":1,"next_service":2,"services":[{"number":5,"next_real":1}]}`},
 		{"duplicate number", `{"version":1,"generation":1,"next_service":9,"services":[{"fwmark":1,"number":5,"next_real":1},{"fwmark":2,"number":5,"next_real":1}]}`},
@@ -161,7 +225,7 @@ func TestIndexesBadStateFile(t *testing.T) {
 		if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		idx, err := OpenIndexes(path)
+		idx, err := openIndexes(path)
 		if err == nil {
 			t.Errorf("%s: no warning", tt.name)
 		}
@@ -174,7 +238,7 @@ func TestIndexesBadStateFile(t *testing.T) {
 		if err := idx.Save(); err != nil {
 			t.Errorf("%s: corrupt file not replaced: %v", tt.name, err)
 		}
-		if _, err := OpenIndexes(path); err != nil {
+		if _, err := openIndexes(path); err != nil {
 			t.Errorf("%s: replaced file: %v", tt.name, err)
 		}
 	}
@@ -184,7 +248,7 @@ func TestIndexesBadStateFile(t *testing.T) {
 	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	idx, err := OpenIndexes(filepath.Join(blocker, "state.json"))
+	idx, err := openIndexes(filepath.Join(blocker, "state.json"))
 	if err == nil {
 		t.Error("state file below a regular file: no warning")
 	}
@@ -243,10 +307,24 @@ func TestNumberingDuplicatesAndChanges(t *testing.T) {
 	}
 }
 
+// openIndexes opens the store at path and returns its default context's
+// numbering.
+func openIndexes(path string) (*Indexes, error) {
+	st, err := OpenIndexStore(path)
+	return st.Indexes(""), err
+}
+
+// encode returns the state file of a store holding x as the default context.
+func encode(x *Indexes) ([]byte, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return json.Marshal(stateFile{Version: stateVersion, Contexts: map[string]stateIndexes{"": x.state(), "other": x.state()}})
+}
+
 func FuzzDecodeState(f *testing.F) {
 	idx := NewIndexes()
 	Build(fixture(), idx, fixedClock)
-	good, err := idx.encode()
+	good, err := encode(idx)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -255,14 +333,16 @@ func FuzzDecodeState(f *testing.F) {
 	f.Add([]byte(`{"version":1,"generation":3,"next_service":65536,"services":[{"number":65535,"next_real":65536,"reals":[{"addr":"::1","number":1}]}]}`))
 	f.Add([]byte("{"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		x, err := decodeState(data)
+		sets, err := decodeState(data)
 		if err != nil {
 			return
 		}
 		// A decoded state numbers and re-encodes without trouble.
-		Build(fixture(), x, fixedClock)
-		if _, err := x.encode(); err != nil {
-			t.Fatalf("encode after decode: %v", err)
+		for _, x := range sets {
+			Build(fixture(), x, fixedClock)
+			if _, err := encode(x); err != nil {
+				t.Fatalf("encode after decode: %v", err)
+			}
 		}
 	})
 }

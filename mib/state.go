@@ -10,16 +10,29 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 )
 
-// stateVersion is the version of the state file format.
-const stateVersion = 1
+// stateVersion is the version of the state file format. Version 1 held
+// the default context's numbering only; it is still read, as that.
+const stateVersion = 2
 
-// stateFile is the JSON form of Indexes.
+// stateFile is the JSON form of an IndexStore.
 type stateFile struct {
-	Version     int            `json:"version"`
+	Version  int                     `json:"version"`
+	Contexts map[string]stateIndexes `json:"contexts"`
+}
+
+// stateV1 is the file of version 1: one numbering at the top level.
+type stateV1 struct {
+	Version int `json:"version"`
+	stateIndexes
+}
+
+// stateIndexes is the JSON form of one context's Indexes.
+type stateIndexes struct {
 	Generation  uint64         `json:"generation"`
 	NextService uint32         `json:"next_service"`
 	Services    []stateService `json:"services"`
@@ -44,77 +57,143 @@ type stateReal struct {
 	LastSeen uint64     `json:"last_seen"`
 }
 
-// OpenIndexes returns Indexes persisted in the state file at path. When the
-// file is missing the numbering starts empty and the error is nil; when it
-// cannot be read or is corrupt the numbering starts empty too and the error
-// says why, for the caller to log as a warning. Either way the Indexes are
-// usable.
-func OpenIndexes(path string) (*Indexes, error) {
-	x, err := loadIndexes(path)
-	x.path = path
+// IndexStore is the state file: the Indexes of every SNMP context the
+// agent serves, by context name ("" for the default context), kept in one
+// file so that a context that goes away and comes back, or an agent
+// restart, finds its numbers again. It is safe for concurrent use.
+type IndexStore struct {
+	path  string // "" for a store that is never written
+	mu    sync.Mutex
+	sets  map[string]*Indexes
+	dirty bool // the file must be written even if no numbering changed
+}
+
+// OpenIndexStore returns the store persisted in the state file at path.
+// When the file is missing the store starts empty and the error is nil;
+// when it cannot be read or is corrupt the store starts empty too and the
+// error says why, for the caller to log as a warning (a corrupt file is
+// moved aside to path.corrupt first). Either way the store is usable.
+func OpenIndexStore(path string) (*IndexStore, error) {
+	st, err := loadStore(path)
+	st.path = path
 	if errors.Is(err, errCorrupt) {
 		// Keep the corrupt file for inspection instead of overwriting it
 		// at the first Save.
 		aside := path + ".corrupt"
 		if rerr := os.Rename(path, aside); rerr != nil {
-			return x, fmt.Errorf("%w (and could not move it aside: %v)", err, rerr)
+			return st, fmt.Errorf("%w (and could not move it aside: %v)", err, rerr)
 		}
-		return x, fmt.Errorf("%w (moved to %s)", err, aside)
+		return st, fmt.Errorf("%w (moved to %s)", err, aside)
 	}
-	return x, err
+	return st, err
 }
 
-// OpenIndexesReadOnly is OpenIndexes for a reader that must not change the
-// file, such as "lvs-agentx dump" next to a running agent: Save on the
-// result does nothing.
-func OpenIndexesReadOnly(path string) (*Indexes, error) {
-	return loadIndexes(path)
+// OpenIndexStoreReadOnly is OpenIndexStore for a reader that must not
+// change the file, such as "lvs-agentx dump" next to a running agent:
+// Save does nothing.
+func OpenIndexStoreReadOnly(path string) (*IndexStore, error) {
+	return loadStore(path)
+}
+
+// Indexes returns the numbering of the context name, a fresh one if the
+// store has none yet. Its Save saves the whole store.
+func (st *IndexStore) Indexes(name string) *Indexes {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	x := st.sets[name]
+	if x == nil {
+		x = NewIndexes()
+		x.store = st
+		st.sets[name] = x
+	}
+	return x
 }
 
 var errCorrupt = errors.New("corrupt index state")
 
-// loadIndexes reads the state file at path; the Indexes are usable even
-// with an error. A new or replaced file is marked to be written at the
-// first Save.
-func loadIndexes(path string) (*Indexes, error) {
+// loadStore reads the state file at path; the store is usable even with
+// an error. A new or replaced file is marked to be written at the first
+// Save.
+func loadStore(path string) (*IndexStore, error) {
+	empty := &IndexStore{sets: make(map[string]*Indexes)}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		x := NewIndexes()
-		x.dirty = true
-		return x, nil
+		empty.dirty = true
+		return empty, nil
 	}
 	if err != nil {
-		x := NewIndexes()
-		return x, fmt.Errorf("read index state: %w", err)
+		return empty, fmt.Errorf("read index state: %w", err)
 	}
-	loaded, err := decodeState(data)
+	sets, err := decodeState(data)
 	if err != nil {
-		x := NewIndexes()
-		x.dirty = true
-		return x, fmt.Errorf("%w %s: %w", errCorrupt, path, err)
+		empty.dirty = true
+		return empty, fmt.Errorf("%w %s: %w", errCorrupt, path, err)
 	}
-	return loaded, nil
+	st := &IndexStore{sets: sets}
+	for _, x := range sets {
+		x.store = st
+	}
+	return st, nil
 }
 
-// decodeState parses and validates a state file.
-func decodeState(data []byte) (*Indexes, error) {
-	var st stateFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
+// decodeState parses and validates a state file of either version.
+func decodeState(data []byte) (map[string]*Indexes, error) {
+	var head struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
-	if st.Version != stateVersion {
-		return nil, fmt.Errorf("unsupported version %d", st.Version)
+	var contexts map[string]stateIndexes
+	switch head.Version {
+	case 1:
+		var v1 stateV1
+		if err := decodeStrict(data, &v1); err != nil {
+			return nil, err
+		}
+		contexts = map[string]stateIndexes{"": v1.stateIndexes}
+	case stateVersion:
+		var st stateFile
+		if err := decodeStrict(data, &st); err != nil {
+			return nil, err
+		}
+		contexts = st.Contexts
+	default:
+		return nil, fmt.Errorf("unsupported version %d", head.Version)
 	}
+	sets := make(map[string]*Indexes, len(contexts))
+	for name, si := range contexts {
+		x, err := si.indexes()
+		if err != nil {
+			if name != "" || head.Version != 1 {
+				err = fmt.Errorf("context %q: %w", name, err)
+			}
+			return nil, err
+		}
+		sets[name] = x
+	}
+	return sets, nil
+}
+
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	return nil
+}
+
+// indexes validates one context's numbering and returns it.
+func (si *stateIndexes) indexes() (*Indexes, error) {
 	x := NewIndexes()
-	x.gen = st.Generation
+	x.gen = si.Generation
 	var err error
-	if x.svcs.next, err = checkNext(st.NextService); err != nil {
+	if x.svcs.next, err = checkNext(si.NextService); err != nil {
 		return nil, fmt.Errorf("next_service: %w", err)
 	}
-	used := make(map[uint16]bool, len(st.Services))
-	for i, s := range st.Services {
+	used := make(map[uint16]bool, len(si.Services))
+	for i, s := range si.Services {
 		k := ipvsstats.ServiceKey{Family: s.Family, Protocol: s.Protocol, Addr: s.Addr, Port: s.Port, FWMark: s.FWMark}
 		if err := checkSlot(s.Number, s.LastSeen, x.gen, x.svcs.next, used); err != nil {
 			return nil, fmt.Errorf("service %d: %w", i, err)
@@ -169,10 +248,10 @@ func checkSlot(num uint16, lastSeen, gen uint64, next uint32, used map[uint16]bo
 	return nil
 }
 
-// encode returns the state file contents, sorted by number so that the
-// same state always gives the same bytes.
-func (x *Indexes) encode() ([]byte, error) {
-	st := stateFile{Version: stateVersion, Generation: x.gen, NextService: x.svcs.next,
+// state returns the JSON form of x, sorted by number so that the same
+// state always gives the same bytes. x.mu must be held.
+func (x *Indexes) state() stateIndexes {
+	si := stateIndexes{Generation: x.gen, NextService: x.svcs.next,
 		Services: make([]stateService, 0, len(x.svcs.slots))}
 	for k, s := range x.svcs.slots {
 		ss := stateService{Family: k.Family, Protocol: k.Protocol, Addr: k.Addr, Port: k.Port, FWMark: k.FWMark,
@@ -184,35 +263,64 @@ func (x *Indexes) encode() ([]byte, error) {
 			}
 			slices.SortFunc(ss.Reals, func(a, b stateReal) int { return int(a.Number) - int(b.Number) })
 		}
-		st.Services = append(st.Services, ss)
+		si.Services = append(si.Services, ss)
 	}
-	slices.SortFunc(st.Services, func(a, b stateService) int { return int(a.Number) - int(b.Number) })
-	data, err := json.Marshal(&st)
-	if err != nil {
-		return nil, fmt.Errorf("encode index state: %w", err)
-	}
-	return append(data, '\n'), nil
+	slices.SortFunc(si.Services, func(a, b stateService) int { return int(a.Number) - int(b.Number) })
+	return si
 }
 
-// Save writes the state file if the numbering changed since the last
+// Save writes the state file if a numbering changed since the last
 // successful Save. It writes a temporary file, syncs it and renames it over
 // the old one, so a crash leaves either the old or the new state. A failed
 // Save is retried by the next one; the agent keeps serving either way.
-func (x *Indexes) Save() error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.path == "" || !x.dirty {
+func (st *IndexStore) Save() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.path == "" {
 		return nil
 	}
-	data, err := x.encode()
-	if err != nil {
-		return err
+	// Every numbering is held still while the file is written, so that
+	// none is marked saved with changes the file does not have.
+	names := make([]string, 0, len(st.sets))
+	for name := range st.sets {
+		names = append(names, name)
 	}
-	if err := writeAtomic(x.path, data); err != nil {
+	slices.Sort(names)
+	dirty := st.dirty
+	for _, name := range names {
+		x := st.sets[name]
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		dirty = dirty || x.dirty
+	}
+	if !dirty {
+		return nil
+	}
+	sf := stateFile{Version: stateVersion, Contexts: make(map[string]stateIndexes, len(names))}
+	for _, name := range names {
+		sf.Contexts[name] = st.sets[name].state()
+	}
+	data, err := json.Marshal(&sf)
+	if err != nil {
+		return fmt.Errorf("encode index state: %w", err)
+	}
+	if err := writeAtomic(st.path, append(data, '\n')); err != nil {
 		return fmt.Errorf("save index state: %w", err)
 	}
-	x.dirty = false
+	st.dirty = false
+	for _, name := range names {
+		st.sets[name].dirty = false
+	}
 	return nil
+}
+
+// Save saves the store x belongs to (see IndexStore.Save); Indexes from
+// NewIndexes are not persisted and Save does nothing.
+func (x *Indexes) Save() error {
+	if x.store == nil {
+		return nil
+	}
+	return x.store.Save()
 }
 
 func writeAtomic(path string, data []byte) error {
