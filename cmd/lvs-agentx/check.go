@@ -32,6 +32,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	privPass := fs.String("priv-pass", "", "SNMPv3 privacy passphrase (empty: no privacy)")
 	timeout := fs.Duration("timeout", 3*time.Second, "time to wait for each SNMP answer")
 	netns := fs.String("netns", "", "read IPVS in the network namespace at this path, as the agent does")
+	contextName := fs.String("context", "", "SNMPv3 context to walk, the name the agent serves a namespace under (with --user; in SNMPv2c snmpd maps a community to a context: pass that --community)")
 	if err := parseFlags(fs, args, os.Getenv); err != nil {
 		return err
 	}
@@ -43,6 +44,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := setV3(snmp, *user, *authProto, *authPass, *privProto, *privPass); err != nil {
 			return err
 		}
+		snmp.ContextName = *contextName
+	} else if *contextName != "" {
+		return usagef("--context %q needs SNMPv3 (--user); in SNMPv2c pass the community snmpd maps to that context (com2sec -Cn %s ...)", *contextName, *contextName)
 	} else {
 		snmp.Version, snmp.Community = gosnmp.Version2c, *community
 	}

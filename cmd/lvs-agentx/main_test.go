@@ -59,6 +59,16 @@ func TestUsageErrors(t *testing.T) {
 		{"netns missing", []string{"run", "--netns", "/nonexistent/netns/lb"}, nil, "--netns: open /nonexistent/netns/lb: no such file"},
 		{"netns not a namespace", []string{"dump", "--netns", notNS}, nil, "not a network namespace"},
 		{"netns of another kind", []string{"check", "--netns", "/proc/self/ns/mnt"}, nil, "not a network namespace"},
+		{"netns one of several missing", []string{"run", "--netns", "/proc/self/ns/net", "--netns", "/nonexistent/b"}, nil, "--netns: open /nonexistent/b"},
+		{"netns names clash", []string{"run", "--netns", "/proc/self/ns/net", "--netns", "/proc/1/ns/net"}, nil, `context name "net" given twice`},
+		{"netns env list", []string{"run"}, map[string]string{"LVS_AGENTX_NETNS": "a=/proc/self/ns/net,b=/nonexistent"}, "--netns: open /nonexistent"},
+		{"netns name too long", []string{"run", "--netns", strings.Repeat("n", 33) + "=/proc/self/ns/net"}, nil, "longer than SNMP's 32 octets"},
+		{"netns empty name", []string{"run", "--netns", "=/proc/self/ns/net"}, nil, "want PATH or NAME=PATH"},
+		{"netns-dir missing", []string{"run", "--netns-dir", "/nonexistent/netns"}, nil, "--netns-dir /nonexistent/netns: not a directory"},
+		{"default-netns none alone", []string{"run", "--default-netns", "none"}, nil, "nothing to serve"},
+		{"default-netns not a namespace", []string{"run", "--default-netns", notNS}, nil, "not a network namespace"},
+		{"dump netns empty name", []string{"dump", "--netns", "=/x"}, nil, "want PATH or NAME=PATH"},
+		{"check context without v3", []string{"check", "--context", "lb"}, nil, `--context "lb" needs SNMPv3 (--user)`},
 		{"bad log level", []string{"run", "--log-level", "loud"}, nil, `--log-level "loud"`},
 		{"bad log format", []string{"run", "--log-format", "xml"}, nil, `--log-format "xml": want text or json`},
 		{"bad dump format", []string{"dump", "--format", "yaml"}, nil, `--format "yaml": want table, json or oids`},
@@ -103,13 +113,14 @@ func TestHelp(t *testing.T) {
 	}{
 		{[]string{"run"}, map[string]string{
 			"agentx": `"/var/agentx/master"`, "cache-ttl": `"1s"`, "state-file": `"/var/lib/lvs-agentx/indexes.json"`,
-			"netns": "empty", "priority": `"127"`, "ping-interval": `"15s"`, "log-level": `"info"`, "log-format": `"text"`,
+			"netns": "empty", "netns-dir": "empty", "default-netns": "empty",
+			"priority": `"127"`, "ping-interval": `"15s"`, "log-level": `"info"`, "log-format": `"text"`,
 			"refresh-wait": `"250ms"`, "watch-interval": `"5s"`, "notify": `"all"`, "notify-max": `"20"`}},
 		{nil, map[string]string{"agentx": `"/var/agentx/master"`, "priority": `"127"`}}, // run is the default
-		{[]string{"dump"}, map[string]string{"format": `"table"`, "netns": "empty", "state-file": `"/var/lib/lvs-agentx/indexes.json"`}},
+		{[]string{"dump"}, map[string]string{"format": `"table"`, "netns": "empty", "context": "empty", "state-file": `"/var/lib/lvs-agentx/indexes.json"`}},
 		{[]string{"check"}, map[string]string{
 			"snmp": `"udp:127.0.0.1:161"`, "community": `"public"`, "user": "empty", "auth-proto": `"SHA"`,
-			"auth-pass": "empty", "priv-proto": `"AES"`, "priv-pass": "empty", "timeout": `"3s"`, "netns": "empty"}},
+			"auth-pass": "empty", "priv-proto": `"AES"`, "priv-pass": "empty", "timeout": `"3s"`, "netns": "empty", "context": "empty"}},
 		{[]string{"mib"}, map[string]string{"dir": "empty"}},
 	}
 	for _, tt := range tests {

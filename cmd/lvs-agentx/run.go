@@ -15,8 +15,8 @@ import (
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
-	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 	"github.com/lvs-agentx/lvs-agentx/mib"
+	"github.com/lvs-agentx/lvs-agentx/netns"
 )
 
 // DefaultStateFile is where the stable indexes are kept.
@@ -34,7 +34,10 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	ttl := fs.Duration("cache-ttl", mib.DefaultCacheTTL, "how old served data may get before a request triggers a background re-read of IPVS")
 	refreshWait := fs.Duration("refresh-wait", mib.DefaultRefreshWait, "how long a request that finds the data older than --cache-ttl waits for the re-read it starts; past that it is answered from the previous read (lvsDataAge tells how old); keep it well under snmpd's agentXTimeout")
 	stateFile := fs.String("state-file", DefaultStateFile, "file keeping the stable service and real server numbers")
-	netns := fs.String("netns", "", "read IPVS in the network namespace at this path (e.g. /run/netns/lb); empty: the agent's own")
+	var specs specList
+	fs.Var(&specs, "netns", "serve IPVS of the network namespace at PATH (e.g. /run/netns/lb) in the SNMP context NAME (default: the path's last element); repeat for several, or separate them with commas. Given once with neither --netns-dir nor --default-netns, it is served in the default context instead, as before contexts existed. Entering other namespaces needs CAP_SYS_ADMIN")
+	netnsDir := fs.String("netns-dir", "", "serve every network namespace in this directory (e.g. /run/netns, where 'ip netns add' puts them), each in the SNMP context of its file name, following namespaces that appear and disappear; needs CAP_SYS_ADMIN")
+	defaultNetns := fs.String("default-netns", "", "the network namespace served in the default context: a path, or none; empty: the agent's own")
 	prio := fs.Uint("priority", agent.DefaultPriority, "AgentX registration priority, 1-255, lower wins")
 	ping := fs.Duration("ping-interval", agent.DefaultPingInterval, "how often to ping snmpd to notice a dead master (0: never)")
 	watch := fs.Duration("watch-interval", mib.DefaultWatchInterval, "how often to re-read IPVS in the background to find changes and notify them (a table that takes longer than a tenth of this to read is re-read every ten read times); 0: no background reads, no notifications")
@@ -57,9 +60,9 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	if *watch < 0 {
 		return usagef("--watch-interval %s: want 0 (no watch) or a positive duration", *watch)
 	}
-	kinds, err := ipvsevents.ParseKinds(*notify)
-	if err != nil {
-		return usagef("--notify %q: %v", *notify, err)
+	kinds, kerr := ipvsevents.ParseKinds(*notify)
+	if kerr != nil {
+		return usagef("--notify %q: %v", *notify, kerr)
 	}
 	if *watch == 0 {
 		kinds = 0
@@ -70,8 +73,27 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	if _, _, err := agent.ParseAddress(*addr); err != nil {
 		return usagef("--agentx: %v", err)
 	}
-	if err := checkNetNS(*netns); err != nil {
+	if err := checkSpecs(specs); err != nil {
 		return err
+	}
+	// One --netns and nothing else meant, before contexts, "read this
+	// namespace instead of mine": keep that meaning.
+	if len(specs) == 1 && *netnsDir == "" && *defaultNetns == "" {
+		*defaultNetns, specs = specs[0].Path, nil
+	}
+	if *defaultNetns != "none" {
+		if err := checkNetNS(*defaultNetns); err != nil {
+			return err
+		}
+	}
+	if *netnsDir != "" {
+		if st, err := os.Stat(*netnsDir); err != nil || !st.IsDir() {
+			return usagef("--netns-dir %s: not a directory", *netnsDir)
+		}
+	}
+	multi := len(specs) > 0 || *netnsDir != ""
+	if *defaultNetns == "none" && !multi {
+		return usagef("--default-netns none: with no --netns or --netns-dir there is nothing to serve")
 	}
 	log, err := lf.logger(stderr)
 	if err != nil {
@@ -89,17 +111,12 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 		pingInterval = -1 // agent.Config: negative disables pings
 	}
 
-	log.Info("lvs-agentx starting", "version", version, "agentx", *addr, "netns", *netns,
+	log.Info("lvs-agentx starting", "version", version, "agentx", *addr, "default_netns", *defaultNetns,
+		"netns", specs.String(), "netns_dir", *netnsDir,
 		"cache_ttl", ttl.String(), "refresh_wait", refreshWait.String(), "state_file", *stateFile,
 		"watch_interval", watch.String(), "notify", kinds.String(), "notify_max", *notifyMax)
 
-	reader, err := ipvsstats.Open(ipvsstats.Options{NetNS: *netns})
-	if err != nil {
-		return fmt.Errorf("open IPVS reader: %w", err)
-	}
-	defer reader.Close()
-
-	idx, err := mib.OpenIndexes(*stateFile)
+	store, err := mib.OpenIndexStore(*stateFile)
 	if err != nil {
 		log.Warn("index state unusable; numbering afresh", "err", err)
 	}
@@ -109,15 +126,20 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	}
 	// The agent learns snmpd's sysUpTime; lvsLastChange and the
 	// notifications' sysUpTime.0 use it too.
-	uptime := agent.NewUptime()
-	srcCfg := mib.SourceConfig{Reader: reader, Indexes: idx, CacheTTL: *ttl, RefreshWait: wait, Logger: log,
-		SysUpTimeAt: uptime.At}
-	var notifier *agent.Notifier
-	if kinds != 0 {
-		notifier = agent.NewNotifier(agent.NotifierConfig{Max: *notifyMax, Window: *watch, Logger: log})
-		srcCfg.Notify, srcCfg.NotifyKinds = notifier.Enqueue, kinds
+	icfg := &instanceConfig{store: store, cacheTTL: *ttl, refreshWait: wait, watch: *watch, kinds: kinds,
+		notifyMax: *notifyMax, uptime: agent.NewUptime(), log: log}
+	var def *instance
+	var src agent.ViewSource
+	if *defaultNetns != "none" {
+		if def, err = icfg.open(ctx, "", *defaultNetns); err != nil {
+			if hint := netns.CapabilityHint(err); hint != "" {
+				log.Error(hint, "netns", *defaultNetns)
+			}
+			return err
+		}
+		defer def.stop()
+		src = def.src
 	}
-	src := mib.NewSource(ctx, srcCfg)
 	a, err := agent.New(agent.Config{
 		Address:      *addr,
 		Subtree:      mib.Root,
@@ -126,7 +148,7 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 		PingInterval: pingInterval,
 		Source:       src,
 		Logger:       log,
-		Uptime:       uptime,
+		Uptime:       icfg.uptime,
 		OnState: func(s agent.State, cause error) {
 			if hint := masterHint(cause); s == agent.StateUnreachable && hint != "" {
 				log.Warn(hint, "master", *addr)
@@ -136,23 +158,34 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	if err != nil {
 		return usagef("%v", err)
 	}
-	// Read IPVS before snmpd asks, so the first request is answered at once
-	// and an unreadable IPVS is logged at start.
-	src.Refresh(ctx)
-
 	status := make(chan os.Signal, 1)
 	signal.Notify(status, syscall.SIGUSR1)
 	defer signal.Stop(status)
 	go logStatusOn(ctx, log, status)
 
+	if def != nil {
+		def.run(a, *watch)
+	}
 	var background sync.WaitGroup
-	background.Go(func() { src.Watch(ctx, *watch) })
-	if notifier != nil {
-		background.Go(func() { notifier.Run(ctx, a, src.StormNotification) })
+	var cs *contexts
+	if multi {
+		capOK := hasSysAdmin()
+		if !capOK {
+			log.Warn("no CAP_SYS_ADMIN: other network namespaces cannot be entered (setns); --netns and --netns-dir need it as well as CAP_NET_ADMIN")
+		}
+		cs = &contexts{cfg: icfg, a: a, ctx: ctx, warned: !capOK, running: map[string]*instance{}}
+		w := &netns.Watcher{Specs: specs, Dir: *netnsDir, Logger: log}
+		background.Go(func() { w.Run(ctx, cs.changed) })
 	}
 	err = a.Run(ctx)
 	background.Wait()
-	if serr := idx.Save(); serr != nil {
+	if cs != nil {
+		cs.stopAll()
+	}
+	if def != nil {
+		def.stop()
+	}
+	if serr := store.Save(); serr != nil {
 		log.Warn("could not save index state", "file", *stateFile, "err", serr)
 	}
 	if err != nil {
