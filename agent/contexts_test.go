@@ -15,36 +15,18 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 )
 
-// contextConfig gives each named context of the test a v2c community
-// (com2sec -Cn) and lets one SNMPv3 user read every context.
-func contextConfig(names ...string) []string {
-	lines := []string{
-		"view ctxall included .1",
-		"createUser ctxuser SHA ctxpassword AES ctxpassword",
-		"group ctxv3 usm ctxuser",
-		`access ctxv3 "" usm priv prefix ctxall none none`,
-	}
-	for _, n := range names {
-		lines = append(lines,
-			fmt.Sprintf("com2sec -Cn %s sec%s 127.0.0.1 pub%s", n, n, n),
-			fmt.Sprintf("group grp%s v2c sec%s", n, n),
-			fmt.Sprintf("access grp%s %s any noauth exact ctxall none none", n, n))
-	}
-	return lines
-}
-
 // walkIn walks base through srv as a manager reaches context name: by its
 // v2c community, or with SNMPv3 and -n name.
 func walkIn(t *testing.T, srv *snmpd.Server, v3 bool, name string) []string {
 	t.Helper()
 	testutil.NeedTool(t, "snmpwalk", "apt-get install -y snmp")
-	args := []string{"-v2c", "-c", "pub" + name}
+	args := []string{"-v2c", "-c", snmpd.ContextCommunity(name)}
 	if name == "" {
 		args[2] = snmpd.Community
 	}
 	if v3 {
-		args = []string{"-v3", "-l", "authPriv", "-u", "ctxuser", "-a", "SHA", "-A", "ctxpassword",
-			"-x", "AES", "-X", "ctxpassword", "-n", name}
+		args = []string{"-v3", "-l", "authPriv", "-u", snmpd.ContextUser, "-a", "SHA", "-A", snmpd.ContextPass,
+			"-x", "AES", "-X", snmpd.ContextPass, "-n", name}
 	}
 	args = append(args, "-On", "-m", "", "-t", "2", "-r", "1", srv.ManagerAddress(), base.String())
 	out, err := exec.Command("snmpwalk", args...).CombinedOutput()
@@ -80,7 +62,7 @@ func walkLines(v agent.View) []string {
 // SNMPv3 context name, and adds and removes contexts while the session is
 // open and across a restart of snmpd.
 func TestContextsThroughSnmpd(t *testing.T) {
-	srv := snmpd.Start(t, snmpd.Options{Extra: contextConfig("alpha", "beta", "gamma")})
+	srv := snmpd.Start(t, snmpd.Options{Extra: snmpd.ContextConfig("alpha", "beta", "gamma")})
 	views := map[string]agent.View{"": newTable(2), "alpha": newTable(3), "beta": newTable(5), "gamma": newTable(7)}
 	a := startAgent(t, srv.AgentXAddress(), agent.StaticView{V: views[""]}, false)
 	ctx := context.Background()

@@ -243,22 +243,58 @@ func num(v string) string {
 	return n
 }
 
-// checkAgainstIpvsadm compares walked values with ipvsadm's listings, row by
-// row, matched by the Name columns.
+// checkAgainstIpvsadm compares walked values with ipvsadm's listings
+// (ln.txt, stats.txt, rate.txt, timeout.txt), row by row, matched by the
+// Name columns, and the scalars of TestLVSMIBThroughSnmpd's scenario.
 func checkAgainstIpvsadm(t *testing.T, r *testbed.Result, w *walkResult) {
+	t.Helper()
+	checkRowsAgainstIpvsadm(t, "", r, w, "")
+	get := func(name, row string) string { return w.values[oidOf(name)+"."+row] }
+	to := strings.Fields(string(r.File(t, "timeout.txt")))
+	scalars := map[string]string{
+		"lvsVersion": `STRING: "1.2.1"`, "lvsNumServices": "INTEGER: 9", "lvsHashTableSize": "INTEGER: 4096",
+		"lvsTcpTimeOut": "INTEGER: " + to[len(to)-3], "lvsTcpFinTimeOut": "INTEGER: " + to[len(to)-2],
+		"lvsUdpTimeOut": "INTEGER: " + to[len(to)-1], "lvsDaemonState": "INTEGER: 3", "lvsMcastInt": `STRING: "lo"`,
+		"lvsIpvsAvailable": "INTEGER: 1",
+	}
+	for s, want := range scalars {
+		if got := get(s, "0"); got != want {
+			t.Errorf("%s.0 = %s, want %s", s, got, want)
+		}
+	}
+	// IPv6 rows carry their address in the Inet columns.
+	row := w.rowIndexes()["TCP [fd00::1]:443"]
+	if got := get("lvsServiceAddrType", row); got != "INTEGER: 2" {
+		t.Errorf("TCP [fd00::1]:443 lvsServiceAddrType = %s, want ipv6(2)", got)
+	}
+	if got := get("lvsServiceInetAddr", row); !strings.HasPrefix(got, "Hex-STRING: FD 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01") {
+		t.Errorf("TCP [fd00::1]:443 lvsServiceInetAddr = %s, want fd00::1", got)
+	}
+	if got := get("lvsServiceAddr", row); got != "IpAddress: 0.0.0.0" {
+		t.Errorf("TCP [fd00::1]:443 lvsServiceAddr = %s, want 0.0.0.0", got)
+	}
+}
+
+// checkRowsAgainstIpvsadm compares the rows of walk w (what says which
+// walk, in errors) with ipvsadm's listings PREFIXln.txt, PREFIXstats.txt
+// and PREFIXrate.txt, column by column, matched by the Name columns.
+func checkRowsAgainstIpvsadm(t *testing.T, what string, r *testbed.Result, w *walkResult, prefix string) {
 	t.Helper()
 	idx := w.rowIndexes()
 	get := func(name, row string) string { return w.values[oidOf(name)+"."+row] }
-	stats := ipvsadmRows(t, string(r.File(t, "stats.txt")))
-	rates := ipvsadmRows(t, string(r.File(t, "rate.txt")))
-	ln := ipvsadmRows(t, string(r.File(t, "ln.txt")))
+	stats := ipvsadmRows(t, string(r.File(t, prefix+"stats.txt")))
+	rates := ipvsadmRows(t, string(r.File(t, prefix+"rate.txt")))
+	ln := ipvsadmRows(t, string(r.File(t, prefix+"ln.txt")))
+	if what != "" {
+		what += ": "
+	}
 	if len(stats) == 0 || len(idx) != len(stats) {
-		t.Errorf("walk has %d named rows, ipvsadm %d", len(idx), len(stats))
+		t.Errorf("%swalk has %d named rows, ipvsadm %d", what, len(idx), len(stats))
 	}
 	for name, st := range stats {
 		row, ok := idx[name]
 		if !ok {
-			t.Errorf("%s: in ipvsadm, not in the walk", name)
+			t.Errorf("%s%s: in ipvsadm, not in the walk", what, name)
 			continue
 		}
 		// ipvsadm --stats: Conns InPkts OutPkts InBytes OutBytes; --rate:
@@ -276,18 +312,18 @@ func checkAgainstIpvsadm(t *testing.T, r *testbed.Result, w *walkResult) {
 		}
 		for i, c := range hc {
 			if got := num(get(c, row)); got != st[i] {
-				t.Errorf("%s %s = %s, ipvsadm --stats %s", name, c, got, st[i])
+				t.Errorf("%s%s %s = %s, ipvsadm --stats %s", what, name, c, got, st[i])
 			}
 		}
 		for i, c := range rateCols {
 			if got := num(get(c, row)); got != rates[name][i] {
-				t.Errorf("%s %s = %s, ipvsadm --rate %s", name, c, got, rates[name][i])
+				t.Errorf("%s%s %s = %s, ipvsadm --rate %s", what, name, c, got, rates[name][i])
 			}
 		}
 		l := ln[name]
 		if !isReal {
 			if got := unquote(get("lvsServiceSchedType", row)); got != l[0] {
-				t.Errorf("%s scheduler %q, ipvsadm %q", name, got, l[0])
+				t.Errorf("%s%s scheduler %q, ipvsadm %q", what, name, got, l[0])
 			}
 			continue
 		}
@@ -298,32 +334,8 @@ func checkAgainstIpvsadm(t *testing.T, r *testbed.Result, w *walkResult) {
 			want string
 		}{{"lvsRealServerFlags", fwd}, {"lvsRealServerWeight", l[1]}, {"lvsRealActiveConns", l[2]}, {"lvsRealInactiveConns", l[3]}} {
 			if got := num(get(c.col, row)); got != c.want {
-				t.Errorf("%s %s = %s, ipvsadm -Ln %s", name, c.col, got, c.want)
+				t.Errorf("%s%s %s = %s, ipvsadm -Ln %s", what, name, c.col, got, c.want)
 			}
 		}
-	}
-	// Scalars: ipvsadm --timeout says "Timeout (tcp tcpfin udp): 900 120 300".
-	to := strings.Fields(string(r.File(t, "timeout.txt")))
-	scalars := map[string]string{
-		"lvsVersion": `STRING: "1.2.1"`, "lvsNumServices": "INTEGER: 9", "lvsHashTableSize": "INTEGER: 4096",
-		"lvsTcpTimeOut": "INTEGER: " + to[len(to)-3], "lvsTcpFinTimeOut": "INTEGER: " + to[len(to)-2],
-		"lvsUdpTimeOut": "INTEGER: " + to[len(to)-1], "lvsDaemonState": "INTEGER: 3", "lvsMcastInt": `STRING: "lo"`,
-		"lvsIpvsAvailable": "INTEGER: 1",
-	}
-	for s, want := range scalars {
-		if got := get(s, "0"); got != want {
-			t.Errorf("%s.0 = %s, want %s", s, got, want)
-		}
-	}
-	// IPv6 rows carry their address in the Inet columns.
-	row := idx["TCP [fd00::1]:443"]
-	if got := get("lvsServiceAddrType", row); got != "INTEGER: 2" {
-		t.Errorf("TCP [fd00::1]:443 lvsServiceAddrType = %s, want ipv6(2)", got)
-	}
-	if got := get("lvsServiceInetAddr", row); !strings.HasPrefix(got, "Hex-STRING: FD 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01") {
-		t.Errorf("TCP [fd00::1]:443 lvsServiceInetAddr = %s, want fd00::1", got)
-	}
-	if got := get("lvsServiceAddr", row); got != "IpAddress: 0.0.0.0" {
-		t.Errorf("TCP [fd00::1]:443 lvsServiceAddr = %s, want 0.0.0.0", got)
 	}
 }

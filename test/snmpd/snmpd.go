@@ -75,6 +75,37 @@ func RenderConfig(p ConfigParams) string {
 	return b.String()
 }
 
+// Reaching contexts: the v3 user and passphrase (auth SHA, priv AES) that
+// ContextConfig lets read every context, and the v2c community of a context.
+const (
+	ContextUser = "ctxuser"
+	ContextPass = "ctxpassword"
+)
+
+// ContextCommunity is the SNMPv2c community ContextConfig maps to the
+// context name.
+func ContextCommunity(name string) string { return "pub" + name }
+
+// ContextConfig returns snmpd.conf lines that let managers on 127.0.0.1
+// reach each named context by SNMPv2c community (com2sec -Cn, see
+// ContextCommunity) and every context by SNMPv3 (ContextUser, authPriv),
+// as the README tells operators to. createUser needs a PersistentDir.
+func ContextConfig(names ...string) []string {
+	lines := []string{
+		"view ctxall included .1",
+		fmt.Sprintf("createUser %s SHA %s AES %s", ContextUser, ContextPass, ContextPass),
+		"group ctxv3 usm " + ContextUser,
+		`access ctxv3 "" usm priv prefix ctxall none none`,
+	}
+	for _, n := range names {
+		lines = append(lines,
+			fmt.Sprintf("com2sec -Cn %s sec%s 127.0.0.1 %s", n, n, ContextCommunity(n)),
+			fmt.Sprintf("group grp%s v2c sec%s", n, n),
+			fmt.Sprintf("access grp%s %s any noauth exact ctxall none none", n, n))
+	}
+	return lines
+}
+
 // Options tune a Server.
 type Options struct {
 	// TCP adds a TCP AgentX listener on a free 127.0.0.1 port.

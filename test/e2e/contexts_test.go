@@ -1,0 +1,225 @@
+package e2e
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
+	"github.com/lvs-agentx/lvs-agentx/test/testbed"
+)
+
+// contextsSetup makes three network namespaces with `ip netns`, each with
+// its own services, real servers and traffic, and a service of the
+// scenario's own namespace (the default context). In each, the estimator
+// is stopped once the traffic is counted and ipvsadm's listings are saved
+// as NAME-ln.txt, NAME-stats.txt and NAME-rate.txt (default-... for the
+// scenario's own).
+const contextsSetup = `
+set -e
+mkdir -p /tmp/www && head -c 1500 /dev/zero > /tmp/www/index.html
+# inns NS CMD...: CMD in the namespace NS; "default" is the scenario's own.
+inns() { if [ "$1" = default ]; then shift; "$@"; else ip netns exec "$@"; fi; }
+# nsweb NS VIP PORT... : a web service at VIP:80 in NS, masqueraded to
+# busybox httpd real servers on 127.0.0.1:PORT.
+nsweb() {
+	ns=$1 vip=$2; shift 2
+	inns "$ns" ip addr add "$vip/32" dev lo
+	inns "$ns" ipvsadm -A -t "$vip:80" -s rr
+	for p in "$@"; do
+		inns "$ns" busybox httpd -p "127.0.0.1:$p" -h /tmp/www
+		inns "$ns" ipvsadm -a -t "$vip:80" -r "127.0.0.1:$p" -m
+	done
+}
+# traffic NS URL N: N requests.
+traffic() { for i in $(seq "$3"); do inns "$1" curl -sf -o /dev/null "$2"; done; }
+listings() { # NS
+	inns "$1" ipvsadm -Ln > "$1-ln.txt"
+	inns "$1" ipvsadm -Ln --stats --exact > "$1-stats.txt"
+	inns "$1" ipvsadm -Ln --rate --exact > "$1-rate.txt"
+}
+for ns in red green blue; do ip netns add $ns; ip -n $ns link set lo up; done
+
+nsweb default 10.9.0.1 8090
+nsweb red 10.1.0.1 8081 8082
+ip netns exec red ipvsadm -A -u 10.1.0.2:53 -s wrr
+ip netns exec red ipvsadm -a -u 10.1.0.2:53 -r 10.1.1.1:53 -g -w 4
+nsweb green 10.2.0.1 8081
+ip netns exec green ipvsadm -A -f 7 -s rr
+ip netns exec green ipvsadm -a -f 7 -r 10.2.1.1 -g -w 0
+ip netns exec green ipvsadm -A -t 10.2.0.9:25 -s lc
+ip netns exec green ipvsadm -a -t 10.2.0.9:25 -r 10.2.1.2:25 -g
+ip -n blue -6 addr add fd00::3/128 dev lo
+nsweb blue 10.3.0.1 8081 8082 8083
+ip netns exec blue ipvsadm -A -t [fd00::3]:443 -s mh
+ip netns exec blue ipvsadm -a -t [fd00::3]:443 -r [fd00::30]:443 -g -w 2
+
+traffic default http://10.9.0.1/ 2
+traffic red http://10.1.0.1/ 4
+traffic green http://10.2.0.1/ 3
+traffic blue http://10.3.0.1/ 6
+sleep 3 # the estimator's 2 s tick folds the traffic in
+for ns in default red green blue; do inns $ns sysctl -qw net.ipv4.vs.run_estimation=0; done
+sleep 1
+for ns in default red green blue; do listings $ns; done
+`
+
+// contextsRun starts snmpd (contexts reachable by v2c community and by
+// SNMPv3 context name) and the agent serving /run/netns, walks every
+// context both ways, then follows a namespace created and one deleted
+// while the agent runs, restarts the agent and re-creates the deleted one.
+const contextsRun = `
+mkdir -p persist
+cat > snmpd.conf <<CONF
+SNMPD_CONF
+CONF
+snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 & SNMPD=$!
+startagent() {
+	lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --netns-dir /run/netns \
+		--cache-ttl 1s --log-level debug 2>>agent.log &
+	AGENT=$!
+}
+v2c() { # CONTEXT TOOL ARGS...: a net-snmp tool reaching CONTEXT by its community
+	c=public; [ "$1" = default ] || c=pub$1
+	shift; tool=$1; shift
+	$tool -v2c -c "$c" -On -m '' -t 5 -r 1 127.0.0.1:1161 "$@"
+}
+v3() { # CONTEXT TOOL ARGS...
+	ctx=$1; shift; tool=$1; shift
+	$tool -v3 -l authPriv -u CTX_USER -a SHA -A CTX_PASS -x AES -X CTX_PASS -n "$ctx" -On -m '' -t 5 -r 1 127.0.0.1:1161 "$@"
+}
+served() { # CONTEXT: the agent answers in it (lvsIpvsAvailable.0 = true(1))
+	v2c "$1" snmpget .1.3.6.1.4.1.8225.4711.9.0 2>/dev/null | grep -q 'INTEGER: 1'
+}
+waitfor() { # WHAT CMD...: until CMD succeeds, at most 60 s; prints the seconds it took
+	local t0=$EPOCHREALTIME
+	for i in $(seq 300); do
+		if "${@:2}"; then awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f\n", b - a }'; return 0; fi
+		sleep 0.2
+	done
+	echo "never: $1" >&2; return 1
+}
+startagent
+waitfor default served default > /dev/null
+for ns in default red green blue; do
+	waitfor $ns served $ns > /dev/null
+	v2c $ns snmpwalk .1.3.6.1.4.1.8225.4711 > $ns-v2c.txt
+done
+for ns in red green blue; do v3 $ns snmpwalk .1.3.6.1.4.1.8225.4711 > $ns-v3.txt; done
+v3 default snmpwalk .1.3.6.1.4.1.8225.4711 > default-v3-nocontext.txt || true
+
+# A fourth namespace while the agent runs.
+ip netns add yellow; ip -n yellow link set lo up
+ip netns exec yellow ipvsadm -A -t 10.4.0.1:80 -s rr
+ip netns exec yellow ipvsadm -a -t 10.4.0.1:80 -r 10.4.1.1:80 -g
+waitfor yellow served yellow > yellow-served.txt
+v3 yellow snmpwalk .1.3.6.1.4.1.8225.4711 > yellow-v3.txt
+
+# One deleted while the agent runs: its context goes.
+ip netns del green
+gone() { ! v3 green snmpwalk .1.3.6.1.4.1.8225.4711 2>/dev/null | grep -q '^\.1\.3\.6\.1\.4\.1\.8225\.4711\.'; }
+waitfor green-gone gone > green-gone.txt
+
+# An agent restart, then green re-created with its services in another
+# order: each context keeps its numbers.
+kill -TERM $AGENT; wait $AGENT; echo "agent exit $?" > agent-exit.txt
+startagent
+for ns in red blue yellow; do waitfor $ns served $ns > /dev/null; v3 $ns snmpwalk .1.3.6.1.4.1.8225.4711 > $ns-restarted.txt; done
+ip netns add green; ip -n green link set lo up
+ip netns exec green ipvsadm -A -t 10.2.0.9:25 -s lc
+ip netns exec green ipvsadm -a -t 10.2.0.9:25 -r 10.2.1.2:25 -g
+ip netns exec green ipvsadm -A -f 7 -s rr
+ip netns exec green ipvsadm -a -f 7 -r 10.2.1.1 -g -w 0
+ip netns exec green ipvsadm -A -t 10.2.0.1:80 -s rr
+ip netns exec green ipvsadm -a -t 10.2.0.1:80 -r 127.0.0.1:8081 -m
+waitfor green served green > /dev/null
+v3 green snmpwalk .1.3.6.1.4.1.8225.4711 > green-recreated.txt
+kill -TERM $AGENT; wait $AGENT
+`
+
+// TestContexts serves three network namespaces and the scenario's own
+// through one agent: each context, walked through snmpd by SNMPv3 context
+// name and by its v2c community, equals ipvsadm in that namespace column
+// by column; a namespace created while the agent runs is served within
+// seconds, a deleted one disappears, and every context keeps its indexes
+// across an agent restart and a re-creation.
+func TestContexts(t *testing.T) {
+	t.Parallel()
+	names := []string{"red", "green", "blue", "yellow"}
+	conf := snmpd.RenderConfig(snmpd.ConfigParams{AgentXSocket: "$WORK/agentx.sock", PersistentDir: "$WORK/persist",
+		Extra: snmpd.ContextConfig(names...)})
+	run := strings.NewReplacer("SNMPD_CONF", strings.TrimRight(conf, "\n"), "CTX_USER", snmpd.ContextUser,
+		"CTX_PASS", snmpd.ContextPass).Replace(contextsRun)
+	r := testbed.MustRun(t, testbed.Scenario{
+		Binaries: map[string]string{"lvs-agentx": agentPkg},
+		Timeout:  8 * time.Minute,
+		Script:   contextsSetup + run,
+	})
+	agentLog := string(r.File(t, "agent.log"))
+	defer func() {
+		if t.Failed() {
+			t.Logf("agent log:\n%s", agentLog)
+		}
+	}()
+	own := agentOwned()
+
+	// Every context, both ways, equals ipvsadm in its namespace; the
+	// default context serves the scenario's own namespace.
+	walks := map[string]*walkResult{}
+	for _, ns := range []string{"default", "red", "green", "blue"} {
+		w := parseWalk(t, string(r.File(t, ns+"-v2c.txt")))
+		checkRowsAgainstIpvsadm(t, ns+" (v2c)", r, w, ns+"-")
+		if ns != "default" {
+			v3 := parseWalk(t, string(r.File(t, ns+"-v3.txt")))
+			checkRowsAgainstIpvsadm(t, ns+" (v3)", r, v3, ns+"-")
+			sameWalk(t, ns+": v3 walk vs v2c walk", v3, w, own)
+		}
+		services := 0
+		for name := range w.rowIndexes() {
+			if !strings.Contains(name, " -> ") {
+				services++
+			}
+		}
+		if got := w.values[oidOf("lvsNumServices")+".0"]; got != "INTEGER: "+strconv.Itoa(services) {
+			t.Errorf("%s: lvsNumServices.0 = %s, want %d", ns, got, services)
+		}
+		walks[ns] = w
+	}
+	if got := string(r.File(t, "default-v3-nocontext.txt")); strings.Contains(got, lvs+".") {
+		t.Errorf("SNMPv3 context \"default\" is served, but no namespace has that name:\n%s", got)
+	}
+
+	// A namespace created while running: served within a few seconds (the
+	// directory is looked at every 2 s).
+	if s := seconds(t, map[string]string{"t": strings.TrimSpace(string(r.File(t, "yellow-served.txt")))}, "t"); s > 5 {
+		t.Errorf("new namespace served after %.1f s, want within 5 s", s)
+	}
+	yellow := parseWalk(t, string(r.File(t, "yellow-v3.txt")))
+	if got := fmt.Sprint(yellow.rowIndexes()); got != "map[TCP 10.4.0.1:80:1 TCP 10.4.0.1:80 -> 10.4.1.1:80:1.1]" {
+		t.Errorf("new namespace's rows: %s", got)
+	}
+	if s := seconds(t, map[string]string{"t": strings.TrimSpace(string(r.File(t, "green-gone.txt")))}, "t"); s > 5 {
+		t.Errorf("deleted namespace still served %.1f s later, want within 5 s", s)
+	}
+	if !strings.Contains(agentLog, `"network namespace gone; its context is no longer served" context=green`) {
+		t.Errorf("no log line for the deleted namespace")
+	}
+	if got := strings.TrimSpace(string(r.File(t, "agent-exit.txt"))); got != "agent exit 0" {
+		t.Errorf("SIGTERM: %s", got)
+	}
+
+	// Indexes per context survive the restart and the re-creation.
+	walks["yellow"] = yellow
+	for _, ns := range []string{"red", "blue", "yellow"} {
+		after := parseWalk(t, string(r.File(t, ns+"-restarted.txt"))).rowIndexes()
+		if got, want := fmt.Sprint(after), fmt.Sprint(walks[ns].rowIndexes()); got != want {
+			t.Errorf("%s after an agent restart: %s, was %s", ns, got, want)
+		}
+	}
+	recreated := parseWalk(t, string(r.File(t, "green-recreated.txt"))).rowIndexes()
+	if got, want := fmt.Sprint(recreated), fmt.Sprint(walks["green"].rowIndexes()); got != want {
+		t.Errorf("green re-created after a restart: %s, was %s", got, want)
+	}
+}
