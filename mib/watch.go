@@ -10,7 +10,7 @@ import (
 // notified within seconds, well before a poller (typically every 1 to 5
 // minutes) would see it, while a director's table of a few hundred rows,
 // read in milliseconds, costs well under 1% of a CPU; larger tables
-// stretch the interval to ten times their read time.
+// stretch the interval to ten times what their read costs (see Watch).
 const DefaultWatchInterval = 5 * time.Second
 
 // Watch re-reads IPVS in the background until ctx ends, so that changes
