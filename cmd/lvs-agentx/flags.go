@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/lvs-agentx/lvs-agentx/netns"
 )
 
 // errHelp is returned when --help was asked for and printed.
@@ -113,15 +113,11 @@ func checkNetNS(path string) error {
 	if path == "" {
 		return nil
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return usagef("--netns: %v", err)
-	}
-	defer f.Close()
-	// NS_GET_NSTYPE answers only for namespace files (ENOTTY otherwise).
-	typ, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_NSTYPE)
-	if err != nil || typ != unix.CLONE_NEWNET {
-		return usagef("--netns %s: not a network namespace (want a path such as /run/netns/NAME or /proc/PID/ns/net)", path)
+	if _, err := netns.Check("", path); err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
+			return usagef("--netns: %v", err)
+		}
+		return usagef("--netns %v", err)
 	}
 	return nil
 }
