@@ -268,9 +268,13 @@ done
 [ -n "$up" ] || { echo "snmp_exporter did not start"; cat "$WORK/exporter.log"; exit 1; }
 ` + strings.Replace(trafficRun, "TRAFFIC_SECONDS", "15", 1) + `
 # Traffic has stopped; the kernel folds its per-CPU counters every 2 s.
-# Both scrapes must agree with each other as well as with ipvsadm between
-# them, which shows the counters had settled.
+# A first scrape makes the agent re-read IPVS after that, so that the
+# next ones are answered from a settled read even when a read outlasts
+# --refresh-wait in an emulated guest. Both scrapes must agree with each
+# other as well as with ipvsadm between them.
 sleep 6
+` + scrape + ` > /dev/null
+sleep 2
 ` + scrape + ` > scrape1.txt
 ipvsadm -Ln --stats --exact > stats.txt
 ipvsadm -Ln > table.txt
