@@ -594,3 +594,43 @@ func parseSample(line string) (sample, error) {
 	s.value = v
 	return s, nil
 }
+
+// TestPrometheusParseIpvsadm checks the ipvsadm parsers the end-to-end
+// test takes the kernel's values with.
+func TestPrometheusParseIpvsadm(t *testing.T) {
+	stats := parseIpvsadmStats(t, `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes
+  -> RemoteAddress:Port
+TCP  10.99.0.1:80                       20      120      121     7860 5000000000
+  -> 127.0.0.1:8080                     10       60       61     3930    25320
+  -> 127.0.0.1:8081                     10       60       60     3930    25320
+FWM  5                                   0        0        0        0        0
+`)
+	svc := rows(stats)
+	if d := cmp.Diff([]string{"FWM 5", "TCP 10.99.0.1:80"}, svc); d != "" {
+		t.Errorf("services (-want +got):\n%s", d)
+	}
+	if r := stats["TCP 10.99.0.1:80"]; r == nil || r.stats["OutBytes"] != 5000000000 || r.stats["OutPkts"] != 121 ||
+		len(r.reals) != 2 || r.reals["127.0.0.1:8080"]["OutPkts"] != 61 {
+		t.Errorf("TCP 10.99.0.1:80 parsed as %+v", r)
+	}
+	w := parseIpvsadmWeights(t, `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  10.99.0.1:80 rr
+  -> 127.0.0.1:8080               Masq    1      0          10
+  -> 127.0.0.1:8081               Masq    0      0          10
+`)
+	if d := cmp.Diff(map[string]float64{"TCP 10.99.0.1:80 -> 127.0.0.1:8080": 1, "TCP 10.99.0.1:80 -> 127.0.0.1:8081": 0}, w); d != "" {
+		t.Errorf("weights (-want +got):\n%s", d)
+	}
+}
+
+func rows(m map[string]*ipvsadmRow) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
