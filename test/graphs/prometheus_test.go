@@ -283,7 +283,17 @@ cat stats.txt
 `,
 	})
 
-	m := readSnmpModule(t)
+	compareWithIpvsadm(t, readSnmpModule(t), string(r.File(t, "stats.txt")), string(r.File(t, "table.txt")),
+		string(r.File(t, "scrape1.txt")), string(r.File(t, "scrape2.txt")), len(trafficFileSize), r.Describe())
+}
+
+// compareWithIpvsadm checks two scrapes of module lvs against ipvsadm -Ln
+// --stats --exact (stats) and ipvsadm -Ln (table): every exported counter
+// of each service with connections and of its real servers, found by the
+// Name labels, and the real servers' weights. wantServices is how many
+// services must have carried traffic.
+func compareWithIpvsadm(t *testing.T, m snmpModule, stats, table, scrape1, scrape2 string, wantServices int, describe string) {
+	t.Helper()
 	// The exported counters of each table, from the MIB's own object
 	// table, each with the ipvsadm --stats column it must equal: the
 	// column name with its table prefix and the HC suffix cut off
@@ -298,10 +308,10 @@ cat stats.txt
 		}
 	}
 
-	kernel := parseIpvsadmStats(t, string(r.File(t, "stats.txt")))
-	weights := parseIpvsadmWeights(t, string(r.File(t, "table.txt")))
-	s1 := parseExposition(t, string(r.File(t, "scrape1.txt")))
-	s2 := parseExposition(t, string(r.File(t, "scrape2.txt")))
+	kernel := parseIpvsadmStats(t, stats)
+	weights := parseIpvsadmWeights(t, table)
+	s1 := parseExposition(t, scrape1)
+	s2 := parseExposition(t, scrape2)
 
 	for table, cols := range counters {
 		var ipvsCols []string
@@ -340,8 +350,8 @@ cat stats.txt
 			}
 		}
 	}
-	if checked != len(trafficFileSize) {
-		t.Fatalf("ipvsadm shows %d services with traffic, want %d\n%s", checked, len(trafficFileSize), r.Describe())
+	if checked != wantServices {
+		t.Fatalf("ipvsadm shows %d services with traffic, want %d\n%s", checked, wantServices, describe)
 	}
 }
 
