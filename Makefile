@@ -17,13 +17,14 @@ BUILDDIR ?= bin
 # unload ip_vs.
 TEST_DEBS := snmpd snmp snmptrapd ipvsadm qemu-system-x86 cpio kmod busybox-static smitools curl dpkg groff-base man-db \
 	erlang-snmp iproute2 util-linux procps libcap2-bin \
-	rrdtool cacti mariadb-server php-cli php-snmp php-intl php8.2-cgi
+	rrdtool cacti mariadb-server php-cli php-snmp php-intl php8.2-cgi \
+	prometheus-snmp-exporter prometheus
 
 # keepalived, the subagent LVS operators already run, is the bench's
 # yardstick (it is not installed for the tests).
 BENCH_DEBS := keepalived
 
-.PHONY: all build test unit e2e demo bench fuzz soak lint install deb deps clean
+.PHONY: all build test unit e2e demo bench fuzz soak lint install deb deps clean prometheus
 
 all: build
 
@@ -89,6 +90,12 @@ soak: deps
 	mkdir -p $(BUILDDIR)
 	SOAK_OUTAGE_MINUTES=$(SOAK_OUTAGE_MINUTES) $(GO) run ./test/bench -soak $(SOAK_MINUTES) > $(BUILDDIR)/soak.txt; \
 		rc=$$?; cat $(BUILDDIR)/soak.txt; exit $$rc
+
+# Regenerates contrib/prometheus/snmp.yml from generator.yml with Debian's
+# prometheus-snmp-generator (in prometheus-snmp-exporter); test/graphs fails
+# when the committed file differs from a fresh generation.
+prometheus:
+	contrib/prometheus/generate.sh
 
 lint:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -9,6 +9,7 @@ require (
 	github.com/mdlayher/netlink v1.11.2
 	github.com/moby/ipvs v1.1.0
 	github.com/posteo/go-agentx v0.3.0
+	go.yaml.in/yaml/v3 v3.0.5
 	golang.org/x/sys v0.43.0
 )
 
