@@ -14,11 +14,13 @@ BUILDDIR ?= bin
 # Debian packages the tests and the demo use. qemu-system-x86, cpio and
 # busybox-static boot a guest kernel where the host's kernel has no IPVS
 # (test/testbed); on a kernel with IPVS they serve only the scenarios that
-# unload ip_vs.
+# unload ip_vs. Cacti with MariaDB and PHP, and Zabbix 6.0's server and
+# frontend, serve the graph tests' private instances (no web server).
 TEST_DEBS := snmpd snmp snmptrapd ipvsadm qemu-system-x86 cpio kmod busybox-static smitools curl dpkg groff-base man-db \
 	erlang-snmp iproute2 util-linux procps libcap2-bin \
 	rrdtool cacti mariadb-server php-cli php-snmp php-intl php8.2-cgi \
-	prometheus-snmp-exporter prometheus
+	prometheus-snmp-exporter prometheus \
+	zabbix-server-mysql zabbix-frontend-php php-mysql php-gd php-bcmath php-mbstring php-xml
 
 # keepalived, the subagent LVS operators already run, is the bench's
 # yardstick (it is not installed for the tests).

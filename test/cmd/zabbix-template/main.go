@@ -1,0 +1,381 @@
+// Command zabbix-template writes the source of the Zabbix 6.0 template for
+// the LVS-MIB (JSON, in configuration.import's format) to stdout. It is a
+// maintainer tool: test/graphs/zabbix-build-template.sh imports its output
+// into a real Zabbix and commits what Zabbix exports
+// (contrib/zabbix/template_lvs_agentx.yaml), so the shipped file is
+// Zabbix's own YAML and imports cleanly.
+//
+// Every OID comes from mib.Objects(), the column table the agent serves
+// from; each item's key is its object's descriptor, so a reader of the
+// template (and the tests) can tell which object an item polls.
+package main
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/lvs-agentx/lvs-agentx/mib"
+)
+
+func main() {
+	b, err := Source()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zabbix-template:", err)
+		os.Exit(1)
+	}
+	os.Stdout.Write(b)
+}
+
+// Names shared with the tests and the README.
+const (
+	// TemplateName is the template's technical name (Zabbix allows no
+	// parentheses there); TemplateVisibleName is what the frontend shows.
+	TemplateName        = "LVS by SNMP lvs-agentx"
+	TemplateVisibleName = "LVS by SNMP (lvs-agentx)"
+	// ServiceMacro and RealMacro are the LLD macros holding the rows'
+	// Name columns, which key the discovered items.
+	ServiceMacro = "{#LVS.SERVICE}"
+	RealMacro    = "{#LVS.REAL}"
+)
+
+// column is one LVS-MIB object polled by an item (prototype).
+type column struct {
+	object string // descriptor in mib.Objects()
+	name   string // item name, after the row's name
+	units  string
+	// perSecond: a counter, stored as its change per second.
+	perSecond bool
+	char      bool   // a string
+	valuemap  string // name of a value map in valueMaps
+	mult      string // preprocessing multiplier
+}
+
+// Scalars polled once per director.
+var scalars = []column{
+	{object: "lvsVersion", name: "IPVS version", char: true},
+	{object: "lvsIpvsAvailable", name: "IPVS available", valuemap: "TruthValue"},
+	{object: "lvsNumServices", name: "Virtual services"},
+	{object: "lvsDaemonState", name: "Sync daemon state", valuemap: "LvsDaemonState"},
+	// TimeTicks: hundredths of a second.
+	{object: "lvsDataAge", name: "Age of the agent's data", units: "s", mult: "0.01"},
+}
+
+// The counters use the 64-bit columns (…HC, and the byte counters, which
+// are Counter64 in the classic MIB already); the gauges include the 64-bit
+// byte rates.
+var serviceColumns = []column{
+	{object: "lvsServiceStatsConnsHC", name: "Connections per second", units: "conn/s", perSecond: true},
+	{object: "lvsServiceStatsInPktsHC", name: "Incoming packets per second", units: "pps", perSecond: true},
+	{object: "lvsServiceStatsOutPktsHC", name: "Outgoing packets per second", units: "pps", perSecond: true},
+	{object: "lvsServiceStatsInBytes", name: "Incoming bytes per second", units: "Bps", perSecond: true},
+	{object: "lvsServiceStatsOutBytes", name: "Outgoing bytes per second", units: "Bps", perSecond: true},
+	{object: "lvsServiceActiveConns", name: "Active connections"},
+	{object: "lvsServiceInactiveConns", name: "Inactive connections"},
+	{object: "lvsServicePersistConns", name: "Persistence templates"},
+	{object: "lvsServiceNumDests", name: "Real servers"},
+	{object: "lvsServiceNumAvailDests", name: "Usable real servers"},
+	{object: "lvsServiceRateCps", name: "Kernel estimate: connections per second", units: "conn/s"},
+	{object: "lvsServiceRateInPPS", name: "Kernel estimate: incoming packets per second", units: "pps"},
+	{object: "lvsServiceRateOutPPS", name: "Kernel estimate: outgoing packets per second", units: "pps"},
+	{object: "lvsServiceRateInBPSHC", name: "Kernel estimate: incoming bytes per second", units: "Bps"},
+	{object: "lvsServiceRateOutBPSHC", name: "Kernel estimate: outgoing bytes per second", units: "Bps"},
+}
+
+var realColumns = []column{
+	{object: "lvsRealStatsConnsHC", name: "Connections per second", units: "conn/s", perSecond: true},
+	{object: "lvsRealStatsInPktsHC", name: "Incoming packets per second", units: "pps", perSecond: true},
+	{object: "lvsRealStatsOutPktsHC", name: "Outgoing packets per second", units: "pps", perSecond: true},
+	{object: "lvsRealStatsInBytes", name: "Incoming bytes per second", units: "Bps", perSecond: true},
+	{object: "lvsRealStatsOutBytes", name: "Outgoing bytes per second", units: "Bps", perSecond: true},
+	{object: "lvsRealActiveConns", name: "Active connections"},
+	{object: "lvsRealInactiveConns", name: "Inactive connections"},
+	{object: "lvsRealPersistConns", name: "Persistence templates"},
+	{object: "lvsRealServerWeight", name: "Weight"},
+	{object: "lvsRealRateCps", name: "Kernel estimate: connections per second", units: "conn/s"},
+	{object: "lvsRealRateInPPS", name: "Kernel estimate: incoming packets per second", units: "pps"},
+	{object: "lvsRealRateOutPPS", name: "Kernel estimate: outgoing packets per second", units: "pps"},
+	{object: "lvsRealRateInBPSHC", name: "Kernel estimate: incoming bytes per second", units: "Bps"},
+	{object: "lvsRealRateOutBPSHC", name: "Kernel estimate: outgoing bytes per second", units: "Bps"},
+}
+
+// graph is a graph (prototype): lines of the row's items.
+type graph struct {
+	name    string
+	objects []string
+}
+
+var serviceGraphs = []graph{
+	{"Connections", []string{"lvsServiceStatsConnsHC"}},
+	{"Traffic", []string{"lvsServiceStatsInBytes", "lvsServiceStatsOutBytes"}},
+	{"Packets", []string{"lvsServiceStatsInPktsHC", "lvsServiceStatsOutPktsHC"}},
+	{"Connection table", []string{"lvsServiceActiveConns", "lvsServiceInactiveConns"}},
+}
+
+var realGraphs = []graph{
+	{"Connections", []string{"lvsRealStatsConnsHC"}},
+	{"Traffic", []string{"lvsRealStatsInBytes", "lvsRealStatsOutBytes"}},
+	{"Packets", []string{"lvsRealStatsInPktsHC", "lvsRealStatsOutPktsHC"}},
+	{"Connection table", []string{"lvsRealActiveConns", "lvsRealInactiveConns"}},
+}
+
+var valueMaps = map[string][][2]string{
+	"TruthValue":     {{"1", "true"}, {"2", "false"}},
+	"LvsDaemonState": {{"0", "none"}, {"1", "master"}, {"2", "backup"}, {"3", "masterAndBackup"}},
+}
+
+// realJoin is the real-server discovery rule's JavaScript step. The rule
+// walks lvsServiceName and lvsRealServerName together; Zabbix makes one
+// row per index of either column, so a service row (index S) and a real
+// server row (index S.R) arrive apart. The step gives every real server
+// row the Name of its service and drops the service rows, so that real
+// server items are keyed by both names: one real server may serve
+// several services.
+const realJoin = `var rows = JSON.parse(value), services = {}, out = [];
+if (!Array.isArray(rows)) {
+    rows = rows.data;
+}
+rows.forEach(function (r) {
+    if (r['{#LVS.SERVICE}'] !== undefined && r['{#SNMPINDEX}'].indexOf('.') < 0) {
+        services[r['{#SNMPINDEX}']] = r['{#LVS.SERVICE}'];
+    }
+});
+rows.forEach(function (r) {
+    var index = r['{#SNMPINDEX}'], service = services[index.split('.')[0]];
+    if (index.indexOf('.') > 0 && r['{#LVS.REAL}'] !== undefined && service !== undefined) {
+        out.push({'{#SNMPINDEX}': index, '{#LVS.SERVICE}': service, '{#LVS.REAL}': r['{#LVS.REAL}']});
+    }
+});
+return JSON.stringify(out);`
+
+type obj = map[string]any
+
+// Source returns the template in configuration.import's JSON format.
+func Source() ([]byte, error) {
+	oids := map[string]string{}
+	for _, o := range mib.Objects() {
+		if o.Served() {
+			oids[o.Name] = o.OID.String()
+		}
+	}
+	oid := func(name string) (string, error) {
+		if s, ok := oids[name]; ok {
+			return s, nil
+		}
+		return "", fmt.Errorf("%s is not an object the agent serves", name)
+	}
+
+	var items []obj
+	for _, c := range scalars {
+		o, err := oid(c.object)
+		if err != nil {
+			return nil, err
+		}
+		it := item(c, c.name, o+".0", c.object, "scalar")
+		it["tags"] = []obj{{"tag": "component", "value": "ipvs"}}
+		if c.object == "lvsIpvsAvailable" {
+			it["triggers"] = []obj{{
+				"uuid":        uuid("trigger", "ipvs-unavailable"),
+				"expression":  fmt.Sprintf("last(/%s/lvsIpvsAvailable)<>1", TemplateName),
+				"name":        "LVS: IPVS unavailable on the director",
+				"priority":    "HIGH",
+				"description": "lvs-agentx could not read IPVS (module not loaded, or no CAP_NET_ADMIN); the tables are empty.",
+			}}
+		}
+		if c.object == "lvsDataAge" {
+			it["triggers"] = []obj{{
+				"uuid":        uuid("trigger", "data-age"),
+				"expression":  fmt.Sprintf("min(/%s/lvsDataAge,{$LVS.DATA.AGE.PERIOD})>{$LVS.DATA.AGE.MAX}", TemplateName),
+				"name":        "LVS: agent's data older than {$LVS.DATA.AGE.MAX}s",
+				"priority":    "WARNING",
+				"description": "lvs-agentx has not managed to re-read IPVS for a while.",
+			}}
+		}
+		items = append(items, it)
+	}
+
+	svcName, err := oid("lvsServiceName")
+	if err != nil {
+		return nil, err
+	}
+	realName, err := oid("lvsRealServerName")
+	if err != nil {
+		return nil, err
+	}
+	svcKey := fmt.Sprintf(`["%s"]`, ServiceMacro)
+	realKey := fmt.Sprintf(`["%s","%s"]`, ServiceMacro, RealMacro)
+	svcRule, err := rule("Virtual services", "lvs.services.discovery",
+		fmt.Sprintf("discovery[%s,%s]", ServiceMacro, svcName), serviceColumns, serviceGraphs,
+		"Service "+ServiceMacro+": ", svcKey, "service", oid)
+	if err != nil {
+		return nil, err
+	}
+	svcRule["filter"] = obj{
+		"evaltype": "AND",
+		"conditions": []obj{
+			{"macro": ServiceMacro, "value": "{$LVS.SERVICE.MATCHES}", "formulaid": "A"},
+			{"macro": ServiceMacro, "value": "{$LVS.SERVICE.NOT_MATCHES}", "operator": "NOT_MATCHES_REGEX", "formulaid": "B"},
+		},
+	}
+	svcRule["description"] = "One row per virtual service of lvsServiceTable, keyed by lvsServiceName (such as \"TCP 10.99.0.1:80\"), so an item keeps its history when the agent renumbers the rows."
+	// The trigger on the number of usable real servers.
+	for _, p := range svcRule["item_prototypes"].([]obj) {
+		if p["key"] == "lvsServiceNumAvailDests"+svcKey {
+			p["trigger_prototypes"] = []obj{{
+				"uuid":        uuid("trigger", "no-usable-real-server"),
+				"expression":  fmt.Sprintf("last(/%s/lvsServiceNumAvailDests%s)=0", TemplateName, svcKey),
+				"name":        "LVS: no usable real server for " + ServiceMacro,
+				"priority":    "HIGH",
+				"description": "Every real server of the service has weight 0 or is over its upper connection threshold (or it has none): new connections to it fail.",
+			}}
+		}
+	}
+
+	realRule, err := rule("Real servers", "lvs.reals.discovery",
+		fmt.Sprintf("discovery[%s,%s,%s,%s]", RealMacro, realName, ServiceMacro, svcName), realColumns, realGraphs,
+		"Real server "+RealMacro+" of "+ServiceMacro+": ", realKey, "real", oid)
+	if err != nil {
+		return nil, err
+	}
+	realRule["preprocessing"] = []obj{{"type": "JAVASCRIPT", "parameters": []string{realJoin}}}
+	realRule["filter"] = obj{
+		"evaltype": "AND",
+		"conditions": []obj{
+			{"macro": ServiceMacro, "value": "{$LVS.SERVICE.MATCHES}", "formulaid": "A"},
+			{"macro": ServiceMacro, "value": "{$LVS.SERVICE.NOT_MATCHES}", "operator": "NOT_MATCHES_REGEX", "formulaid": "B"},
+		},
+	}
+	realRule["description"] = "One row per real server of lvsRealTable, keyed by its service's lvsServiceName and its lvsRealServerName (such as \"127.0.0.1:8080\")."
+
+	var vms []obj
+	for _, name := range []string{"LvsDaemonState", "TruthValue"} {
+		var m []obj
+		for _, kv := range valueMaps[name] {
+			m = append(m, obj{"value": kv[0], "newvalue": kv[1]})
+		}
+		vms = append(vms, obj{"uuid": uuid("valuemap", name), "name": name, "mappings": m})
+	}
+
+	tpl := obj{
+		"uuid":     uuid("template", TemplateName),
+		"template": TemplateName,
+		"name":     TemplateVisibleName,
+		"description": "Linux Virtual Server (IPVS) directors through net-snmp's snmpd with lvs-agentx as its AgentX subagent (LVS-MIB, " +
+			mib.Root.String() + "). Discovers the virtual services and real servers by name. See https://github.com/lvs-agentx/lvs-agentx.",
+		"groups":          []obj{{"name": "Templates/Applications"}},
+		"items":           items,
+		"discovery_rules": []obj{svcRule, realRule},
+		"macros": []obj{
+			{"macro": "{$LVS.INTERVAL}", "value": "1m", "description": "How often the items are polled."},
+			{"macro": "{$LVS.LLD.INTERVAL}", "value": "1h", "description": "How often services and real servers are discovered."},
+			{"macro": "{$LVS.SERVICE.MATCHES}", "value": ".*", "description": "Discover only services whose name matches this regular expression."},
+			{"macro": "{$LVS.SERVICE.NOT_MATCHES}", "value": "CHANGE_IF_NEEDED", "description": "Discover no service whose name matches this regular expression."},
+			{"macro": "{$LVS.DATA.AGE.MAX}", "value": "60", "description": "Seconds: the agent's data older than this for {$LVS.DATA.AGE.PERIOD} is a problem."},
+			{"macro": "{$LVS.DATA.AGE.PERIOD}", "value": "5m", "description": "See {$LVS.DATA.AGE.MAX}."},
+		},
+		"valuemaps": vms,
+	}
+	export := obj{"zabbix_export": obj{
+		"version":   "6.0",
+		"groups":    []obj{{"uuid": uuid("group", "Templates/Applications"), "name": "Templates/Applications"}},
+		"templates": []obj{tpl},
+	}}
+	b, err := json.MarshalIndent(export, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// rule builds a discovery rule with an item prototype per column and the
+// graph prototypes.
+func rule(name, key, snmpOID string, cols []column, graphs []graph, prefix, keyParams, kind string,
+	oid func(string) (string, error)) (obj, error) {
+	var protos []obj
+	for _, c := range cols {
+		o, err := oid(c.object)
+		if err != nil {
+			return nil, err
+		}
+		p := item(c, prefix+c.name, o+".{#SNMPINDEX}", c.object+keyParams, kind)
+		p["tags"] = []obj{{"tag": "component", "value": kind}, {"tag": kind, "value": nameMacro(kind)}}
+		protos = append(protos, p)
+	}
+	var gps []obj
+	colors := []string{"1A7C11", "F63100", "2774A4", "A54F10"}
+	for _, g := range graphs {
+		var gi []obj
+		for i, o := range g.objects {
+			gi = append(gi, obj{"sortorder": fmt.Sprint(i), "color": colors[i%len(colors)],
+				"item": obj{"host": TemplateName, "key": o + keyParams}})
+		}
+		gps = append(gps, obj{"uuid": uuid("graph", kind+"/"+g.name), "name": prefix + g.name, "graph_items": gi})
+	}
+	return obj{
+		"uuid":             uuid("rule", key),
+		"name":             name,
+		"type":             "SNMP_AGENT",
+		"snmp_oid":         snmpOID,
+		"key":              key,
+		"delay":            "{$LVS.LLD.INTERVAL}",
+		"lifetime":         "7d",
+		"item_prototypes":  protos,
+		"graph_prototypes": gps,
+	}, nil
+}
+
+func nameMacro(kind string) string {
+	if kind == "service" {
+		return ServiceMacro
+	}
+	return ServiceMacro + " " + RealMacro
+}
+
+// item builds an SNMP item (prototype) polling one object instance.
+func item(c column, name, snmpOID, key, kind string) obj {
+	it := obj{
+		"uuid":        uuid("item", key),
+		"name":        name,
+		"type":        "SNMP_AGENT",
+		"snmp_oid":    snmpOID,
+		"key":         key,
+		"delay":       "{$LVS.INTERVAL}",
+		"description": "LVS-MIB::" + c.object,
+	}
+	if c.units != "" {
+		it["units"] = c.units
+	}
+	var pre []obj
+	switch {
+	case c.char:
+		it["value_type"] = "CHAR"
+		it["trends"] = "0"
+	case c.perSecond:
+		it["value_type"] = "FLOAT"
+		pre = append(pre, obj{"type": "CHANGE_PER_SECOND", "parameters": []string{""}})
+	case c.mult != "":
+		it["value_type"] = "FLOAT"
+	}
+	if c.mult != "" {
+		pre = append(pre, obj{"type": "MULTIPLIER", "parameters": []string{c.mult}})
+	}
+	if pre != nil {
+		it["preprocessing"] = pre
+	}
+	if c.valuemap != "" {
+		it["valuemap"] = obj{"name": c.valuemap}
+	}
+	return it
+}
+
+// uuid derives a stable UUID (version 4 layout, as Zabbix writes them)
+// from a name, so that a re-import updates rather than duplicates.
+func uuid(kind, name string) string {
+	h := md5.Sum([]byte("lvs-agentx/zabbix/" + kind + "/" + name))
+	h[6] = h[6]&0x0f | 0x40
+	h[8] = h[8]&0x3f | 0x80
+	return strings.ToLower(hex.EncodeToString(h[:]))
+}
