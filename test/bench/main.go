@@ -130,7 +130,7 @@ const script = `
 set -u
 startsnmpd
 secs() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
-out() { echo "$SIZE $1 $2"; }
+out() { echo "$SIZE $1 $2"; echo "$SIZE $1 $2" >> "$CTL/progress"; } # $CTL/progress: visible while it runs
 LVS=.1.3.6.1.4.1.8225.4711
 # startagent TTL [BINARY] [WATCH]: walks are measured without the watch
 # (0), so they time the request path alone.

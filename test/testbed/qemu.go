@@ -360,7 +360,9 @@ func runQEMU(ctx context.Context, backend string, k *kernel, jobPath, consolePat
 	cmd := exec.Command(name, args...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A guest must not outlive the test (or bench) that booted it, even
+	// when that is killed: it would keep a core busy for nothing.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start qemu: %w", err)
 	}
