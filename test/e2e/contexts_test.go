@@ -128,7 +128,6 @@ v3 yellow snmpwalk .1.3.6.1.4.1.8225.4711 > /dev/null # starts the re-read
 v3 yellow snmpwalk .1.3.6.1.4.1.8225.4711 > yellow-v3.txt
 
 # One deleted while the agent runs: its context goes.
-ip netns del green
 gone() { ! snmpget -v3 -l authPriv -u CTX_USER -a SHA -A CTX_PASS -x AES -X CTX_PASS -n green -On -m '' -t 0.5 -r 0 \
 	127.0.0.1:1161 .1.3.6.1.4.1.8225.4711.9.0 2>/dev/null | grep -q 'INTEGER'; }
 T0=$EPOCHREALTIME; ip netns del green
