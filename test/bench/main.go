@@ -241,6 +241,7 @@ for SIZE in $SIZES; do
 	if [ -n "$BASELINE" ] && [ $((S * D)) -le $BULK_MAX ]; then
 		startagent 1h "$BASELINE"
 		timedwalk baseline_bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS
+		out baseline_rss_kib_after_walk $(rss $AGENT)
 		stopagent
 	fi
 	if [ $((S * D)) -le $BULK_MAX ]; then
