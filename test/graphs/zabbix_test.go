@@ -652,7 +652,10 @@ func parseIpvsadm(t *testing.T, stats, conns string) map[ipvsRow]map[string]floa
 	for _, line := range strings.Split(conns, "\n") {
 		f := strings.Fields(line)
 		switch {
-		case len(f) > 2 && f[0] == "->" && f[1] == "RemoteAddress:Port":
+		case len(f) > 2 && f[0] == "Prot":
+			// "Prot LocalAddress:Port Weight PersistConn ActiveConn
+			// InActConn": a real server's row "-> ADDR:PORT 1 0 0 92"
+			// lines up with it field by field.
 			cols = map[string]int{}
 			for i, c := range f {
 				cols[c] = i
@@ -725,6 +728,47 @@ func needZabbix(t *testing.T) {
 	for _, m := range []string{"mysqli", "gd", "bcmath", "mbstring", "xml"} {
 		if !strings.Contains(string(out), "\n"+m+"\n") {
 			t.Fatalf("PHP module %s needed: %s", m, install)
+		}
+	}
+}
+
+// TestZabbixParseIpvsadm reads listings ipvsadm printed in the test bed.
+func TestZabbixParseIpvsadm(t *testing.T) {
+	const stats = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes
+  -> RemoteAddress:Port
+TCP  10.99.0.1:80                      184     1141     1081    74236  3772460
+  -> 127.0.0.1:8080                     92      568      541    36988  1886256
+  -> 127.0.0.1:8081                     92      573      540    37248  1886204
+TCP  10.99.0.2:80                       63      466      417    29335  3184095
+  -> 127.0.0.1:8082                     63      466      417    29335  3184095
+`
+	const conns = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port            Weight    PersistConn ActiveConn InActConn 
+  -> RemoteAddress:Port
+TCP  10.99.0.1:80 rr
+  -> 127.0.0.1:8080               1         0           0          92        
+  -> 127.0.0.1:8081               3         0           0          92        
+TCP  10.99.0.2:80 rr persistent 300
+  -> 127.0.0.1:8082               0         1           2          63        
+`
+	got := parseIpvsadm(t, stats, conns)
+	for _, c := range []struct {
+		row   ipvsRow
+		obj   string
+		value float64
+	}{
+		{ipvsRow{"TCP 10.99.0.1:80", ""}, "lvsServiceStatsOutBytes", 3772460},
+		{ipvsRow{"TCP 10.99.0.1:80", ""}, "lvsServiceNumDests", 2},
+		{ipvsRow{"TCP 10.99.0.1:80", ""}, "lvsServiceInactiveConns", 184},
+		{ipvsRow{"TCP 10.99.0.1:80", "127.0.0.1:8081"}, "lvsRealServerWeight", 3},
+		{ipvsRow{"TCP 10.99.0.1:80", "127.0.0.1:8081"}, "lvsRealStatsInPktsHC", 573},
+		{ipvsRow{"TCP 10.99.0.2:80", ""}, "lvsServiceNumAvailDests", 0},
+		{ipvsRow{"TCP 10.99.0.2:80", ""}, "lvsServicePersistConns", 1},
+		{ipvsRow{"TCP 10.99.0.2:80", "127.0.0.1:8082"}, "lvsRealActiveConns", 2},
+	} {
+		if v, ok := got[c.row][c.obj]; !ok || v != c.value {
+			t.Errorf("%v %s = %v (%v), want %v", c.row, c.obj, v, ok, c.value)
 		}
 	}
 }
