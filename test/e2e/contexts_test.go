@@ -114,6 +114,13 @@ for ns in default red green blue; do
 	v2c $ns snmpwalk .1.3.6.1.4.1.8225.4711 > $ns-v2c.txt
 done
 for ns in red green blue; do v3 $ns snmpwalk .1.3.6.1.4.1.8225.4711 > $ns-v3.txt; done
+# What an operator runs: check one context against its namespace (by v3
+# context name, and by v2c community), and dump what the agent serves there.
+lvs-agentx check --snmp udp:127.0.0.1:1161 --user CTX_USER --auth-pass CTX_PASS --priv-pass CTX_PASS \
+	--context blue --netns /run/netns/blue > check-blue-v3.txt 2>&1 || true
+lvs-agentx check --snmp udp:127.0.0.1:1161 --community pubred --netns /run/netns/red > check-red-v2c.txt 2>&1 || true
+lvs-agentx check --snmp udp:127.0.0.1:1161 --community pubred --netns /run/netns/blue > check-mismatch.txt 2>&1 || true
+lvs-agentx dump --format oids --netns /run/netns/red --state-file "$WORK/state.json" > red-dump.txt
 v3 default snmpwalk .1.3.6.1.4.1.8225.4711 > default-v3-nocontext.txt || true
 
 # A fourth namespace while the agent runs: the time from its creation until
@@ -199,6 +206,16 @@ func TestContexts(t *testing.T) {
 		}
 		walks[ns] = w
 	}
+	// check and dump, per context.
+	for _, f := range []string{"check-blue-v3.txt", "check-red-v2c.txt"} {
+		if got := string(r.File(t, f)); !strings.HasPrefix(got, "OK: ") {
+			t.Errorf("%s: %s", f, got)
+		}
+	}
+	if got := string(r.File(t, "check-mismatch.txt")); !strings.HasPrefix(got, "PROBLEM") {
+		t.Errorf("check of context red against namespace blue found nothing wrong: %s", got)
+	}
+	sameWalk(t, "dump --netns /run/netns/red", parseWalk(t, string(r.File(t, "red-dump.txt"))), walks["red"], own)
 	if got := string(r.File(t, "default-v3-nocontext.txt")); strings.Contains(got, lvs+".") {
 		t.Errorf("SNMPv3 context \"default\" is served, but no namespace has that name:\n%s", got)
 	}
