@@ -22,31 +22,8 @@ die() { echo "cacti.sh: $*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: cacti.sh start|stop|sql|php DIR ..."
 cmd=$1 dir=$(realpath -m "$2")
 shift 2
-sock=$dir/run/mysql.sock
-
-mysql_root() { mariadb --no-defaults -S "$sock" -uroot "$@"; }
-
-start_db() {
-	mkdir -p "$dir/run"
-	if [ ! -d "$dir/db/mysql" ]; then
-		mariadb-install-db --no-defaults --datadir="$dir/db" --user=root \
-			--auth-root-authentication-method=normal --skip-test-db >"$dir/install-db.log" 2>&1 ||
-			die "mariadb-install-db failed: $(tail -5 "$dir/install-db.log")"
-	fi
-	if [ -S "$sock" ] && mysql_root -e 'select 1' >/dev/null 2>&1; then
-		return
-	fi
-	# A private server: no TCP, its own socket and files; stopped by "stop".
-	setsid mariadbd --no-defaults --datadir="$dir/db" --socket="$sock" \
-		--pid-file="$dir/run/mysql.pid" --skip-networking --user=root \
-		--log-error="$dir/mysqld.err" </dev/null >/dev/null 2>&1 &
-	local i
-	for i in $(seq 100); do
-		mysql_root -e 'select 1' >/dev/null 2>&1 && return
-		sleep 0.2
-	done
-	die "MariaDB did not start: $(tail -5 "$dir/mysqld.err")"
-}
+# The private MariaDB: start_db, stop_db, stop_pid, mysql_root.
+. "$(dirname "$(realpath "$0")")/mariadb.sh"
 
 copy_cacti() {
 	[ -f "$dir/cacti/.copied" ] && return
@@ -117,17 +94,7 @@ start)
 	copy_cacti
 	install_cacti
 	;;
-stop)
-	if [ -f "$dir/run/mysql.pid" ]; then
-		pid=$(cat "$dir/run/mysql.pid")
-		kill "$pid" 2>/dev/null || true
-		for _ in $(seq 100); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.2
-		done
-		rm -f "$dir/run/mysql.pid"
-	fi
-	;;
+stop) stop_db ;;
 sql) mysql_root -N -B cacti -e "$1" ;;
 php)
 	script=$1

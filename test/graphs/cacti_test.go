@@ -1,7 +1,6 @@
 package graphs
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -95,61 +94,20 @@ func TestCactiImportsAndGraphsTheAgent(t *testing.T) {
 		fmt.Sprintf("SNMPD_LISTEN=udp:%s:161 SNMPD_ADDR=%s\n", cactiGuestAddr, cactiGuestAddr) +
 		trafficSetup + agentSetup + `
 touch "$CTL/ready"
-waitfor() { for i in $(seq 600); do [ -e "$CTL/$1" ] && return; sleep 1; done; echo "no $1 from the host"; exit 1; }
-waitfor go
+` + directorWait + `waitfor go
 ` + strings.Replace(trafficRun, "TRAFFIC_SECONDS", "90", 1) + `
 sleep 3 # the kernel's estimator tick
 touch "$CTL/traffic-done"
 waitfor stop
 ipvsadm -Ln --stats --exact
 `
-	dir, err := testbed.NewWorkDir(t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	testbed.KeepOrRemove(t, dir)
-	ctl := filepath.Join(dir, testbed.CtlDir)
-	type bootResult struct {
-		r   *testbed.Result
-		err error
-	}
-	done := make(chan bootResult, 1)
-	go func() {
-		r, err := testbed.Boot(context.Background(), dir, testbed.Scenario{
-			Timeout:  12 * time.Minute,
-			Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
-			Peer:     ns,
-			Script:   script,
-		})
-		done <- bootResult{r, err}
-	}()
-	guestFailed := func(msg string) {
-		t.Helper()
-		_ = os.WriteFile(filepath.Join(ctl, "stop"), nil, 0o644)
-		_ = os.WriteFile(filepath.Join(ctl, "go"), nil, 0o644)
-		res := <-done
-		desc := ""
-		if res.r != nil {
-			desc = res.r.Describe()
-		}
-		t.Fatalf("%s (guest: %v)\n%s", msg, res.err, desc)
-	}
-	waitFile := func(name string, limit time.Duration) {
-		t.Helper()
-		deadline := time.Now().Add(limit)
-		for time.Now().Before(deadline) {
-			if _, err := os.Stat(filepath.Join(ctl, name)); err == nil {
-				return
-			}
-			select {
-			case res := <-done:
-				done <- res
-				guestFailed("guest ended early")
-			case <-time.After(time.Second):
-			}
-		}
-		guestFailed("timed out waiting for guest file " + name)
-	}
+	d := bootDirector(t, testbed.Scenario{
+		Timeout:  12 * time.Minute,
+		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
+		Peer:     ns,
+		Script:   script,
+	}, "stop", "go")
+	guestFailed, waitFile := d.fail, d.wait
 	waitFile("ready", 5*time.Minute)
 	if out, err := exec.Command("ip", "-n", ns, "addr", "add", cactiHostAddr+"/30", "dev", testbed.PeerLink).CombinedOutput(); err != nil {
 		guestFailed(fmt.Sprintf("address for the poller's link: %v: %s", err, out))
@@ -216,29 +174,19 @@ ipvsadm -Ln --stats --exact
 	// poller.php run polls every 10 s for a minute (cron_interval 60).
 	poll := func() { inNS("php", "poller.php", "--force") }
 	poll() // creates the RRDs and takes the first sample
-	if err := os.WriteFile(filepath.Join(ctl, "go"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	d.touch("go")
 	var after, polls int
 	for after < 2 {
 		if polls++; polls > 10 {
 			guestFailed("the guest's traffic did not end")
 		}
 		poll()
-		if _, err := os.Stat(filepath.Join(ctl, "traffic-done")); err == nil {
+		if d.exists("traffic-done") {
 			after++
 		}
 	}
-	_ = os.WriteFile(filepath.Join(ctl, "stop"), nil, 0o644)
-	res := <-done
-	if res.err != nil || res.r.ExitCode != 0 {
-		desc := ""
-		if res.r != nil {
-			desc = res.r.Describe()
-		}
-		t.Fatalf("guest: %v\n%s", res.err, desc)
-	}
-	r := res.r
+	d.touch("stop")
+	r := d.finish()
 	t.Logf("guest:\n%s", r.Stdout)
 	if log, err := os.ReadFile(filepath.Join(cdir, "log/cacti.log")); err == nil {
 		t.Logf("cacti.log (tail):\n%s", testutil.Tail(string(log), 40))

@@ -22,33 +22,8 @@ die() { echo "zabbix.sh: $*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: zabbix.sh start|web|server|stop|sql DIR ..."
 cmd=$1 dir=$(realpath -m "$2")
 shift 2
-sock=$dir/run/mysql.sock
-
-mysql_root() { mariadb --no-defaults -S "$sock" -uroot "$@"; }
-
-start_db() {
-	mkdir -p "$dir/run"
-	if [ ! -d "$dir/db/mysql" ]; then
-		mariadb-install-db --no-defaults --datadir="$dir/db" --user=root \
-			--auth-root-authentication-method=normal --skip-test-db >"$dir/install-db.log" 2>&1 ||
-			die "mariadb-install-db failed: $(tail -5 "$dir/install-db.log")"
-	fi
-	if [ -S "$sock" ] && mysql_root -e 'select 1' >/dev/null 2>&1; then
-		return
-	fi
-	# A private server: no TCP, its own socket and files. Zabbix's history
-	# inserts are many small transactions: no fsync per commit keeps them
-	# cheap on a shared test machine.
-	setsid mariadbd --no-defaults --datadir="$dir/db" --socket="$sock" \
-		--pid-file="$dir/run/mysql.pid" --skip-networking --user=root \
-		--innodb-flush-log-at-trx-commit=0 --log-error="$dir/mysqld.err" </dev/null >/dev/null 2>&1 &
-	local i
-	for i in $(seq 100); do
-		mysql_root -e 'select 1' >/dev/null 2>&1 && return
-		sleep 0.2
-	done
-	die "MariaDB did not start: $(tail -5 "$dir/mysqld.err")"
-}
+# The private MariaDB: start_db, stop_db, stop_pid, mysql_root.
+. "$(dirname "$(realpath "$0")")/mariadb.sh"
 
 install_schema() {
 	[ -f "$dir/.schema" ] && return
@@ -143,23 +118,12 @@ EOF
 	touch "$dir/.config"
 }
 
-stop_pid() { # pidfile
-	[ -f "$1" ] || return 0
-	local pid
-	pid=$(cat "$1")
-	kill "$pid" 2>/dev/null || true
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -9 "$pid" 2>/dev/null || true
-	rm -f "$1"
-}
-
 case $cmd in
 start)
 	mkdir -p "$dir"
-	start_db
+	# Zabbix writes history in many small transactions: no fsync per
+	# commit keeps them cheap on a shared test machine.
+	start_db --innodb-flush-log-at-trx-commit=0
 	install_schema
 	write_config
 	;;
@@ -188,7 +152,7 @@ server)
 stop)
 	stop_pid "$dir/run/zabbix_server.pid"
 	stop_pid "$dir/run/php-web.pid"
-	stop_pid "$dir/run/mysql.pid"
+	stop_db
 	;;
 sql) mysql_root -N -B zabbix -e "$1" ;;
 *) die "unknown command $cmd" ;;

@@ -2,7 +2,6 @@ package graphs
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -82,8 +81,7 @@ ipvsadm -E -t 10.99.0.2:80 -s rr -p 300
 ipvsadm -e -t 10.99.0.1:80 -r 127.0.0.1:8081 -m -w 3
 ` + agentSetup + `
 touch "$CTL/ready"
-waitfor() { for i in $(seq 600); do [ -e "$CTL/$1" ] && return; sleep 1; done; echo "no $1 from the host"; exit 1; }
-waitfor go
+` + directorWait + `waitfor go
 ` + strings.Replace(trafficRun, "TRAFFIC_SECONDS", "40", 1) + `
 sleep 3 # the kernel's estimator tick
 # The second service's only real server quiesced: no usable real server.
@@ -100,57 +98,15 @@ touch "$CTL/unloaded"
 waitfor stop
 cat "$CTL/stats.txt" "$CTL/conns.txt"
 `
-	dir, err := testbed.NewWorkDir(t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	testbed.KeepOrRemove(t, dir)
-	ctl := filepath.Join(dir, testbed.CtlDir)
-	type bootResult struct {
-		r   *testbed.Result
-		err error
-	}
-	done := make(chan bootResult, 1)
-	go func() {
-		r, err := testbed.Boot(context.Background(), dir, testbed.Scenario{
-			Timeout:  10 * time.Minute,
-			Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
-			Peer:     ns,
-			// The test unloads ip_vs at the end: a kernel of its own.
-			NoIPVS: true,
-			Script: script,
-		})
-		done <- bootResult{r, err}
-	}()
-	touch := func(name string) { _ = os.WriteFile(filepath.Join(ctl, name), nil, 0o644) }
-	guestFailed := func(msg string) {
-		t.Helper()
-		for _, f := range []string{"go", "snap", "unload", "stop"} {
-			touch(f)
-		}
-		res := <-done
-		desc := ""
-		if res.r != nil {
-			desc = res.r.Describe()
-		}
-		t.Fatalf("%s (guest: %v)\n%s", msg, res.err, desc)
-	}
-	waitFile := func(name string, limit time.Duration) {
-		t.Helper()
-		deadline := time.Now().Add(limit)
-		for time.Now().Before(deadline) {
-			if _, err := os.Stat(filepath.Join(ctl, name)); err == nil {
-				return
-			}
-			select {
-			case res := <-done:
-				done <- res
-				guestFailed("guest ended early")
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-		guestFailed("timed out waiting for guest file " + name)
-	}
+	d := bootDirector(t, testbed.Scenario{
+		Timeout:  10 * time.Minute,
+		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
+		Peer:     ns,
+		// The test unloads ip_vs at the end: a kernel of its own.
+		NoIPVS: true,
+		Script: script,
+	}, "go", "snap", "unload", "stop")
+	guestFailed, waitFile, touch := d.fail, d.wait, d.touch
 
 	// Zabbix: database and frontend on the host, the template imported
 	// the way the README says.
@@ -290,8 +246,8 @@ cat "$CTL/stats.txt" "$CTL/conns.txt"
 	time.Sleep(8 * time.Second)
 	items := getItems()
 
-	stats := string(readCtl(t, ctl, "stats.txt", guestFailed))
-	conns := string(readCtl(t, ctl, "conns.txt", guestFailed))
+	stats := string(d.read("stats.txt"))
+	conns := string(d.read("conns.txt"))
 	t.Logf("ipvsadm:\n%s%s", stats, conns)
 	kernel := parseIpvsadm(t, stats, conns)
 	if len(kernel) != 5 {
@@ -413,15 +369,7 @@ cat "$CTL/stats.txt" "$CTL/conns.txt"
 	}
 
 	touch("stop")
-	res := <-done
-	if res.err != nil || res.r.ExitCode != 0 {
-		desc := ""
-		if res.r != nil {
-			desc = res.r.Describe()
-		}
-		t.Fatalf("guest: %v\n%s", res.err, desc)
-	}
-	t.Logf("guest:\n%s", res.r.Stdout)
+	t.Logf("guest:\n%s", d.finish().Stdout)
 }
 
 // obj is a JSON object for the Zabbix API.
@@ -687,15 +635,6 @@ func parseIpvsadm(t *testing.T, stats, conns string) map[ipvsRow]map[string]floa
 		}
 	}
 	return out
-}
-
-func readCtl(t *testing.T, dir, name string, fail func(string)) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, name))
-	if err != nil {
-		fail(fmt.Sprintf("guest file %s: %v", name, err))
-	}
-	return b
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago,
