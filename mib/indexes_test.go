@@ -157,8 +157,12 @@ func TestIndexStoreContexts(t *testing.T) {
 	if a["UDP 10.99.0.2:53"] != "3" || b["UDP 10.99.0.2:53"] != "2" {
 		t.Fatalf("numbering per context: a %v, b %v", a, b)
 	}
+	numbersOf(t, &ipvsstats.Snapshot{}, st.Indexes("no-ipvs-here"))
 	if err := st.Indexes("tenant-a").Save(); err != nil {
 		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(path); err != nil || strings.Contains(string(data), "no-ipvs-here") {
+		t.Errorf("a context without services is in the state file (%v):\n%s", err, data)
 	}
 
 	st2, err := OpenIndexStore(path)

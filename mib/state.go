@@ -298,7 +298,12 @@ func (st *IndexStore) Save() error {
 	}
 	sf := stateFile{Version: stateVersion, Contexts: make(map[string]stateIndexes, len(names))}
 	for _, name := range names {
-		sf.Contexts[name] = st.sets[name].state()
+		// A context that never had a service has nothing to remember:
+		// namespaces without IPVS (most of a container host's) leave
+		// no trace in the file.
+		if x := st.sets[name]; len(x.svcs.slots) > 0 || name == "" {
+			sf.Contexts[name] = x.state()
+		}
 	}
 	data, err := json.Marshal(&sf)
 	if err != nil {
