@@ -70,11 +70,11 @@ type SourceConfig struct {
 	// SysUpTimeAt is the master's sysUpTime at a time, for lvsLastChange
 	// (agent.Uptime's At); nil counts from NewSource.
 	SysUpTimeAt func(time.Time) uint32
-	// CPUTime is the CPU time the process has used so far, user and
-	// system (ProcessCPUTime when nil). Watch spaces its reads by it, so
-	// the garbage collection a read causes, often on another core and
-	// after the read returns, counts against the tenth of a CPU too.
-	CPUTime func() time.Duration
+	// GCTime is the CPU time the garbage collector has used so far
+	// (GCCPUTime when nil). Watch adds what it grows by to a read's cost,
+	// so the collection a read causes, on another core and after the read
+	// returns, counts against the tenth of a CPU too.
+	GCTime func() time.Duration
 }
 
 // Source is the agent.ViewSource that serves the LVS-MIB. It hands out the
@@ -140,8 +140,8 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 	if cfg.SysUpTimeAt == nil {
 		cfg.SysUpTimeAt = agent.NewUptime().At
 	}
-	if cfg.CPUTime == nil {
-		cfg.CPUTime = ProcessCPUTime
+	if cfg.GCTime == nil {
+		cfg.GCTime = GCCPUTime
 	}
 	s := &Source{ctx: ctx, cfg: cfg, done: make(chan struct{})}
 	s.changes.uptimeAt = cfg.SysUpTimeAt

@@ -2,7 +2,7 @@ package mib
 
 import (
 	"context"
-	"syscall"
+	"runtime/metrics"
 	"time"
 )
 
@@ -21,36 +21,32 @@ const DefaultWatchInterval = 5 * time.Second
 // watches nothing.
 //
 // The rule that keeps refreshing a huge table under a tenth of a CPU
-// stretches the interval: the next read waits until ten times the last
-// read's duration has passed since it started, and ten times the CPU time
-// the process has used since the watch started it (the read, building the
-// view and the garbage collection they cause; also any requests served
-// meanwhile, which only makes the watch gentler when the agent is busy).
+// stretches the interval to ten times what a read costs: its duration
+// plus the CPU time the garbage collector has spent since the watch
+// started it (collecting what reading and building the view allocated,
+// on another core and after the read returns).
 func (s *Source) Watch(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		return
 	}
-	var mark time.Time        // when the watch last started a refresh
-	var markCPU time.Duration // the process's CPU time then
+	var markGC time.Duration // the collector's CPU time when the watch last started a refresh
+	started := false
 	for {
 		var wait time.Duration
 		if e := s.cur.Load(); e != nil {
-			now := s.cfg.Now()
-			due := e.start.Add(max(interval, maxRefreshShare*e.cost))
-			if !mark.IsZero() {
-				if byCPU := mark.Add(maxRefreshShare * (s.cfg.CPUTime() - markCPU)); byCPU.After(due) {
-					due = byCPU
-				}
+			cost := e.cost
+			if started {
+				cost += s.cfg.GCTime() - markGC
 			}
-			wait = due.Sub(now)
+			wait = e.start.Add(max(interval, maxRefreshShare*cost)).Sub(s.cfg.Now())
 		}
 		if wait > 0 {
 			if !s.sleep(ctx, wait) {
 				return
 			}
-			continue // a request may have refreshed meanwhile, and the CPU time grown
+			continue // a request may have refreshed meanwhile, and the collector worked on
 		}
-		mark, markCPU = s.cfg.Now(), s.cfg.CPUTime()
+		markGC, started = s.cfg.GCTime(), true
 		select {
 		case <-s.startRefresh():
 		case <-ctx.Done():
@@ -59,14 +55,19 @@ func (s *Source) Watch(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// ProcessCPUTime returns the CPU time, user and system, that the process
-// has used so far (0 if the kernel does not say).
-func ProcessCPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+// gcCPUMetric is the runtime's estimate of the garbage collector's CPU
+// time (an overestimate, which only makes the watch gentler).
+const gcCPUMetric = "/cpu/classes/gc/total:cpu-seconds"
+
+// GCCPUTime returns the CPU time the garbage collector has used so far, as
+// the runtime estimates it (0 if it does not say).
+func GCCPUTime() time.Duration {
+	sample := []metrics.Sample{{Name: gcCPUMetric}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindFloat64 {
 		return 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(sample[0].Value.Float64() * float64(time.Second))
 }
 
 // sleep waits d on the Source's clock; false when ctx ended first.
