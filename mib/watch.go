@@ -55,19 +55,27 @@ func (s *Source) Watch(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// gcCPUMetric is the runtime's estimate of the garbage collector's CPU
-// time (an overestimate, which only makes the watch gentler).
-const gcCPUMetric = "/cpu/classes/gc/total:cpu-seconds"
+// runtimeCPUMetrics are the runtime's estimates of the CPU time its
+// background work takes: collecting garbage, and returning freed memory
+// to the kernel (the scavenger's madvise calls, costly where system calls
+// are).
+var runtimeCPUMetrics = []string{"/cpu/classes/gc/total:cpu-seconds", "/cpu/classes/scavenge/total:cpu-seconds"}
 
-// GCCPUTime returns the CPU time the garbage collector has used so far, as
-// the runtime estimates it (0 if it does not say).
+// GCCPUTime returns the CPU time the garbage collector and the scavenger
+// have used so far, as the runtime estimates it (0 where it does not say).
 func GCCPUTime() time.Duration {
-	sample := []metrics.Sample{{Name: gcCPUMetric}}
-	metrics.Read(sample)
-	if sample[0].Value.Kind() != metrics.KindFloat64 {
-		return 0
+	samples := make([]metrics.Sample, len(runtimeCPUMetrics))
+	for i, name := range runtimeCPUMetrics {
+		samples[i].Name = name
 	}
-	return time.Duration(sample[0].Value.Float64() * float64(time.Second))
+	metrics.Read(samples)
+	var total float64
+	for _, s := range samples {
+		if s.Value.Kind() == metrics.KindFloat64 {
+			total += s.Value.Float64()
+		}
+	}
+	return time.Duration(total * float64(time.Second))
 }
 
 // sleep waits d on the Source's clock; false when ctx ended first.
