@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -190,9 +191,9 @@ func New(cfg Config) (*Agent, error) {
 	return a, nil
 }
 
-// maxContextLen bounds a context name: SNMPv3's contextName is at most 32
-// octets (RFC 3411 SnmpAdminString (SIZE(0..32))).
-const maxContextLen = 32
+// MaxContextName is the longest context name: SNMPv3's contextName is at
+// most 32 octets (RFC 3411 SnmpAdminString (SIZE(0..32))).
+const MaxContextName = 32
 
 // AddContext serves the subtree from src in the SNMP context name as well,
 // registering it with the master now if a session is open and in every
@@ -200,20 +201,16 @@ const maxContextLen = 32
 // why the master refused the registration; the context stays added and is
 // registered again with the next session.
 func (a *Agent) AddContext(ctx context.Context, name string, src ViewSource) error {
-	if name == "" || len(name) > maxContextLen {
-		return fmt.Errorf("context %q: want a name of 1 to %d octets", name, maxContextLen)
+	if name == "" || len(name) > MaxContextName {
+		return fmt.Errorf("context %q: want a name of 1 to %d octets", name, MaxContextName)
 	}
 	if src == nil {
 		return fmt.Errorf("context %q: no source", name)
 	}
 	a.regMu.Lock()
 	defer a.regMu.Unlock()
-	old := *a.contexts.Load()
-	_, had := old[name]
-	m := make(map[string]ViewSource, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
+	m := maps.Clone(*a.contexts.Load())
+	_, had := m[name]
 	m[name] = src
 	a.contexts.Store(&m)
 	if s := a.session(); s != nil && !had {
@@ -230,16 +227,11 @@ func (a *Agent) AddContext(ctx context.Context, name string, src ViewSource) err
 func (a *Agent) RemoveContext(ctx context.Context, name string) error {
 	a.regMu.Lock()
 	defer a.regMu.Unlock()
-	old := *a.contexts.Load()
-	if _, ok := old[name]; !ok {
+	m := maps.Clone(*a.contexts.Load())
+	if _, ok := m[name]; !ok {
 		return nil
 	}
-	m := make(map[string]ViewSource, len(old))
-	for k, v := range old {
-		if k != name {
-			m[k] = v
-		}
-	}
+	delete(m, name)
 	a.contexts.Store(&m)
 	if s := a.session(); s != nil {
 		return s.unregister(ctx, name)

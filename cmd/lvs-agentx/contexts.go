@@ -40,17 +40,13 @@ func (l *specList) Set(v string) error {
 	return nil
 }
 
-// maxContextName is the longest SNMP context name (RFC 3411:
-// SnmpAdminString (SIZE(0..32))).
-const maxContextName = 32
-
 // checkSpecs makes sure each --netns names a network namespace under a
 // usable, distinct context name, so that a typo is reported before
 // anything starts.
 func checkSpecs(specs []netns.Spec) error {
 	seen := map[string]bool{}
 	for _, sp := range specs {
-		if len(sp.Name) > maxContextName {
+		if len(sp.Name) > agent.MaxContextName {
 			return usagef("--netns %s: context name %q is longer than SNMP's 32 octets; name it: NAME=PATH", sp.Path, sp.Name)
 		}
 		if seen[sp.Name] {
@@ -158,7 +154,7 @@ func (cs *contexts) changed(added, removed []netns.Namespace) {
 		cs.cfg.log.Info("network namespace gone; its context is no longer served", "context", ns.Name, "netns", ns.Path)
 	}
 	for _, ns := range added {
-		if len(ns.Name) > maxContextName {
+		if len(ns.Name) > agent.MaxContextName {
 			cs.cfg.log.Warn("network namespace not served: its name is longer than an SNMP context name may be (32 octets)",
 				"netns", ns.Path)
 			continue
