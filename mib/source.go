@@ -75,6 +75,10 @@ type SourceConfig struct {
 	// so the collection a read causes, on another core and after the read
 	// returns, counts against the tenth of a CPU too.
 	GCTime func() time.Duration
+	// ProcessCPU is the CPU time the process has used so far
+	// (ProcessCPUTime when nil). Watch counts what it grows by while
+	// nothing but the watch runs (see Watch).
+	ProcessCPU func() time.Duration
 }
 
 // Source is the agent.ViewSource that serves the LVS-MIB. It hands out the
@@ -90,6 +94,9 @@ type Source struct {
 	pending atomic.Pointer[chan struct{}] // the running background refresh, closed when it publishes
 	read    sync.Mutex                    // one read at a time, background or Refresh
 	done    chan struct{}                 // closed when the first view is published
+	// activity counts views asked for and reads that found changes: Watch
+	// tells from it whether anything but its own reads ran.
+	activity atomic.Uint64
 
 	// Guarded by read: what the reads have seen change.
 	tracker   ipvsevents.Tracker
@@ -143,6 +150,9 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 	if cfg.GCTime == nil {
 		cfg.GCTime = GCCPUTime
 	}
+	if cfg.ProcessCPU == nil {
+		cfg.ProcessCPU = ProcessCPUTime
+	}
 	s := &Source{ctx: ctx, cfg: cfg, done: make(chan struct{})}
 	s.changes.uptimeAt = cfg.SysUpTimeAt
 	return s
@@ -159,6 +169,7 @@ func (s *Source) CurrentView() agent.View {
 
 // view is CurrentView with the concrete type.
 func (s *Source) view() *View {
+	s.activity.Add(1)
 	e := s.cur.Load()
 	if e == nil {
 		s.startRefresh()
@@ -280,6 +291,7 @@ func (s *Source) compare(v *View) {
 	if len(events) > 0 {
 		s.changes.count += uint64(len(events))
 		s.changes.last = v.readAt
+		s.activity.Add(1)
 	}
 	for _, ev := range events {
 		s.logEvent(ev)

@@ -3,6 +3,7 @@ package mib
 import (
 	"context"
 	"runtime/metrics"
+	"syscall"
 	"time"
 )
 
@@ -24,12 +25,20 @@ const DefaultWatchInterval = 5 * time.Second
 // stretches the interval to ten times what a read costs: its duration
 // plus the CPU time the garbage collector has spent since the watch
 // started it (collecting what reading and building the view allocated,
-// on another core and after the read returns).
+// on another core and after the read returns). When nothing else ran
+// since the watch started the read (no request asked for a view, the read
+// found nothing to notify), the whole process's CPU time since then counts
+// if it is more: it also holds the runtime's own wake-ups, which weigh
+// where system calls are slow (an emulated kernel). Requests and
+// notifications are not the refresh's cost, so they never stretch it.
 func (s *Source) Watch(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		return
 	}
-	var markGC time.Duration // the collector's CPU time when the watch last started a refresh
+	// When the watch last started a refresh: the collector's and the
+	// process's CPU time, and the activity count.
+	var markGC, markCPU time.Duration
+	var markActivity uint64
 	started := false
 	for {
 		var wait time.Duration
@@ -37,6 +46,9 @@ func (s *Source) Watch(ctx context.Context, interval time.Duration) {
 			cost := e.cost
 			if started {
 				cost += s.cfg.GCTime() - markGC
+				if s.activity.Load() == markActivity {
+					cost = max(cost, s.cfg.ProcessCPU()-markCPU)
+				}
 			}
 			wait = e.start.Add(max(interval, maxRefreshShare*cost)).Sub(s.cfg.Now())
 		}
@@ -46,7 +58,7 @@ func (s *Source) Watch(ctx context.Context, interval time.Duration) {
 			}
 			continue // a request may have refreshed meanwhile, and the collector worked on
 		}
-		markGC, started = s.cfg.GCTime(), true
+		markGC, markCPU, markActivity, started = s.cfg.GCTime(), s.cfg.ProcessCPU(), s.activity.Load(), true
 		select {
 		case <-s.startRefresh():
 		case <-ctx.Done():
@@ -76,6 +88,16 @@ func GCCPUTime() time.Duration {
 		}
 	}
 	return time.Duration(total * float64(time.Second))
+}
+
+// ProcessCPUTime returns the user and system CPU time the process has used
+// so far (0 when the kernel does not say).
+func ProcessCPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // sleep waits d on the Source's clock; false when ctx ended first.

@@ -154,6 +154,60 @@ func TestWatchGCTime(t *testing.T) {
 	r.results <- readResult{snap: fixture()}
 }
 
+// TestWatchIdleProcessCPU checks that while nothing but the watch runs,
+// the process's CPU time since a read started counts as its cost, and that
+// once a request came, only the read and the collector count again.
+func TestWatchIdleProcessCPU(t *testing.T) {
+	r := newFakeReader()
+	clock := &fakeClock{t: fixtureReadAt}
+	var gc, proc fakeCPU
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc, GCTime: gc.Time, ProcessCPU: proc.Time})
+	go s.Watch(ctx, time.Second)
+	at := func(d time.Duration) time.Time { return fixtureReadAt.Add(d) }
+
+	// A 50 ms read, 100 ms of collection, 300 ms of process CPU in all:
+	// idle, so the next read comes 3 s after the first started.
+	<-r.started
+	gc.Add(100 * time.Millisecond)
+	proc.Add(300 * time.Millisecond)
+	clock.Add(50 * time.Millisecond)
+	r.results <- readResult{snap: fixture()}
+	waitTimer(t, clock, at(3*time.Second))
+	clock.Add(2950 * time.Millisecond)
+	<-r.started
+	r.results <- readResult{snap: fixture()}
+
+	// The same costs, but a request comes: its CPU is not the refresh's,
+	// so the read and the collector set the pace (10 x 150 ms).
+	waitTimer(t, clock, at(4*time.Second))
+	s.CurrentView()
+	clock.Add(time.Second)
+	<-r.started
+	gc.Add(100 * time.Millisecond)
+	proc.Add(300 * time.Millisecond)
+	clock.Add(50 * time.Millisecond)
+	r.results <- readResult{snap: fixture()}
+	s.CurrentView()
+	waitTimer(t, clock, at(5500*time.Millisecond))
+}
+
+func TestProcessCPUTime(t *testing.T) {
+	before := ProcessCPUTime()
+	deadline := time.Now().Add(10 * time.Second)
+	for x := 1; ProcessCPUTime() <= before; x = x*7 + 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("ProcessCPUTime stayed at %v over 10 s of busy work", before)
+		}
+		sink.Add(int64(x))
+	}
+}
+
+// sink keeps TestProcessCPUTime's work from being optimised away.
+var sink atomic.Int64
+
 func TestGCCPUTime(t *testing.T) {
 	before := GCCPUTime()
 	deadline := time.Now().Add(10 * time.Second)
