@@ -25,11 +25,11 @@ func benchAnswer(b *testing.B, pdu agentx.PDU, varbinds int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p, err := agentx.DecodePayload(h, enc[agentx.HeaderSize:])
+		p, err := s.dec.Decode(h, enc[agentx.HeaderSize:])
 		if err != nil {
 			b.Fatal(err)
 		}
-		res := &agentx.Response{}
+		res := s.response()
 		s.answer(p, res)
 		if buf, err = (&agentx.Packet{PacketID: h.PacketID, PDU: res}).AppendTo(buf[:0]); err != nil {
 			b.Fatal(err)

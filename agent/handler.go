@@ -14,8 +14,8 @@ const maxBulkVarBinds = 1024
 // handle answers one request PDU from the master. It returns an error only
 // when the session cannot continue.
 func (s *session) handle(h agentx.Header, payload []byte) error {
-	res := &agentx.Response{}
-	p, err := agentx.DecodePayload(h, payload)
+	res := s.response()
+	p, err := s.dec.Decode(h, payload)
 	switch {
 	case err != nil:
 		s.a.log.Debug("agentx: malformed request", "type", h.Type, "err", err)
@@ -32,7 +32,23 @@ func (s *session) handle(h agentx.Header, payload []byte) error {
 	return s.reply(h, res)
 }
 
-// answer fills res for a well-formed request.
+// maxKeptVarBinds bounds the varbinds a session's reused Response keeps
+// room for between requests.
+const maxKeptVarBinds = 4 * maxBulkVarBinds
+
+// response returns the session's Response, emptied, for the request being
+// handled: requests are answered one at a time, each written before the
+// next is read, so one Response (and its varbinds' array) serves them all.
+func (s *session) response() *agentx.Response {
+	vbs := s.res.VarBinds[:0]
+	if cap(vbs) > maxKeptVarBinds {
+		vbs = nil
+	}
+	s.res = agentx.Response{VarBinds: vbs}
+	return &s.res
+}
+
+// answer fills res, whose VarBinds is empty, for a well-formed request.
 func (s *session) answer(p *agentx.Packet, res *agentx.Response) {
 	var src ViewSource
 	switch p.PDU.(type) {
@@ -47,18 +63,16 @@ func (s *session) answer(p *agentx.Packet, res *agentx.Response) {
 	switch q := p.PDU.(type) {
 	case *agentx.Get:
 		v := view(src)
-		res.VarBinds = make([]agentx.VarBind, len(q.Ranges))
-		for i, r := range q.Ranges {
-			res.VarBinds[i] = v.Get(r.Start)
+		for _, r := range q.Ranges {
+			res.VarBinds = append(res.VarBinds, v.Get(r.Start))
 		}
 	case *agentx.GetNext:
 		v := view(src)
-		res.VarBinds = make([]agentx.VarBind, len(q.Ranges))
-		for i, r := range q.Ranges {
-			res.VarBinds[i] = next(v, r.Start, r.Include, r.End)
+		for _, r := range q.Ranges {
+			res.VarBinds = append(res.VarBinds, next(v, r.Start, r.Include, r.End))
 		}
 	case *agentx.GetBulk:
-		res.VarBinds = bulk(view(src), q)
+		res.VarBinds = bulk(res.VarBinds, view(src), q)
 	case *agentx.TestSet:
 		// Everything this agent serves is read-only.
 		res.Error = agentx.NotWritable
@@ -96,10 +110,9 @@ func next(v View, from agentx.OID, include bool, to agentx.OID) agentx.VarBind {
 
 // bulk answers a GetBulk as RFC 2741 section 7.2.3.3 describes: the
 // non-repeaters once, then the repeaters row by row, each continuing after
-// its previous result.
-func bulk(v View, q *agentx.GetBulk) []agentx.VarBind {
+// its previous result. The answer is appended to out.
+func bulk(out []agentx.VarBind, v View, q *agentx.GetBulk) []agentx.VarBind {
 	nonRep := min(int(q.NonRepeaters), len(q.Ranges))
-	out := make([]agentx.VarBind, 0, nonRep)
 	for _, r := range q.Ranges[:nonRep] {
 		out = append(out, next(v, r.Start, r.Include, r.End))
 	}
@@ -148,6 +161,9 @@ func (s *session) reply(h agentx.Header, res *agentx.Response) error {
 		SessionID: h.SessionID, TransactionID: h.TransactionID, PacketID: h.PacketID, PDU: res}
 	flush := !s.rd.Ready()
 	err := s.write(p, flush)
+	if err == nil {
+		return nil
+	}
 	var ee *agentx.EncodeError
 	if errors.As(err, &ee) {
 		s.a.log.Debug("agentx: unencodable varbind from view", "err", err)

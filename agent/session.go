@@ -25,6 +25,11 @@ type session struct {
 	conn io.ReadWriteCloser
 	rd   *agentx.Reader
 
+	// The reader goroutine's own: requests are decoded into dec and
+	// answered in res, reused from one request to the next.
+	dec agentx.Decoder
+	res agentx.Response
+
 	wmu  sync.Mutex
 	wbuf []byte // encoded PDUs not yet written
 

@@ -53,6 +53,34 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// FuzzDecoder checks that a Decoder, reused across the packets of a
+// stream (the input twice over), decodes each as DecodePayload does.
+func FuzzDecoder(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var dc Decoder
+		r := NewReader(bytes.NewReader(append(append([]byte(nil), b...), b...)), 1<<16)
+		for range 4 {
+			h, payload, err := r.Next()
+			if err != nil {
+				return
+			}
+			want, werr := DecodePayload(h, payload)
+			got, gerr := dc.Decode(h, payload)
+			if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+				t.Fatalf("Decode error %v, DecodePayload %v", gerr, werr)
+			}
+			if werr == nil && !reflect.DeepEqual(normalize(want.PDU), normalize(got.PDU)) {
+				t.Fatalf("Decode gave %+v, DecodePayload %+v", got.PDU, want.PDU)
+			}
+			if werr == nil && (want.Flags != got.Flags || want.PacketID != got.PacketID || want.HasContext != got.HasContext ||
+				!bytes.Equal(want.Context, got.Context)) {
+				t.Fatalf("Decode gave header %+v, DecodePayload %+v", got, want)
+			}
+		}
+	})
+}
+
 // FuzzReader feeds arbitrary streams to the framer in small chunks.
 func FuzzReader(f *testing.F) {
 	fuzzSeeds(f)

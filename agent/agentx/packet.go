@@ -72,28 +72,91 @@ func Decode(b []byte, maxPayload int) (*Packet, error) {
 // DecodePayload decodes the payload of a PDU whose header was read with
 // ParseHeader. The result does not alias payload.
 func DecodePayload(h Header, payload []byte) (*Packet, error) {
-	p := &Packet{Flags: h.Flags, SessionID: h.SessionID,
-		TransactionID: h.TransactionID, PacketID: h.PacketID}
-	p.PDU = newPDU(h.Type)
-	if p.PDU == nil {
-		return p, &DecodeError{Field: "h.type", Offset: 1, Err: ErrUnknownType}
+	p := &Packet{}
+	pdu := newPDU(h.Type)
+	return p, decodeInto(p, pdu, h, &decoder{b: payload, big: h.BigEndian()})
+}
+
+// A Decoder decodes packets like DecodePayload, into storage it reuses:
+// the Packet and the Get, GetNext and GetBulk PDUs, their search ranges
+// and OIDs. What Decode returns is valid only until its next call, which
+// suits a loop that answers each request before it reads the next: once
+// it has seen its largest request, decoding one allocates nothing. The
+// zero Decoder is ready to use; it is not safe for concurrent use.
+type Decoder struct {
+	pkt     Packet
+	get     Get
+	getNext GetNext
+	getBulk GetBulk
+	ranges  []SearchRange
+	subIDs  []uint32
+	// The decoder and its free OID space live here, not on the heap per
+	// call: the PDUs' decode methods, called through an interface, take
+	// the decoder's address.
+	d    decoder
+	free []uint32
+}
+
+// maxKeptSubIDs bounds the OID storage a Decoder keeps between packets, so
+// one huge request does not pin its memory for the session's life.
+const maxKeptSubIDs = 1 << 14
+
+// Decode decodes the payload of a PDU whose header was read with
+// ParseHeader. The result aliases neither payload nor an earlier result
+// that is still valid.
+func (dc *Decoder) Decode(h Header, payload []byte) (*Packet, error) {
+	var pdu PDU
+	switch h.Type {
+	case TypeGet:
+		dc.get = Get{}
+		pdu = &dc.get
+	case TypeGetNext:
+		dc.getNext = GetNext{}
+		pdu = &dc.getNext
+	case TypeGetBulk:
+		dc.getBulk = GetBulk{}
+		pdu = &dc.getBulk
+	default:
+		pdu = newPDU(h.Type)
 	}
-	d := &decoder{b: payload, big: h.BigEndian()}
+	dc.free = dc.subIDs[:0]
+	dc.d = decoder{b: payload, big: h.BigEndian(), subIDs: &dc.free, rangeBuf: &dc.ranges}
+	d := &dc.d
+	err := decodeInto(&dc.pkt, pdu, h, d)
+	// Next time, one array for all of a packet this size's OIDs.
+	if d.used > cap(dc.subIDs) && d.used <= maxKeptSubIDs {
+		dc.subIDs = make([]uint32, 0, 2*d.used)
+	}
+	if cap(dc.ranges) > maxKeptSubIDs/8 {
+		dc.ranges = nil
+	}
+	dc.d.b, dc.free = nil, nil // hold on to neither payload nor storage twice
+	return &dc.pkt, err
+}
+
+// decodeInto fills p from the header h and, with d, the payload into pdu
+// (nil for an unknown type).
+func decodeInto(p *Packet, pdu PDU, h Header, d *decoder) error {
+	*p = Packet{Flags: h.Flags, SessionID: h.SessionID,
+		TransactionID: h.TransactionID, PacketID: h.PacketID, PDU: pdu}
+	if pdu == nil {
+		return &DecodeError{Field: "h.type", Offset: 1, Err: ErrUnknownType}
+	}
 	if h.Flags&FlagNonDefaultContext != 0 {
 		if !h.Type.hasContext() {
-			return p, d.fail("h.flags", ErrNoContext)
+			return d.fail("h.flags", ErrNoContext)
 		}
 		ctx, err := d.octets("context")
 		if err != nil {
-			return p, err
+			return err
 		}
 		p.HasContext, p.Context = true, ctx
 	}
-	if err := p.PDU.decode(d); err != nil {
-		return p, err
+	if err := pdu.decode(d); err != nil {
+		return err
 	}
 	if d.left() != 0 {
-		return p, d.fail("payload", ErrTrailing)
+		return d.fail("payload", ErrTrailing)
 	}
-	return p, nil
+	return nil
 }

@@ -126,6 +126,12 @@ type decoder struct {
 	b   []byte
 	off int
 	big bool
+	// A Decoder's reused storage, nil for fresh allocations: OIDs are
+	// carved from subIDs (used counts what they took), search ranges
+	// appended to rangeBuf.
+	subIDs   *[]uint32
+	used     int
+	rangeBuf *[]SearchRange
 }
 
 func (d *decoder) fail(field string, err error) error {
@@ -186,15 +192,23 @@ func (d *decoder) oid(field string) (OID, bool, error) {
 		return nil, include != 0, nil
 	}
 	var o OID
-	if prefix != 0 {
-		o = make(OID, 5, 5+n)
-		copy(o, internet[:])
-		o[4] = uint32(prefix)
+	if d.subIDs != nil {
+		o = (*d.subIDs)[:0]
 	} else {
-		o = make(OID, 0, n)
+		o = make(OID, 0, 5+n)
+	}
+	if prefix != 0 {
+		o = append(append(o, internet[:]...), uint32(prefix))
 	}
 	for range n {
 		o = append(o, d.u32())
+	}
+	if d.subIDs != nil {
+		// The next OID goes after this one (in a larger array if append
+		// had to move this one; earlier OIDs keep theirs).
+		*d.subIDs = o[len(o):]
+		d.used += len(o)
+		o = o[:len(o):len(o)]
 	}
 	return o, include != 0, nil
 }
@@ -279,16 +293,21 @@ func (d *decoder) varBinds() ([]VarBind, error) {
 
 func (d *decoder) ranges() ([]SearchRange, error) {
 	var rs []SearchRange
-	for d.left() > 0 {
-		var r SearchRange
-		var err error
-		if r.Start, r.Include, err = d.oid("sr.start"); err != nil {
-			return rs, err
-		}
-		if r.End, _, err = d.oid("sr.end"); err != nil {
-			return rs, err
-		}
-		rs = append(rs, r)
+	if d.rangeBuf != nil {
+		rs = (*d.rangeBuf)[:0]
 	}
-	return rs, nil
+	var err error
+	for d.left() > 0 && err == nil {
+		var r SearchRange
+		if r.Start, r.Include, err = d.oid("sr.start"); err == nil {
+			r.End, _, err = d.oid("sr.end")
+		}
+		if err == nil {
+			rs = append(rs, r)
+		}
+	}
+	if d.rangeBuf != nil {
+		*d.rangeBuf = rs
+	}
+	return rs, err
 }
