@@ -77,6 +77,7 @@ func run(args []string) error {
 		bulkMax = "10000"
 	}
 	return boot("bench", testbed.Scenario{
+		Timing: true,
 		Binaries: map[string]string{
 			"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx",
 			"ipvsbench":  "github.com/lvs-agentx/lvs-agentx/test/cmd/ipvsbench",
@@ -115,10 +116,14 @@ func boot(name string, s testbed.Scenario) error {
 // guestProcHelpers are shell functions shared by the bench and soak
 // scripts: us (wall clock in microseconds, from bash's EPOCHREALTIME), and
 // for a PID its CPU ticks (utime+stime, USER_HZ = 100/s), VmRSS in KiB
-// and thread count.
+// and thread count. taskticks and taskdelta split the ticks by thread:
+// "N:T" per thread whose ticks grew, N its TID minus the PID (Go starts
+// the runtime's sysmon first, so it is usually 1), T the ticks it used.
 const guestProcHelpers = `
 us() { echo ${EPOCHREALTIME/./}; }
 ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
+taskticks() { for t in /proc/$1/task/*/stat; do awk '{ print $1, $14 + $15 }' $t; done 2>/dev/null; }
+taskdelta() { awk -v pid=$1 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d > 0) { printf "%s%d:%d", sep, $1 - pid, d; sep = "," } }' <(echo "$2") <(echo "$3"); }
 rss() { awk '/^VmRSS/ { print $2 }' /proc/$1/status; }
 threads() { awk '/^Threads/ { print $2 }' /proc/$1/status; }
 `
@@ -149,10 +154,11 @@ stopagent() { kill -TERM $AGENT; wait $AGENT; }
 # and the agent's CPU seconds during it; CMD's stdout line count is kept.
 timedwalk() {
 	local name=$1; shift
-	local c0=$(ticks $AGENT) s0=$(ticks $SNMPD) t0=$(us)
+	local k0=$(taskticks $AGENT) c0=$(ticks $AGENT) s0=$(ticks $SNMPD) t0=$(us)
 	local n=$("$@" 2>walk.err | wc -l)
-	local t1=$(us) c1=$(ticks $AGENT) s1=$(ticks $SNMPD)
+	local t1=$(us) c1=$(ticks $AGENT) s1=$(ticks $SNMPD) k1=$(taskticks $AGENT)
 	local wall=$(( t1 - t0 ))
+	out "${name}_agent_thread_ticks" "$(taskdelta $AGENT "$k0" "$k1")"
 	out "${name}_varbinds" $n
 	out "${name}_wall_s" $(secs $wall)
 	out "${name}_vb_per_s" $(awk -v n=$n -v w=$wall 'BEGIN { printf "%.0f", n / (w / 1e6) }')
@@ -239,7 +245,8 @@ for SIZE in $SIZES; do
 	# real servers).
 	startagent 1h lvs-agentx 5s
 	w=30; [ $((S * D)) -ge 10000 ] && w=180
-	c0=$(ticks $AGENT); t0=$(us); sleep $w; c1=$(ticks $AGENT); t1=$(us)
+	k0=$(taskticks $AGENT); c0=$(ticks $AGENT); t0=$(us); sleep $w; c1=$(ticks $AGENT); t1=$(us); k1=$(taskticks $AGENT)
+	out watch_idle_thread_ticks "$(taskdelta $AGENT "$k0" "$k1")"
 	out watch_idle_cpu_pct $(awk -v c=$((c1 - c0)) -v w=$((t1 - t0)) 'BEGIN { printf "%.2f", 100 * (c / 100) / (w / 1e6) }')
 	stopagent
 	if [ -n "$BASELINE" ] && [ $((S * D)) -le $BULK_MAX ]; then

@@ -24,6 +24,7 @@ func soak(minutes string) error {
 		}
 	}
 	return boot("soak", testbed.Scenario{
+		Timing:   true,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Mem:      1024,
 		Timeout:  time.Duration(m+outage+10) * time.Minute,

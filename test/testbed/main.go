@@ -30,7 +30,7 @@ import (
 // variables (os.Setenv), which the guest inherits, and returns a function
 // that cleans up after the guest.
 func Main(m *testing.M, hostSetup ...func() (cleanup func(), err error)) {
-	backend, err := Choose(false)
+	backend, err := Choose(Scenario{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testbed:", err)
 		os.Exit(1)

@@ -3,14 +3,12 @@ package testbed
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
@@ -27,15 +25,15 @@ var kernelRoot = filepath.Join(WorkRoot, "kernel")
 var initModules = []string{"virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev",
 	"virtio_pci", "netfs", "fscache", "9pnet", "9pnet_virtio", "9p"}
 
-// kernel is an extracted Debian kernel with an initramfs for it.
+// kernel is an extracted Debian kernel with an initramfs for it
+// (QEMU), or the installed UML kernel (only version and mods are set).
 type kernel struct {
 	dir     string // root of the extracted package
 	version string // uname -r
+	mods    string // its modules, on the host
 	vmlinuz string
 	initrd  string
 }
-
-func (k *kernel) modules() string { return filepath.Join(k.dir, "lib/modules", k.version) }
 
 func qemuPrerequisites() error {
 	var missing []string
@@ -109,9 +107,11 @@ func loadKernel(dir string) (*kernel, error) {
 	if len(vms) != 1 {
 		return nil, fmt.Errorf("%s: want one vmlinuz, found %d", dir, len(vms))
 	}
+	version := strings.TrimPrefix(filepath.Base(vms[0]), "vmlinuz-")
 	return &kernel{
 		dir:     dir,
-		version: strings.TrimPrefix(filepath.Base(vms[0]), "vmlinuz-"),
+		version: version,
+		mods:    filepath.Join(dir, "lib/modules", version),
 		vmlinuz: vms[0],
 		initrd:  filepath.Join(dir, "initrd.gz"),
 	}, nil
@@ -246,7 +246,7 @@ OUT=%[1]s
 fail() { echo "$*" > "$OUT/setup.err"; sync; poweroff -f; }
 mount -t proc proc /proc || fail "mount /proc"
 mount -t sysfs sys /sys || fail "mount /sys"
-mount -t devtmpfs dev /dev || fail "mount /dev"
+mountpoint -q /dev || mount -t devtmpfs dev /dev || fail "mount /dev"
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm || fail "mount /dev/pts, /dev/shm"
 ln -sf /proc/self/fd /dev/fd; ln -sf /proc/self/fd/0 /dev/stdin; ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
 %[4]smount -t tmpfs tmpfs /tmp || fail "mount /tmp"
@@ -257,7 +257,7 @@ mount -t overlay overlay -o lowerdir=/usr/lib,upperdir=/run/usrlib/upper,workdir
 mkdir -p /usr/lib/modules/%[3]s && mount --bind %[2]s /usr/lib/modules/%[3]s || fail "bind the kernel's modules"
 hostname lvs-testbed
 ip link set lo up || fail "lo up"
-`, shellQuote(out), shellQuote(k.modules()), k.version, holdKept("/dev/shm/keep"), restoreKept("/dev/shm/keep"))
+`, shellQuote(out), shellQuote(k.mods), k.version, holdKept("/dev/shm/keep"), restoreKept("/dev/shm/keep"))
 }
 
 // scenarioJob is the job of a guest booted for one scenario: the scenario
@@ -275,7 +275,8 @@ mount --bind /run/hostwork/%[2]s %[1]s/%[2]s || fail "bind the control dir"
 export PATH=%[1]s/bin:$PATH WORK=%[1]s HOME=%[1]s CTL=%[1]s/%[2]s
 `, shellQuote(dir), CtlDir)
 		if s.Peer != "" {
-			b.WriteString("modprobe virtio_net && [ -e /sys/class/net/eth0 ] || fail \"no eth0 (virtio_net)\"\n")
+			// UML has its eth0 built in; QEMU's NIC needs its driver.
+			b.WriteString("[ -e /sys/class/net/eth0 ] || modprobe virtio_net; [ -e /sys/class/net/eth0 ] || fail \"no eth0\"\n")
 		}
 		if s.NoIPVS {
 			b.WriteString("mkdir -p /run/modprobe.d && echo 'install ip_vs /bin/false' > " + noIPVSBlock + "\n")
@@ -307,7 +308,13 @@ poweroff -f
 // With a peer, the guest has a NIC (eth0 inside) whose tap is PeerLink in
 // the network namespace peer.
 func bootGuest(ctx context.Context, backend, dir string, memMiB int, peer string, job func(*kernel) string) (string, error) {
-	k, err := ensureKernel()
+	var k *kernel
+	var err error
+	if backend == UML {
+		k, err = umlKernel()
+	} else {
+		k, err = ensureKernel()
+	}
 	if err != nil {
 		return "", err
 	}
@@ -321,7 +328,11 @@ func bootGuest(ctx context.Context, backend, dir string, memMiB int, peer string
 	// Outside dir: a scenario's work directory is copied back over dir.
 	consolePath := dir + ".console"
 	defer os.Remove(consolePath)
-	err = runQEMU(ctx, backend, k, jobPath, consolePath, memMiB, peer)
+	if backend == UML {
+		err = runUML(ctx, jobPath, consolePath, memMiB, peer)
+	} else {
+		err = runQEMU(ctx, backend, k, jobPath, consolePath, memMiB, peer)
+	}
 	console := readOptional(consolePath)
 	return console, err
 }
@@ -340,13 +351,8 @@ func runQEMU(ctx context.Context, backend string, k *kernel, jobPath, consolePat
 		args = append(args, "-accel", "tcg,thread=multi", "-cpu", "max")
 	}
 	if peer != "" {
-		for _, a := range [][]string{
-			{"-n", peer, "tuntap", "add", "dev", PeerLink, "mode", "tap"},
-			{"-n", peer, "link", "set", PeerLink, "up"},
-		} {
-			if out, err := exec.Command("ip", a...).CombinedOutput(); err != nil {
-				return fmt.Errorf("tap for the guest in %s: ip %s: %v: %s", peer, strings.Join(a, " "), err, bytes.TrimSpace(out))
-			}
+		if err := addTap(peer); err != nil {
+			return err
 		}
 		defer exec.Command("ip", "-n", peer, "link", "del", PeerLink).Run()
 		args = append(args, "-netdev", "tap,id=peer,ifname="+PeerLink+",script=no,downscript=no",
@@ -383,60 +389,22 @@ func runQEMU(ctx context.Context, backend string, k *kernel, jobPath, consolePat
 
 // kvmWorks boots a guest under KVM that only says it ran. Some hosts offer
 // /dev/kvm yet hang such a guest at boot, so the answer comes from a real
-// boot, once per host boot (the result is kept under WorkRoot).
+// boot, once per host boot.
 func kvmWorks() bool {
 	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err != nil {
 		return false
 	} else {
 		f.Close()
 	}
-	bootID, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
-	cache := filepath.Join(WorkRoot, "kvm-probe-"+strings.TrimSpace(string(bootID)))
-	if b, err := os.ReadFile(cache); err == nil {
-		return strings.TrimSpace(string(b)) == "ok"
-	}
-	dir, err := NewWorkDir("kvm-probe")
-	if err != nil {
-		return false
-	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_, err = bootGuest(ctx, QEMUKVM, dir, 256, "", func(k *kernel) string {
-		return guestSetup(k, dir) + `echo ok > "$OUT/ok"; sync; poweroff -f` + "\n"
-	})
-	ok := err == nil && strings.TrimSpace(readOptional(filepath.Join(dir, "ok"))) == "ok"
-	verdict := "hangs or fails"
-	if ok {
-		verdict = "ok"
-	}
-	_ = os.WriteFile(cache, []byte(verdict+"\n"), 0o644)
-	return ok
-}
-
-// Choose picks the backend for a scenario (see the package comment).
-func Choose(noIPVS bool) (string, error) {
-	if os.Getenv(envGuest) != "" {
-		return Native, nil
-	}
-	switch f := os.Getenv(EnvBackend); f {
-	case "":
-	case Native:
-		if noIPVS {
-			return "", errors.New(EnvBackend + "=native: this scenario unloads ip_vs and needs a kernel of its own; use " + EnvBackend + "=qemu")
+	return probe(QEMUKVM, func(ctx context.Context, dir string) error {
+		_, err := bootGuest(ctx, QEMUKVM, dir, 256, "", func(k *kernel) string {
+			return guestSetup(k, dir) + `echo ok > "$OUT/ok"; sync; poweroff -f` + "\n"
+		})
+		if err == nil && strings.TrimSpace(readOptional(filepath.Join(dir, "ok"))) != "ok" {
+			err = fmt.Errorf("the probe job did not run")
 		}
-		return Native, nil
-	case "qemu":
-		return qemuAccel(), nil
-	case QEMUKVM, QEMUTCG:
-		return f, nil
-	default:
-		return "", fmt.Errorf("%s=%q: want native, qemu, qemu-kvm or qemu-tcg", EnvBackend, f)
-	}
-	if !noIPVS && hostHasIPVS() {
-		return Native, nil
-	}
-	return qemuAccel(), nil
+		return err
+	})
 }
 
 func qemuAccel() string {

@@ -26,6 +26,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -74,6 +75,7 @@ const (
 	Native  = "native"
 	QEMUKVM = "qemu-kvm"
 	QEMUTCG = "qemu-tcg"
+	UML     = "uml"
 )
 
 // Scenario describes one run.
@@ -103,6 +105,10 @@ type Scenario struct {
 	// Mem is a guest's memory in MiB when the scenario boots one; zero
 	// means 1024.
 	Mem int
+	// Timing marks a scenario that measures speed (the bench). It never
+	// runs on UML, whose system calls all pass through ptrace on the host
+	// and would distort what it measures.
+	Timing bool
 }
 
 // Result is what a run left behind.
@@ -177,7 +183,7 @@ func Run(t testing.TB, s Scenario) *Result {
 // without the script having run to the end; the Result comes with it when
 // there is one.
 func Boot(ctx context.Context, dir string, s Scenario) (*Result, error) {
-	backend, err := Choose(s.NoIPVS)
+	backend, err := Choose(s)
 	if err != nil {
 		return nil, err
 	}
@@ -305,6 +311,37 @@ func buildBinaries(dir string, bins map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// Choose picks the backend for s (see the package comment).
+func Choose(s Scenario) (string, error) {
+	if os.Getenv(envGuest) != "" {
+		return Native, nil
+	}
+	switch f := os.Getenv(EnvBackend); f {
+	case "":
+	case Native:
+		if s.NoIPVS {
+			return "", errors.New(EnvBackend + "=native: this scenario unloads ip_vs and needs a kernel of its own; use " + EnvBackend + "=qemu or uml")
+		}
+		return Native, nil
+	case "qemu":
+		return qemuAccel(), nil
+	case QEMUKVM, QEMUTCG, UML:
+		return f, nil
+	default:
+		return "", fmt.Errorf("%s=%q: want native, qemu, qemu-kvm, qemu-tcg or uml", EnvBackend, f)
+	}
+	if !s.NoIPVS && hostHasIPVS() {
+		return Native, nil
+	}
+	if kvmWorks() {
+		return QEMUKVM, nil
+	}
+	if !s.Timing && umlWorks() {
+		return UML, nil
+	}
+	return QEMUTCG, nil
 }
 
 // prebuiltName is the file name of a prebuilt program for a package path.

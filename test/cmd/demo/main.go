@@ -32,16 +32,6 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	backend, err := testbed.Choose(false)
-	if err != nil {
-		return err
-	}
-	switch backend {
-	case testbed.Native:
-		fmt.Printf("This kernel has IPVS: the demo runs in a network namespace of its own (work directory %s)...\n", dir)
-	default:
-		fmt.Printf("This kernel has no IPVS: booting Debian's stock kernel in QEMU (%s) to run it (work directory %s)...\n", backend, dir)
-	}
 	repo, err := os.Getwd() // make demo runs from the repository's top
 	if err != nil {
 		return err
@@ -49,12 +39,25 @@ func run(ctx context.Context) error {
 	if _, err := os.Stat(repo + "/contrib/rrdtool/lvs-rrd.sh"); err != nil {
 		return fmt.Errorf("run the demo from the repository's top directory (make demo): %w", err)
 	}
-	r, err := testbed.Boot(ctx, dir, testbed.Scenario{
+	s := testbed.Scenario{
 		Script:   fmt.Sprintf("REPO=%q\n", repo) + script,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Modules:  []string{"ip_vs_sh"},
 		Timeout:  10 * time.Minute,
-	})
+	}
+	backend, err := testbed.Choose(s)
+	if err != nil {
+		return err
+	}
+	switch backend {
+	case testbed.Native:
+		fmt.Printf("This kernel has IPVS: the demo runs in a network namespace of its own (work directory %s)...\n", dir)
+	case testbed.UML:
+		fmt.Printf("This kernel has no IPVS: booting Debian's User-mode Linux kernel to run it (work directory %s)...\n", dir)
+	default:
+		fmt.Printf("This kernel has no IPVS: booting Debian's stock kernel in QEMU (%s) to run it (work directory %s)...\n", backend, dir)
+	}
+	r, err := testbed.Boot(ctx, dir, s)
 	if err != nil {
 		if r != nil {
 			fmt.Fprintln(os.Stderr, r.Describe())

@@ -1,0 +1,173 @@
+package testbed
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
+)
+
+// umlKernelPath is Debian's User-mode Linux kernel (package
+// user-mode-linux), which has IPVS; umlModules holds its modules, one
+// directory per kernel version.
+const (
+	umlKernelPath = "/usr/bin/linux.uml"
+	umlModules    = "/usr/lib/uml/modules"
+)
+
+func umlPrerequisites() error {
+	var missing []string
+	if _, err := os.Stat(umlKernelPath); err != nil {
+		missing = append(missing, "user-mode-linux ("+umlKernelPath+")")
+	}
+	for _, tool := range []string{"ip", "modprobe"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("UML test bed: missing %s; install with: apt-get install -y user-mode-linux iproute2 kmod",
+			strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// umlKernel describes the installed UML kernel: it boots its own binary,
+// so only the modules matter.
+func umlKernel() (*kernel, error) {
+	if err := umlPrerequisites(); err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(umlModules)
+	if err != nil {
+		return nil, fmt.Errorf("UML modules: %w (reinstall user-mode-linux)", err)
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			return &kernel{version: e.Name(), mods: filepath.Join(umlModules, e.Name())}, nil
+		}
+	}
+	return nil, fmt.Errorf("no module directory in %s (reinstall user-mode-linux)", umlModules)
+}
+
+// runUML boots the UML kernel with the host's root (hostfs) and the job
+// script as init. Its console goes to consolePath. With a peer, the guest's
+// eth0 is a tap that is PeerLink in the network namespace peer.
+func runUML(ctx context.Context, jobPath, consolePath string, memMiB int, peer string) error {
+	console, err := os.Create(consolePath)
+	if err != nil {
+		return err
+	}
+	defer console.Close()
+	// The umid names the guest's control directory under uml_dir; unique
+	// per boot, and short (it is part of a unix socket path).
+	umlDir := filepath.Dir(consolePath)
+	umid := fmt.Sprintf("lvs%d", time.Now().UnixNano()%1e9)
+	args := []string{
+		fmt.Sprintf("mem=%dM", memMiB), "root=/dev/root", "rootfstype=hostfs", "rootflags=/", "rw",
+		"init=" + jobPath, "umid=" + umid, "uml_dir=" + umlDir,
+		"con=null", "con0=null,fd:1", "quiet",
+	}
+	name := umlKernelPath
+	if peer != "" {
+		if err := addTap(peer); err != nil {
+			return err
+		}
+		defer exec.Command("ip", "-n", peer, "link", "del", PeerLink).Run()
+		args = append(args, "eth0=tuntap,"+PeerLink)
+		// UML opens the tap in the namespace it runs in.
+		name, args = "ip", append([]string{"netns", "exec", peer, umlKernelPath}, args...)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = console, console
+	// UML runs as several host processes (one per guest process): kill
+	// the group, and never let the guest outlive what booted it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", umlKernelPath, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer os.RemoveAll(filepath.Join(umlDir, umid))
+	select {
+	case err := <-done:
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		if err != nil {
+			return fmt.Errorf("UML kernel: %v", err)
+		}
+		return nil
+	case <-ctx.Done():
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		return ctx.Err()
+	}
+}
+
+// addTap makes PeerLink, a tap device, in the network namespace peer.
+func addTap(peer string) error {
+	for _, a := range [][]string{
+		{"-n", peer, "tuntap", "add", "dev", PeerLink, "mode", "tap"},
+		{"-n", peer, "link", "set", PeerLink, "up"},
+	} {
+		if out, err := exec.Command("ip", a...).CombinedOutput(); err != nil {
+			return fmt.Errorf("tap for the guest in %s: ip %s: %v: %s", peer, strings.Join(a, " "), err, bytes.TrimSpace(out))
+		}
+	}
+	return nil
+}
+
+// hostHasAMX reports whether the CPU has AMX, whose XSAVE state Debian's
+// UML 6.1 cannot hand to ptrace: its first user process dies ("ptrace set
+// fp regs failed, errno = 14").
+func hostHasAMX() bool {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return bytes.Contains(b, []byte(" amx_tile"))
+}
+
+// umlWorks reports whether a UML guest boots and runs a job here: never on
+// an AMX host, otherwise as a real probe boot found, once per host boot
+// (the answer is kept under WorkRoot).
+func umlWorks() bool {
+	if hostHasAMX() || umlPrerequisites() != nil {
+		return false
+	}
+	return probe(UML, func(ctx context.Context, dir string) error {
+		_, err := bootGuest(ctx, UML, dir, 256, "", func(k *kernel) string {
+			return guestSetup(k, dir) + "modprobe ip_vs && echo ok > \"$OUT/ok\"; sync; poweroff -f\n"
+		})
+		if err == nil && strings.TrimSpace(readOptional(filepath.Join(dir, "ok"))) != "ok" {
+			err = fmt.Errorf("the probe job did not run")
+		}
+		return err
+	})
+}
+
+// probe runs boot once per host boot for a backend and remembers whether
+// it worked.
+func probe(backend string, boot func(ctx context.Context, dir string) error) bool {
+	bootID, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	cache := filepath.Join(WorkRoot, backend+"-probe-"+strings.TrimSpace(string(bootID)))
+	if b, err := os.ReadFile(cache); err == nil {
+		return strings.TrimSpace(string(b)) == "ok"
+	}
+	dir, err := NewWorkDir(backend + "-probe")
+	if err != nil {
+		return false
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	verdict := "ok"
+	if err := boot(ctx, dir); err != nil {
+		verdict = "fails: " + testutil.Tail(err.Error(), 10)
+	}
+	_ = os.WriteFile(cache, []byte(verdict+"\n"), 0o644)
+	return verdict == "ok"
+}
