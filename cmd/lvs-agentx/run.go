@@ -44,7 +44,7 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	defaultNetns := fs.String("default-netns", "", "the network namespace served in the default context: a path, or none; empty: the agent's own")
 	prio := fs.Uint("priority", agent.DefaultPriority, "AgentX registration priority, 1-255, lower wins")
 	ping := fs.Duration("ping-interval", agent.DefaultPingInterval, "how often to ping snmpd to notice a dead master (0: never)")
-	watch := fs.Duration("watch-interval", mib.DefaultWatchInterval, "how often to re-read IPVS in the background to find changes and notify them (a table whose read costs more than a tenth of this, its duration plus the garbage collection it causes, is re-read every ten such costs); 0: no background reads, no notifications")
+	watch := fs.Duration("watch-interval", mib.DefaultWatchInterval, "how often to re-read IPVS in the background to find changes and notify them (a table whose read costs more than a tenth of this, its duration plus the garbage collection it causes, or all of the agent's CPU since the read began while it is otherwise idle, is re-read every ten such costs); 0: no background reads, no notifications")
 	notify := fs.String("notify", "all", "notifications to send through snmpd (to its trap2sink, informsink and trapsess destinations): all, none, or a comma-separated list of "+strings.Join(ipvsevents.GroupNames(), ", "))
 	notifyMax := fs.Int("notify-max", agent.DefaultNotifyMax, "at most this many notifications per --watch-interval; the rest are counted in one lvsNotificationStorm at the interval's end")
 	var lf logFlags
