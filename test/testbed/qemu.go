@@ -366,20 +366,28 @@ func runQEMU(ctx context.Context, backend string, k *kernel, jobPath, consolePat
 	cmd := exec.Command(name, args...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	// A guest must not outlive the test (or bench) that booted it, even
-	// when that is killed: it would keep a core busy for nothing.
+	err := runGroup(ctx, cmd)
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("qemu (%s): %v: %s", backend, err, testutil.Tail(stderr.String(), 30))
+	}
+	return err
+}
+
+// runGroup runs cmd in a process group of its own and kills the group when
+// cmd exits (a UML guest's helper processes share it) or ctx ends first.
+// A guest must not outlive the test (or bench) that booted it, even when
+// that is killed: it would keep a core busy for nothing.
+func runGroup(ctx context.Context, cmd *exec.Cmd) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start qemu: %w", err)
+		return err
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("qemu (%s): %v: %s", backend, err, testutil.Tail(stderr.String(), 30))
-		}
-		return nil
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		return err
 	case <-ctx.Done():
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
@@ -87,27 +86,11 @@ func runUML(ctx context.Context, jobPath, consolePath string, memMiB int, peer s
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr = console, console
-	// UML runs as several host processes (one per guest process): kill
-	// the group, and never let the guest outlive what booted it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", umlKernelPath, err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	defer os.RemoveAll(filepath.Join(umlDir, umid))
-	select {
-	case err := <-done:
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		if err != nil {
-			return fmt.Errorf("UML kernel: %v", err)
-		}
-		return nil
-	case <-ctx.Done():
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-		return ctx.Err()
+	if err := runGroup(ctx, cmd); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("UML kernel: %v", err)
 	}
+	return ctx.Err()
 }
 
 // addTap makes PeerLink, a tap device, in the network namespace peer.
