@@ -116,7 +116,8 @@ func boot(name string, s testbed.Scenario) error {
 // guestProcHelpers are shell functions shared by the bench and soak
 // scripts: us (wall clock in microseconds, from bash's EPOCHREALTIME), and
 // for a PID its CPU ticks (utime+stime, USER_HZ = 100/s), VmRSS in KiB
-// and thread count. taskticks and taskdelta split the ticks by thread:
+// (rssparts: its anonymous, file-backed and shared-memory parts) and
+// thread count. taskticks and taskdelta split the ticks by thread:
 // "N:T" per thread whose ticks grew, N its TID minus the PID (Go starts
 // the runtime's sysmon first, so it is usually 1), T the ticks it used.
 const guestProcHelpers = `
@@ -125,6 +126,7 @@ ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
 taskticks() { for t in /proc/$1/task/*/stat; do awk '{ print $1, $14 + $15 }' $t; done 2>/dev/null; }
 taskdelta() { awk -v pid=$1 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d > 0) { printf "%s%d:%d", sep, $1 - pid, d; sep = "," } }' <(echo "$2") <(echo "$3"); }
 rss() { awk '/^VmRSS/ { print $2 }' /proc/$1/status; }
+rssparts() { awk '/^Rss(Anon|File|Shmem):/ { printf "%s%s=%s", sep, substr($1, 4, length($1) - 4), $2; sep = "," }' /proc/$1/status; }
 threads() { awk '/^Threads/ { print $2 }' /proc/$1/status; }
 `
 
@@ -227,6 +229,7 @@ for SIZE in $SIZES; do
 		timedwalk bulkwalk_realname_column snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS.18.1.31
 	fi
 	out agent_rss_kib_after_walk $(rss $AGENT)
+	out agent_rss_parts_kib_after_walk $(rssparts $AGENT)
 	out agent_threads $(threads $AGENT)
 	if [ $((S * D)) -le $WALK_MAX ]; then
 		timedwalk walk snmpwalk -v2c -c public -On -m '' -t 30 127.0.0.1:1161 $LVS
@@ -253,6 +256,7 @@ for SIZE in $SIZES; do
 		startagent 1h "$BASELINE"
 		timedwalk baseline_bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS
 		out baseline_rss_kib_after_walk $(rss $AGENT)
+		out baseline_rss_parts_kib_after_walk $(rssparts $AGENT)
 		stopagent
 	fi
 	if [ $((S * D)) -le $BULK_MAX ]; then
@@ -297,6 +301,7 @@ keepalived_yardstick() {
 	out keepalived_rss_kib_start $(rss $AGENT)
 	timedwalk keepalived_bulkwalk kawalk
 	out keepalived_rss_kib_after_walk $(rss $AGENT)
+	out keepalived_rss_parts_kib_after_walk $(rssparts $AGENT)
 	kill -TERM $parent; wait $parent
 	ipvsadm -C
 }
