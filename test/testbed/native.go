@@ -217,18 +217,27 @@ func loadedIPVSModules() ([]string, error) {
 }
 
 func nativePrerequisites() error {
-	var missing []string
-	for _, tool := range []string{"unshare", "ip", "modprobe", "rmmod", "ipvsadm", "bash"} {
+	if err := requireTools("test bed", "util-linux iproute2 kmod ipvsadm", nil,
+		"unshare", "ip", "modprobe", "rmmod", "ipvsadm", "bash"); err != nil {
+		return err
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("test bed: scenarios make network namespaces and load modules, which needs root")
+	}
+	return nil
+}
+
+// requireTools fails, naming what is missing and the apt-get line that
+// installs it, when a tool is not on PATH or missing already holds
+// something (a file the caller looked for).
+func requireTools(bed, packages string, missing []string, tools ...string) error {
+	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool)
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("test bed: missing %s; install with: apt-get install -y util-linux iproute2 kmod ipvsadm",
-			strings.Join(missing, ", "))
-	}
-	if os.Geteuid() != 0 {
-		return fmt.Errorf("test bed: scenarios make network namespaces and load modules, which needs root")
+		return fmt.Errorf("%s: missing %s; install with: apt-get install -y %s", bed, strings.Join(missing, ", "), packages)
 	}
 	return nil
 }

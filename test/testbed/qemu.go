@@ -36,17 +36,8 @@ type kernel struct {
 }
 
 func qemuPrerequisites() error {
-	var missing []string
-	for _, tool := range []string{"qemu-system-x86_64", "cpio", "gzip", "depmod", "dpkg", "apt-get", "busybox"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing = append(missing, tool)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("QEMU test bed: missing %s; install with: apt-get install -y qemu-system-x86 cpio kmod busybox-static",
-			strings.Join(missing, ", "))
-	}
-	return nil
+	return requireTools("QEMU test bed", "qemu-system-x86 cpio kmod busybox-static", nil,
+		"qemu-system-x86_64", "cpio", "gzip", "depmod", "dpkg", "apt-get", "busybox")
 }
 
 // kernelPackage names the Debian kernel package to boot.

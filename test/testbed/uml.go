@@ -26,16 +26,7 @@ func umlPrerequisites() error {
 	if _, err := os.Stat(umlKernelPath); err != nil {
 		missing = append(missing, "user-mode-linux ("+umlKernelPath+")")
 	}
-	for _, tool := range []string{"ip", "modprobe"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing = append(missing, tool)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("UML test bed: missing %s; install with: apt-get install -y user-mode-linux iproute2 kmod",
-			strings.Join(missing, ", "))
-	}
-	return nil
+	return requireTools("UML test bed", "user-mode-linux iproute2 kmod", missing, "ip", "modprobe")
 }
 
 // umlKernel describes the installed UML kernel: it boots its own binary,
