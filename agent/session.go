@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,8 +28,9 @@ type session struct {
 
 	// The reader goroutine's own: requests are decoded into dec and
 	// answered in res, reused from one request to the next.
-	dec agentx.Decoder
-	res agentx.Response
+	dec   agentx.Decoder
+	res   agentx.Response
+	names names
 
 	wmu  sync.Mutex
 	wbuf []byte // encoded PDUs not yet written
@@ -94,8 +96,24 @@ func (s *session) write(p *agentx.Packet, flush bool) error {
 	return err
 }
 
+// yieldEvery is how often the reader passes through the scheduler while
+// it is busy. A goroutine that only alternates between answering and a
+// blocking read(2) never does, so every 10 ms the runtime preempts it and
+// takes its P from under the read, and each such take sets the runtime's
+// monitor thread polling every 20 µs for a while: under an emulated
+// kernel that cost more CPU than the requests themselves (BENCHMARKS.md).
+// Yielding more often than that keeps the monitor asleep.
+const yieldEvery = 5 * time.Millisecond
+
 func (s *session) readLoop() {
+	start := time.Now()
+	var yielded time.Duration // since start, at the last yield
 	for {
+		// time.Since reads only the monotonic clock.
+		if now := time.Since(start); now-yielded >= yieldEvery {
+			runtime.Gosched()
+			yielded = now
+		}
 		h, payload, err := s.rd.Next()
 		if err != nil {
 			s.close(fmt.Errorf("read: %w", err))
