@@ -48,7 +48,7 @@ func walkLines(v agent.View) []string {
 	from, include := base, false
 	end := append(append(agentx.OID{}, base[:len(base)-1]...), base[len(base)-1]+1)
 	for {
-		vb, ok := v.Next(from, include, end)
+		vb, ok := v.Next(nil, from, include, end)
 		if !ok {
 			return lines
 		}

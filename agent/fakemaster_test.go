@@ -446,7 +446,7 @@ func (badView) Get(oid agentx.OID) agentx.VarBind {
 	return agentx.VarBind{Name: oid, Type: agentx.IPAddress, Bytes: make([]byte, 16)}
 }
 
-func (badView) Next(from agentx.OID, _ bool, _ agentx.OID) (agentx.VarBind, bool) {
+func (badView) Next(_, from agentx.OID, _ bool, _ agentx.OID) (agentx.VarBind, bool) {
 	return agentx.VarBind{Name: append(append(agentx.OID{}, from...), 1), Type: agentx.IPAddress, Bytes: make([]byte, 16)}, true
 }
 

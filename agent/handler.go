@@ -45,6 +45,7 @@ func (s *session) response() *agentx.Response {
 		vbs = nil
 	}
 	s.res = agentx.Response{VarBinds: vbs}
+	s.names.reset()
 	return &s.res
 }
 
@@ -69,10 +70,10 @@ func (s *session) answer(p *agentx.Packet, res *agentx.Response) {
 	case *agentx.GetNext:
 		v := view(src)
 		for _, r := range q.Ranges {
-			res.VarBinds = append(res.VarBinds, next(v, r.Start, r.Include, r.End))
+			res.VarBinds = append(res.VarBinds, s.names.next(v, r.Start, r.Include, r.End))
 		}
 	case *agentx.GetBulk:
-		res.VarBinds = bulk(res.VarBinds, view(src), q)
+		res.VarBinds = s.names.bulk(res.VarBinds, view(src), q)
 	case *agentx.TestSet:
 		// Everything this agent serves is read-only.
 		res.Error = agentx.NotWritable
@@ -99,22 +100,50 @@ func view(src ViewSource) View {
 	return emptyView{}
 }
 
+// names holds the names a view builds for one response's varbinds. The
+// session keeps it from one request to the next, so answering a walk
+// allocates nothing.
+type names struct{ buf []uint32 }
+
+// maxKeptNameSubIDs bounds the storage names keeps between requests.
+const maxKeptNameSubIDs = 1 << 16
+
+// reset makes room for a new response's names.
+func (n *names) reset() {
+	if cap(n.buf) > maxKeptNameSubIDs {
+		n.buf = nil
+	}
+	n.buf = n.buf[:0]
+}
+
 // next answers one search range: the first variable in range, or
 // endOfMibView named by the range's start.
-func next(v View, from agentx.OID, include bool, to agentx.OID) agentx.VarBind {
-	if vb, ok := v.Next(from, include, to); ok {
-		return vb
+func (n *names) next(v View, from agentx.OID, include bool, to agentx.OID) agentx.VarBind {
+	if cap(n.buf)-len(n.buf) < agentx.MaxSubIDs {
+		// Names already given out keep the old storage alive.
+		n.buf = make([]uint32, 0, max(2*cap(n.buf), 16*agentx.MaxSubIDs))
 	}
-	return agentx.VarBind{Name: from, Type: agentx.EndOfMIBView}
+	free := n.buf[len(n.buf):]
+	vb, ok := v.Next(free, from, include, to)
+	if !ok {
+		return agentx.VarBind{Name: from, Type: agentx.EndOfMIBView}
+	}
+	// Keep the name if the view built it here (a view may return a name
+	// of its own), and clip it so that nothing appends over the next.
+	if k := len(vb.Name); k > 0 && k <= cap(free) && &vb.Name[0] == &free[:1][0] {
+		n.buf = n.buf[:len(n.buf)+k]
+		vb.Name = vb.Name[:k:k]
+	}
+	return vb
 }
 
 // bulk answers a GetBulk as RFC 2741 section 7.2.3.3 describes: the
 // non-repeaters once, then the repeaters row by row, each continuing after
 // its previous result. The answer is appended to out.
-func bulk(out []agentx.VarBind, v View, q *agentx.GetBulk) []agentx.VarBind {
+func (n *names) bulk(out []agentx.VarBind, v View, q *agentx.GetBulk) []agentx.VarBind {
 	nonRep := min(int(q.NonRepeaters), len(q.Ranges))
 	for _, r := range q.Ranges[:nonRep] {
-		out = append(out, next(v, r.Start, r.Include, r.End))
+		out = append(out, n.next(v, r.Start, r.Include, r.End))
 	}
 	reps := q.Ranges[nonRep:]
 	if len(reps) == 0 || q.MaxRepetitions == 0 {
@@ -132,7 +161,7 @@ func bulk(out []agentx.VarBind, v View, q *agentx.GetBulk) []agentx.VarBind {
 				finished++
 				continue
 			}
-			vb := next(v, cur[i].Start, cur[i].Include, cur[i].End)
+			vb := n.next(v, cur[i].Start, cur[i].Include, cur[i].End)
 			out = append(out, vb)
 			if vb.Type == agentx.EndOfMIBView {
 				done[i] = true
@@ -180,6 +209,6 @@ func (emptyView) Get(oid agentx.OID) agentx.VarBind {
 	return agentx.VarBind{Name: oid, Type: agentx.NoSuchObject}
 }
 
-func (emptyView) Next(agentx.OID, bool, agentx.OID) (agentx.VarBind, bool) {
+func (emptyView) Next(_, _ agentx.OID, _ bool, _ agentx.OID) (agentx.VarBind, bool) {
 	return agentx.VarBind{}, false
 }

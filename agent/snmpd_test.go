@@ -90,7 +90,7 @@ func TestSnmpGetNext(t *testing.T) {
 			o = append(o, 7) // between rows
 		}
 		oids = append(oids, o)
-		vb, _ := v.Next(o, false, nil)
+		vb, _ := v.Next(nil, o, false, nil)
 		want = append(want, format(vb))
 	}
 	// A request of 100 OIDs is an AgentX PDU of more than 4 KB.

@@ -15,8 +15,11 @@ type View interface {
 
 	// Next returns the first variable whose name is greater than from, or
 	// equal to it when include is set, and less than to (an empty to means
-	// no upper bound). ok is false when there is none.
-	Next(from agentx.OID, include bool, to agentx.OID) (vb agentx.VarBind, ok bool)
+	// no upper bound). ok is false when there is none. A name the view has
+	// to build it appends to dst[:0], so a caller that hands back the same
+	// storage request after request allocates nothing; dst must not share
+	// storage with from or to.
+	Next(dst, from agentx.OID, include bool, to agentx.OID) (vb agentx.VarBind, ok bool)
 }
 
 // ViewSource hands out the view to answer one request with. A session calls

@@ -23,7 +23,7 @@ func WriteOIDs(w io.Writer, v agent.View) error {
 	bw := bufio.NewWriter(w)
 	from := Root
 	for {
-		vb, ok := v.Next(from, false, nil)
+		vb, ok := v.Next(nil, from, false, nil)
 		if !ok || !vb.Name.HasPrefix(Root) {
 			break
 		}

@@ -105,7 +105,7 @@ func TestWriteOIDsMatchesSnmpwalk(t *testing.T) {
 	script.WriteString("#!/bin/sh\ncase \"$1 $2\" in\n")
 	prev := "-n " + Root.String()
 	for from := Root; ; {
-		vb, ok := v.Next(from, false, nil)
+		vb, ok := v.Next(nil, from, false, nil)
 		if !ok {
 			break
 		}

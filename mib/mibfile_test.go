@@ -165,7 +165,7 @@ func TestMIBMatchesView(t *testing.T) {
 	served, types := map[string]bool{}, 0
 	for _, o := range Objects() {
 		if o.Kind == Notification { // declared: TestMIBNotifications
-			if vb, ok := v.Next(o.OID, true, child(o.OID, 1<<31)); ok || v.Get(child(o.OID, 0)).Type != agentx.NoSuchObject {
+			if vb, ok := v.Next(nil, o.OID, true, child(o.OID, 1<<31)); ok || v.Get(child(o.OID, 0)).Type != agentx.NoSuchObject {
 				t.Errorf("%s served: %v", o.Name, vb.Name)
 			}
 			continue
@@ -186,7 +186,7 @@ func TestMIBMatchesView(t *testing.T) {
 			if vb := v.Get(child(o.OID, 0)); vb.Type != agentx.NoSuchObject {
 				t.Errorf("%s: Get = %+v, want noSuchObject", o.Name, vb)
 			}
-			if vb, ok := v.Next(o.OID, true, nil); ok && vb.Name.HasPrefix(o.OID) {
+			if vb, ok := v.Next(nil, o.OID, true, nil); ok && vb.Name.HasPrefix(o.OID) {
 				t.Errorf("%s: Next finds %v", o.Name, vb.Name)
 			}
 			continue
@@ -195,7 +195,7 @@ func TestMIBMatchesView(t *testing.T) {
 		if d.access != "read-only" {
 			t.Errorf("%s served but declared %s", o.Name, d.access)
 		}
-		vb, ok := v.Next(o.OID, false, nil)
+		vb, ok := v.Next(nil, o.OID, false, nil)
 		if !ok || !vb.Name.HasPrefix(o.OID) {
 			t.Errorf("%s: fixture has no instance", o.Name)
 			continue

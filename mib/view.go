@@ -225,12 +225,13 @@ func (v *View) Get(oid agentx.OID) agentx.VarBind {
 }
 
 // Next returns the first instance after from (or at it, with include) and
-// before to (no bound when to is empty), walking column by column.
-func (v *View) Next(from agentx.OID, include bool, to agentx.OID) (agentx.VarBind, bool) {
+// before to (no bound when to is empty), walking column by column. Its name
+// is appended to dst[:0].
+func (v *View) Next(dst, from agentx.OID, include bool, to agentx.OID) (agentx.VarBind, bool) {
 	match, next := findObject(from)
 	if match >= 0 {
 		obj := &objects[match]
-		if vb, ok := v.first(obj, from[len(obj.OID):], include); ok {
+		if vb, ok := v.first(dst, obj, from[len(obj.OID):], include); ok {
 			return bounded(vb, to)
 		}
 	}
@@ -239,7 +240,7 @@ func (v *View) Next(from agentx.OID, include bool, to agentx.OID) (agentx.VarBin
 		if len(to) > 0 && obj.OID.Compare(to) >= 0 {
 			return agentx.VarBind{}, false
 		}
-		if vb, ok := v.first(obj, nil, true); ok {
+		if vb, ok := v.first(dst, obj, nil, true); ok {
 			return bounded(vb, to)
 		}
 	}
@@ -253,8 +254,9 @@ func bounded(vb agentx.VarBind, to agentx.OID) (agentx.VarBind, bool) {
 	return vb, true
 }
 
-// first returns obj's first instance after suffix (or at it, with include).
-func (v *View) first(obj *object, suffix agentx.OID, include bool) (agentx.VarBind, bool) {
+// first returns obj's first instance after suffix (or at it, with include),
+// its name appended to dst[:0].
+func (v *View) first(dst agentx.OID, obj *object, suffix agentx.OID, include bool) (agentx.VarBind, bool) {
 	if obj.value == nil { // not served
 		return agentx.VarBind{}, false
 	}
@@ -264,7 +266,6 @@ func (v *View) first(obj *object, suffix agentx.OID, include bool) (agentx.VarBi
 	}
 	idx, n := v.index(obj.Table, row)
 	vb := obj.value(v, row)
-	vb.Name = make(agentx.OID, 0, len(obj.OID)+n)
-	vb.Name = append(append(vb.Name, obj.OID...), idx[:n]...)
+	vb.Name = append(append(dst[:0], obj.OID...), idx[:n]...)
 	return vb, true
 }

@@ -263,7 +263,7 @@ func TestUnavailable(t *testing.T) {
 	var walked []agentx.VarBind
 	from := Root
 	for {
-		vb, ok := v.Next(from, false, nil)
+		vb, ok := v.Next(nil, from, false, nil)
 		if !ok {
 			break
 		}
@@ -291,7 +291,7 @@ func TestWalk(t *testing.T) {
 	var names []agentx.OID
 	from := agentx.OID{}
 	for {
-		vb, ok := v.Next(from, false, nil)
+		vb, ok := v.Next(nil, from, false, nil)
 		if !ok {
 			break
 		}
@@ -404,12 +404,51 @@ func TestGetNextEdges(t *testing.T) {
 		{"", false, "1.3.6", ""},
 	}
 	for _, tt := range nexts {
-		got, ok := v.Next(o(tt.from), tt.include, o(tt.to))
+		got, ok := v.Next(nil, o(tt.from), tt.include, o(tt.to))
 		switch {
 		case tt.want == "" && ok:
 			t.Errorf("Next(%s, %v, %s) = %v, want none", tt.from, tt.include, tt.to, got.Name)
 		case tt.want != "" && (!ok || got.Name.Compare(o(tt.want)) != 0):
 			t.Errorf("Next(%s, %v, %s) = %v %v, want %s", tt.from, tt.include, tt.to, got.Name, ok, tt.want)
 		}
+	}
+}
+
+// TestNextBuildsNameInDst walks the fixture building each name in the
+// storage of the one before last, as the agent's reused responses do: the
+// walk must match one with fresh names, and a numeric column's walk must
+// allocate nothing (string and address values still do).
+func TestNextBuildsNameInDst(t *testing.T) {
+	v := fixtureView(t)
+	var want []agentx.OID
+	for from := (agentx.OID{}); ; {
+		vb, ok := v.Next(nil, from, false, nil)
+		if !ok {
+			break
+		}
+		want = append(want, vb.Name)
+		from = vb.Name
+	}
+	bufs := [2]agentx.OID{make(agentx.OID, 0, agentx.MaxSubIDs), make(agentx.OID, 0, agentx.MaxSubIDs)}
+	walk := func(from, to agentx.OID) (n int) {
+		for ; ; n++ {
+			vb, ok := v.Next(bufs[n%2], from, false, to)
+			if !ok {
+				return n
+			}
+			if len(to) == 0 && (n >= len(want) || vb.Name.Compare(want[n]) != 0) || &vb.Name[0] != &bufs[n%2][:1][0] {
+				t.Fatalf("varbind %d: %v, not %v built in dst", n, vb.Name, want[min(n, len(want)-1)])
+			}
+			from = vb.Name
+		}
+	}
+	if n := walk(agentx.OID{}, nil); n != len(want) {
+		t.Errorf("walk with reused names: %d varbinds, want %d", n, len(want))
+	}
+	var n int
+	conns := column(realTableArc, 7) // lvsRealStatsConns
+	end := child(conns, 1<<31)
+	if allocs := testing.AllocsPerRun(10, func() { n = walk(conns, end) }); n == 0 || allocs != 0 {
+		t.Errorf("walk of a Counter32 column: %d varbinds, %v allocations, want some and 0", n, allocs)
 	}
 }

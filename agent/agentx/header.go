@@ -12,8 +12,8 @@ const HeaderSize = 20
 // A GetNext of a full SNMP message's worth of OIDs stays far below it.
 const DefaultMaxPDUSize = 1 << 20
 
-// maxSubIDs is the largest n_subid RFC 2741 section 5.1 allows.
-const maxSubIDs = 128
+// MaxSubIDs is the largest n_subid RFC 2741 section 5.1 allows.
+const MaxSubIDs = 128
 
 // PDUType is h.type, the kind of an AgentX PDU.
 type PDUType uint8

@@ -34,7 +34,7 @@ func appendOID(b []byte, o OID, include bool, big bool) ([]byte, error) {
 		prefix = o[4]
 		o = o[5:]
 	}
-	if len(o) > maxSubIDs {
+	if len(o) > MaxSubIDs {
 		return b, &EncodeError{Index: -1, Msg: "OID has more than 128 sub-identifiers"}
 	}
 	var inc byte
@@ -181,7 +181,7 @@ func (d *decoder) oid(field string) (OID, bool, error) {
 		return nil, false, err
 	}
 	n, prefix, include := int(d.b[d.off]), d.b[d.off+1], d.b[d.off+2]
-	if n > maxSubIDs {
+	if n > MaxSubIDs {
 		return nil, false, d.fail(field, ErrOIDLength)
 	}
 	d.off += 4

@@ -233,7 +233,7 @@ func keyedWalk(pdus []gosnmp.SnmpPDU) (map[string]cell, error) {
 
 func keyedView(v *mib.View) map[string]cell {
 	var vbs []agentx.VarBind
-	for vb, ok := v.Next(mib.Root, false, nil); ok && vb.Name.HasPrefix(mib.Root); vb, ok = v.Next(vb.Name, false, nil) {
+	for vb, ok := v.Next(nil, mib.Root, false, nil); ok && vb.Name.HasPrefix(mib.Root); vb, ok = v.Next(nil, vb.Name, false, nil) {
 		vbs = append(vbs, vb)
 	}
 	return keyed(vbs)

@@ -44,8 +44,9 @@ func (v *View) Get(oid agentx.OID) agentx.VarBind {
 	return agentx.VarBind{Name: oid, Type: agentx.NoSuchObject}
 }
 
-// Next implements agent.View.
-func (v *View) Next(from agentx.OID, include bool, to agentx.OID) (agentx.VarBind, bool) {
+// Next implements agent.View. Like a view that builds its names, it copies
+// the name into dst's storage.
+func (v *View) Next(dst, from agentx.OID, include bool, to agentx.OID) (agentx.VarBind, bool) {
 	i, found := v.search(from)
 	if found && !include {
 		i++
@@ -53,7 +54,9 @@ func (v *View) Next(from agentx.OID, include bool, to agentx.OID) (agentx.VarBin
 	if i >= len(v.vbs) || (len(to) > 0 && v.vbs[i].Name.Compare(to) >= 0) {
 		return agentx.VarBind{}, false
 	}
-	return v.vbs[i], true
+	vb := v.vbs[i]
+	vb.Name = append(dst[:0], vb.Name...)
+	return vb, true
 }
 
 // Columns is the number of columns Table generates.
