@@ -8,8 +8,8 @@
 //
 // Environment: BENCH_WALK_MAX (default 400) skips the slow GetNext
 // snmpwalk above that many real servers; BENCH_BULK_MAX (default 10000)
-// bulk-walks only the real servers' Name column above that many (a whole
-// 5000x10 subtree is 1.7 million varbinds);
+// bulk-walks only the real servers' address column above that many (a
+// whole 5000x10 subtree is 1.7 million varbinds), and keepalived's too;
 // BENCH_TIMEOUT (default 60m) bounds the guest; BENCH_BASELINE names
 // another lvs-agentx binary (an absolute path the guest can see, e.g. a
 // build of an older commit) whose bulkwalk is measured after ours at each
@@ -225,8 +225,8 @@ for SIZE in $SIZES; do
 	out agent_rss_kib_start $(rss $AGENT)
 	if [ $((S * D)) -le $BULK_MAX ]; then
 		timedwalk bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS
-	else # one column: the whole view is still built and served
-		timedwalk bulkwalk_realname_column snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS.18.1.31
+	else # one column, the one keepalived's yardstick walks: the whole view is still built and served
+		timedwalk bulkwalk_realaddr_column snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS.18.1.18
 	fi
 	out agent_rss_kib_after_walk $(rss $AGENT)
 	out agent_rss_parts_kib_after_walk $(rssparts $AGENT)
@@ -259,9 +259,7 @@ for SIZE in $SIZES; do
 		out baseline_rss_parts_kib_after_walk $(rssparts $AGENT)
 		stopagent
 	fi
-	if [ $((S * D)) -le $BULK_MAX ]; then
-		keepalived_yardstick || true
-	fi
+	keepalived_yardstick || true
 done
 kill $SNMPD
 `
@@ -271,7 +269,10 @@ kill $SNMPD
 // keepalived.conf with a virtual_server per service of table.rules (no
 // health checks), lets keepalived create the IPVS table itself, and
 // bulk-walks its virtualServerTable and realServerTable (KEEPALIVED-MIB
-// .1.3.6.1.4.1.9586.100.5.3.3 and .4) as ours is walked.
+// .1.3.6.1.4.1.9586.100.5.3.3 and .4) as ours is walked: whole up to
+// BULK_MAX real servers, else only realServerAddress, the column of ours
+// walked then (lvsRealServerInetAddr: the same InetAddress, the same
+// two-integer index).
 const keepalivedScript = `
 KA=.1.3.6.1.4.1.9586.100.5.3
 kaconf() {
@@ -285,21 +286,30 @@ kawalk() {
 	snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $KA.3
 	snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $KA.4
 }
+kawalkcolumn() { snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $KA.4.1.4; }
 keepalived_yardstick() {
 	ipvsadm -C
 	kaconf > keepalived.conf
 	rm -f ka.pid ka-check.pid
 	keepalived -n -l -C -x -A "$WORK/agentx.sock" -f "$WORK/keepalived.conf" -p "$WORK/ka.pid" -c "$WORK/ka-check.pid" 2>>keepalived.log &
-	local parent=$! i
-	for i in $(seq 600); do
-		[ "$(snmpbulkwalk -v2c -c public -On -m '' -t 5 -Cr50 127.0.0.1:1161 $KA.4.1.2 2>/dev/null | wc -l)" -ge $((S * D)) ] && break
+	local parent=$! i t0=$(us)
+	# Ready once the kernel has every real server and keepalived serves
+	# the last one (virtualServerIndex S, realServerIndex D).
+	for i in $(seq 1200); do
+		[ "$(ipvsadm -Ln | grep -c -- '->')" -gt $((S * D)) ] &&
+			snmpget -v2c -c public -On -m '' -t 5 127.0.0.1:1161 $KA.4.1.2.$S.$D 2>/dev/null | grep -q INTEGER && break
 		sleep 0.5
 	done
+	out keepalived_ready_s $(secs $(( $(us) - t0 )))
 	AGENT=$(pgrep -P $parent | head -1) # the checker child serves SNMP
 	[ -n "$AGENT" ] || { out keepalived_error "no checker process"; kill $parent; wait $parent; return 1; }
 	out keepalived_services "$(ipvsadm -Ln | grep -c '^TCP')"
 	out keepalived_rss_kib_start $(rss $AGENT)
-	timedwalk keepalived_bulkwalk kawalk
+	if [ $((S * D)) -le $BULK_MAX ]; then
+		timedwalk keepalived_bulkwalk kawalk
+	else
+		timedwalk keepalived_bulkwalk_realaddr_column kawalkcolumn
+	fi
 	out keepalived_rss_kib_after_walk $(rss $AGENT)
 	out keepalived_rss_parts_kib_after_walk $(rssparts $AGENT)
 	kill -TERM $parent; wait $parent
