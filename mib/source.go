@@ -79,12 +79,6 @@ type SourceConfig struct {
 	// (ProcessCPUTime when nil). Watch counts what it grows by while
 	// nothing but the watch runs (see Watch).
 	ProcessCPU func() time.Duration
-	// ReleaseMemory, when set, runs after each read has published its view
-	// (the agent passes debug.FreeOSMemory). A collection that runs during
-	// a read finds two reads' data live and lets the heap grow to half as
-	// much again; collecting once the previous read is garbage, and handing
-	// the freed pages back, keeps the agent's RSS near one read's data.
-	ReleaseMemory func()
 }
 
 // Source is the agent.ViewSource that serves the LVS-MIB. It hands out the
@@ -282,9 +276,6 @@ func (s *Source) Refresh(ctx context.Context) *View {
 		old.stopTimer()
 	} else {
 		close(s.done)
-	}
-	if s.cfg.ReleaseMemory != nil {
-		s.cfg.ReleaseMemory()
 	}
 	return v
 }

@@ -341,31 +341,3 @@ func refreshWith(s *Source, r *fakeReader, clock *fakeClock, res readResult) *Vi
 	r.results <- res
 	return <-done
 }
-
-// TestSourceReleasesMemoryAfterPublishing checks that ReleaseMemory runs
-// once per read, after the read's view is the one served, so that the
-// collection it starts finds the previous view garbage.
-func TestSourceReleasesMemoryAfterPublishing(t *testing.T) {
-	r := newFakeReader()
-	clock := &fakeClock{t: fixtureReadAt}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	var s *Source
-	var served []*View
-	s = NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
-		FirstWait: time.Minute, RefreshWait: -1, Logger: slog.New(&logRecorder{}), Now: clock.Now,
-		AfterFunc: clock.AfterFunc, ReleaseMemory: func() { served = append(served, s.cur.Load().view) }})
-	var published []*View
-	for i, snap := range []*ipvsstats.Snapshot{fixture(), nil, fixture()} {
-		res := readResult{snap: snap}
-		if snap == nil {
-			res.err = ipvsstats.ErrNotLoaded
-		}
-		go func() { <-r.started; r.results <- res }()
-		published = append(published, s.Refresh(ctx))
-		if len(served) != i+1 || served[i] != published[i] {
-			t.Fatalf("after read %d: ReleaseMemory ran %d times, the last time serving the new view: %v",
-				i+1, len(served), len(served) > 0 && served[len(served)-1] == published[i])
-		}
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -101,7 +100,7 @@ func (c *instanceConfig) open(ctx context.Context, name, path string) (*instance
 	in := &instance{name: name, reader: reader}
 	in.ctx, in.cancel = context.WithCancel(ctx)
 	cfg := mib.SourceConfig{Reader: reader, Indexes: c.store.Indexes(name), CacheTTL: c.cacheTTL,
-		RefreshWait: c.refreshWait, Logger: log, SysUpTimeAt: c.uptime.At, ReleaseMemory: debug.FreeOSMemory}
+		RefreshWait: c.refreshWait, Logger: log, SysUpTimeAt: c.uptime.At}
 	if c.kinds != 0 {
 		in.notifier = agent.NewNotifier(agent.NotifierConfig{Max: c.notifyMax, Window: c.watch, Context: name, Logger: log})
 		cfg.Notify, cfg.NotifyKinds = in.notifier.Enqueue, c.kinds
