@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
@@ -353,5 +354,12 @@ func TestLogStatusOnSignal(t *testing.T) {
 	<-done
 	if n := strings.Count(buf.String(), `msg="lvs-agentx status" goroutines=`); n < 1 {
 		t.Fatalf("status lines: %d; log: %q", n, buf.String())
+	}
+}
+
+func TestDisableHugePages(t *testing.T) {
+	disableHugePages(slog.New(slog.DiscardHandler))
+	if n, err := unix.PrctlRetInt(unix.PR_GET_THP_DISABLE, 0, 0, 0, 0); err != nil || n != 1 {
+		t.Errorf("PR_GET_THP_DISABLE = %d, %v; want 1", n, err)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
 	"github.com/lvs-agentx/lvs-agentx/mib"
@@ -25,6 +27,18 @@ const DefaultStateFile = "/var/lib/lvs-agentx/indexes.json"
 
 // defaultGCPercent is the collector's GOGC unless the environment sets one.
 const defaultGCPercent = 50
+
+// disableHugePages turns transparent huge pages off for the process. Where
+// the kernel backs anonymous memory with them ("always", Debian's default),
+// the few MiB of heap the agent uses are faulted in 2 MiB at a time, up to
+// 2 MiB of RSS more per region touched, for data read too rarely to gain
+// from fewer TLB misses. A kernel that refuses (before 3.15) changes
+// nothing.
+func disableHugePages(log *slog.Logger) {
+	if err := unix.Prctl(unix.PR_SET_THP_DISABLE, 1, 0, 0, 0); err != nil {
+		log.Debug("transparent huge pages stay enabled", "err", err)
+	}
+}
 
 // runAgent is the "run" command: serve the LVS-MIB to snmpd until ctx ends.
 // When the command line names no command, run is the default and its
@@ -118,6 +132,7 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
+	disableHugePages(log)
 	pingInterval := *ping
 	if pingInterval == 0 {
 		pingInterval = -1 // agent.Config: negative disables pings
