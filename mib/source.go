@@ -79,6 +79,17 @@ type SourceConfig struct {
 	// (ProcessCPUTime when nil). Watch counts what it grows by while
 	// nothing but the watch runs (see Watch).
 	ProcessCPU func() time.Duration
+	// ReleaseMemory, when set, runs once a read's view is published if the
+	// garbage collector ran during the read (the agent passes
+	// debug.FreeOSMemory). That collection found two reads' data live and
+	// sized the heap for half as much again; collecting once the previous
+	// read is garbage, and handing the freed pages back, keeps the RSS near
+	// one read's data. A read small enough to need no collection is left
+	// alone: forcing one there would page in the collector for nothing.
+	ReleaseMemory func()
+	// GCCycles is the number of collections so far (GCCyclesTotal when
+	// nil), for ReleaseMemory.
+	GCCycles func() uint64
 }
 
 // Source is the agent.ViewSource that serves the LVS-MIB. It hands out the
@@ -146,6 +157,9 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 	}
 	if cfg.SysUpTimeAt == nil {
 		cfg.SysUpTimeAt = agent.NewUptime().At
+	}
+	if cfg.GCCycles == nil {
+		cfg.GCCycles = GCCyclesTotal
 	}
 	if cfg.GCTime == nil {
 		cfg.GCTime = GCCPUTime
@@ -247,6 +261,10 @@ func (s *Source) Refresh(ctx context.Context) *View {
 	readCtx, cancel := context.WithTimeout(ctx, s.cfg.ReadTimeout)
 	defer cancel()
 	start := s.cfg.Now()
+	var cycles uint64
+	if s.cfg.ReleaseMemory != nil {
+		cycles = s.cfg.GCCycles()
+	}
 	snap, err := s.cfg.Reader.Read(readCtx)
 	if errors.Is(err, ipvsstats.ErrInconsistent) {
 		// The table changed under every attempt (heavy churn): IPVS is
@@ -276,6 +294,9 @@ func (s *Source) Refresh(ctx context.Context) *View {
 		old.stopTimer()
 	} else {
 		close(s.done)
+	}
+	if s.cfg.ReleaseMemory != nil && s.cfg.GCCycles() != cycles {
+		s.cfg.ReleaseMemory()
 	}
 	return v
 }

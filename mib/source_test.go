@@ -341,3 +341,40 @@ func refreshWith(s *Source, r *fakeReader, clock *fakeClock, res readResult) *Vi
 	r.results <- res
 	return <-done
 }
+
+// TestSourceReleasesMemoryAfterCollectingReads checks that ReleaseMemory
+// runs after a read during which the collector ran, once the read's view is
+// the one served, and not after a read during which it did not.
+func TestSourceReleasesMemoryAfterCollectingReads(t *testing.T) {
+	r := newFakeReader()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var s *Source
+	var cycles atomic.Uint64
+	var served []*View
+	clock := &fakeClock{t: fixtureReadAt}
+	s = NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+		FirstWait: time.Minute, RefreshWait: -1, Logger: slog.New(&logRecorder{}), Now: clock.Now,
+		AfterFunc: clock.AfterFunc, GCCycles: cycles.Load,
+		ReleaseMemory: func() { served = append(served, s.cur.Load().view) }})
+	for i, tt := range []struct {
+		collects bool
+		err      error
+	}{{true, nil}, {false, nil}, {true, ipvsstats.ErrNotLoaded}, {false, nil}, {true, nil}} {
+		before := len(served)
+		go func() {
+			<-r.started
+			if tt.collects {
+				cycles.Add(1)
+			}
+			r.results <- readResult{snap: fixture(), err: tt.err}
+		}()
+		v := s.Refresh(ctx)
+		switch {
+		case !tt.collects && len(served) != before:
+			t.Errorf("read %d: ReleaseMemory ran after a read without a collection", i+1)
+		case tt.collects && (len(served) != before+1 || served[before] != v):
+			t.Errorf("read %d: ReleaseMemory ran %d times, not once with the read's view served", i+1, len(served)-before)
+		}
+	}
+}

@@ -90,6 +90,16 @@ func GCCPUTime() time.Duration {
 	return time.Duration(total * float64(time.Second))
 }
 
+// GCCyclesTotal returns the number of garbage collections so far.
+func GCCyclesTotal() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
 // ProcessCPUTime returns the user and system CPU time the process has used
 // so far (0 when the kernel does not say).
 func ProcessCPUTime() time.Duration {

@@ -264,3 +264,11 @@ func TestRequestJoinsWatchRead(t *testing.T) {
 		t.Errorf("%d reads at once, want 1", n)
 	}
 }
+
+func TestGCCyclesTotal(t *testing.T) {
+	before := GCCyclesTotal()
+	runtime.GC()
+	if after := GCCyclesTotal(); after <= before {
+		t.Errorf("GCCyclesTotal went from %d to %d over a collection", before, after)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -100,7 +101,7 @@ func (c *instanceConfig) open(ctx context.Context, name, path string) (*instance
 	in := &instance{name: name, reader: reader}
 	in.ctx, in.cancel = context.WithCancel(ctx)
 	cfg := mib.SourceConfig{Reader: reader, Indexes: c.store.Indexes(name), CacheTTL: c.cacheTTL,
-		RefreshWait: c.refreshWait, Logger: log, SysUpTimeAt: c.uptime.At}
+		RefreshWait: c.refreshWait, Logger: log, SysUpTimeAt: c.uptime.At, ReleaseMemory: debug.FreeOSMemory}
 	if c.kinds != 0 {
 		in.notifier = agent.NewNotifier(agent.NotifierConfig{Max: c.notifyMax, Window: c.watch, Context: name, Logger: log})
 		cfg.Notify, cfg.NotifyKinds = in.notifier.Enqueue, c.kinds
