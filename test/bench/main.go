@@ -10,6 +10,8 @@
 // snmpwalk above that many real servers; BENCH_BULK_MAX (default 10000)
 // bulk-walks only the real servers' address column above that many (a
 // whole 5000x10 subtree is 1.7 million varbinds), and keepalived's too;
+// BENCH_PAIRS (default 3) is how many pairs of walks, ours and
+// keepalived's, the yardstick takes at each size;
 // BENCH_TIMEOUT (default 60m) bounds the guest; BENCH_BASELINE names
 // another lvs-agentx binary (an absolute path the guest can see, e.g. a
 // build of an older commit) whose bulkwalk is measured after ours at each
@@ -22,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,6 +73,13 @@ func run(args []string) error {
 			return fmt.Errorf("BENCH_BASELINE: %w", err)
 		}
 	}
+	pairs := os.Getenv("BENCH_PAIRS")
+	if pairs == "" {
+		pairs = "3"
+	}
+	if n, err := strconv.Atoi(pairs); err != nil || n < 1 {
+		return fmt.Errorf("BENCH_PAIRS %q: want a count of at least 1", pairs)
+	}
 	if walkMax == "" {
 		walkMax = "400"
 	}
@@ -86,7 +96,7 @@ func run(args []string) error {
 		Mem:     1024,
 		Timeout: timeout,
 		Script: "SIZES='" + strings.Join(sizes, " ") + "'\nWALK_MAX=" + walkMax + "\nBULK_MAX=" + bulkMax +
-			"\nBASELINE='" + baseline + "'\nREFS=" + refs + "\n" + snmpd.GuestMaster() + guestProcHelpers + keepalivedScript + script,
+			"\nBASELINE='" + baseline + "'\nREFS=" + refs + "\nPAIRS=" + pairs + "\n" + snmpd.GuestMaster() + guestProcHelpers + keepalivedScript + script,
 	})
 }
 
@@ -169,8 +179,13 @@ timedwalk() {
 	out "${name}_agent_ms_per_vb" $(awk -v c=$((c1 - c0)) -v n=$n 'BEGIN { printf "%.3f", 10 * c / n }')
 	out "${name}_snmpd_ms_per_vb" $(awk -v c=$((s1 - s0)) -v n=$n 'BEGIN { printf "%.3f", 10 * c / n }')
 	[ -s walk.err ] && { out "${name}_error" "$(head -c 200 walk.err | tr '\n' ' ')"; }
+	# For the yardstick's ratios: this walk's rate and CPU per varbind.
+	WALK_VBS=$(awk -v n=$n -v w=$wall 'BEGIN { print n / (w / 1e6) }')
+	WALK_MS_PER_VB=$(awk -v c=$((c1 - c0)) -v n=$n 'BEGIN { print 10 * c / n }')
 	return 0
 }
+# median N...: the median of the numbers given.
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "%.2f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 # getlat N: mean wall ms of N single-OID snmpgets (process start included).
 getlat() {
 	local t0=$(us)
@@ -267,12 +282,16 @@ kill $SNMPD
 // keepalivedScript measures keepalived, the AgentX subagent LVS operators
 // already run, on the same snmpd and the same table: it writes a
 // keepalived.conf with a virtual_server per service of table.rules (no
-// health checks), lets keepalived create the IPVS table itself, and
-// bulk-walks its virtualServerTable and realServerTable (KEEPALIVED-MIB
-// .1.3.6.1.4.1.9586.100.5.3.3 and .4) as ours is walked: whole up to
-// BULK_MAX real servers, else only realServerAddress, the column of ours
-// walked then (lvsRealServerInetAddr: the same InetAddress, the same
-// two-integer index).
+// health checks) and lets keepalived create the IPVS table itself. Then a
+// fresh agent of ours serves that same table, and the two are bulk-walked
+// in turn, PAIRS pairs, the order alternating from pair to pair: each
+// pair's two walks see the same stretch of the emulator, so the ratios are
+// taken pair by pair and their median reported. Each side walks what the
+// size calls for: keepalived's virtualServerTable and realServerTable
+// (KEEPALIVED-MIB .1.3.6.1.4.1.9586.100.5.3.3 and .4) against our whole
+// subtree up to BULK_MAX real servers, else realServerAddress against the
+// column of ours with the same InetAddress under the same two-integer
+// index (lvsRealServerInetAddr).
 const keepalivedScript = `
 KA=.1.3.6.1.4.1.9586.100.5.3
 kaconf() {
@@ -304,14 +323,39 @@ keepalived_yardstick() {
 	AGENT=$(pgrep -P $parent | head -1) # the checker child serves SNMP
 	[ -n "$AGENT" ] || { out keepalived_error "no checker process"; kill $parent; wait $parent; return 1; }
 	out keepalived_services "$(ipvsadm -Ln | grep -c '^TCP')"
-	out keepalived_rss_kib_start $(rss $AGENT)
-	if [ $((S * D)) -le $BULK_MAX ]; then
-		timedwalk keepalived_bulkwalk kawalk
-	else
-		timedwalk keepalived_bulkwalk_realaddr_column kawalkcolumn
+	local ka=$AGENT ours p
+	out keepalived_rss_kib_start $(rss $ka)
+	startagent 1h
+	ours=$AGENT
+	out pairs_agent_rss_kib_start $(rss $ours)
+	local vbs=() cpu=() walk=(bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS) kawalk=(keepalived_bulkwalk kawalk)
+	if [ $((S * D)) -gt $BULK_MAX ]; then
+		walk=(bulkwalk_realaddr_column snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS.18.1.18)
+		kawalk=(keepalived_bulkwalk_realaddr_column kawalkcolumn)
 	fi
-	out keepalived_rss_kib_after_walk $(rss $AGENT)
-	out keepalived_rss_parts_kib_after_walk $(rssparts $AGENT)
+	for p in $(seq $PAIRS); do
+		if [ $((p % 2)) = 1 ]; then
+			AGENT=$ours timedwalk "pair${p}_${walk[0]}" "${walk[@]:1}"; local ov=$WALK_VBS oc=$WALK_MS_PER_VB
+			AGENT=$ka timedwalk "pair${p}_${kawalk[0]}" "${kawalk[@]:1}"
+		else
+			AGENT=$ka timedwalk "pair${p}_${kawalk[0]}" "${kawalk[@]:1}"; local kv=$WALK_VBS kc=$WALK_MS_PER_VB
+			AGENT=$ours timedwalk "pair${p}_${walk[0]}" "${walk[@]:1}"; local ov=$WALK_VBS oc=$WALK_MS_PER_VB
+			WALK_VBS=$kv WALK_MS_PER_VB=$kc
+		fi
+		vbs+=($(awk -v a=$ov -v b=$WALK_VBS 'BEGIN { printf "%.2f", a / b }'))
+		cpu+=($(awk -v a=$oc -v b=$WALK_MS_PER_VB 'BEGIN { printf "%.2f", a / b }'))
+	done
+	local orss=$(rss $ours) krss=$(rss $ka)
+	out pairs_agent_rss_kib_after_walks $orss
+	out pairs_agent_rss_parts_kib_after_walks $(rssparts $ours)
+	out keepalived_rss_kib_after_walks $krss
+	out keepalived_rss_parts_kib_after_walks $(rssparts $ka)
+	out pairs_vb_per_s_ratios "${vbs[*]}"
+	out pairs_vb_per_s_ratio_median $(median "${vbs[@]}")
+	out pairs_agent_ms_per_vb_ratios "${cpu[*]}"
+	out pairs_agent_ms_per_vb_ratio_median $(median "${cpu[@]}")
+	out pairs_rss_ratio $(awk -v a=$orss -v b=$krss 'BEGIN { printf "%.2f", a / b }')
+	AGENT=$ours stopagent
 	kill -TERM $parent; wait $parent
 	ipvsadm -C
 }
