@@ -287,9 +287,11 @@ kill $SNMPD
 // in turn, PAIRS pairs, the order alternating from pair to pair: each
 // pair's two walks see the same stretch of the emulator, so the ratios are
 // taken pair by pair and their median reported. Each side walks what the
-// size calls for: keepalived's virtualServerTable and realServerTable
-// (KEEPALIVED-MIB .1.3.6.1.4.1.9586.100.5.3.3 and .4) against our whole
-// subtree up to BULK_MAX real servers, else realServerAddress against the
+// size calls for, one snmpbulkwalk each (at small sizes a walk's time is
+// mostly the manager starting): keepalived's whole checker subtree
+// (KEEPALIVED-MIB .1.3.6.1.4.1.9586.100.5.3: virtualServerTable,
+// realServerTable and the LVS scalars) against our whole subtree up to
+// BULK_MAX real servers, else realServerAddress against the
 // column of ours with the same InetAddress under the same two-integer
 // index (lvsRealServerInetAddr).
 const keepalivedScript = `
@@ -301,10 +303,7 @@ kaconf() {
 	$1 == "-a" { split($5, r, ":"); printf "  real_server %s %s {\n    weight %s\n  }\n", r[1], r[2], $8 }
 	END { if (open) print "}" }' table.rules
 }
-kawalk() {
-	snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $KA.3
-	snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $KA.4
-}
+kawalk() { snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $KA; }
 kawalkcolumn() { snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $KA.4.1.4; }
 keepalived_yardstick() {
 	ipvsadm -C
