@@ -91,6 +91,7 @@ func run(args []string) error {
 		Binaries: map[string]string{
 			"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx",
 			"ipvsbench":  "github.com/lvs-agentx/lvs-agentx/test/cmd/ipvsbench",
+			"walkloop":   "github.com/lvs-agentx/lvs-agentx/test/cmd/walkloop",
 		},
 		Modules: []string{"dummy"},
 		Mem:     1024,
@@ -286,9 +287,11 @@ kill $SNMPD
 // fresh agent of ours serves that same table, and the two are bulk-walked
 // in turn, PAIRS pairs, the order alternating from pair to pair: each
 // pair's two walks see the same stretch of the emulator, so the ratios are
-// taken pair by pair and their median reported. Each side walks what the
-// size calls for, one snmpbulkwalk each (at small sizes a walk's time is
-// mostly the manager starting): keepalived's whole checker subtree
+// taken pair by pair and their median reported. The walks are walkloop's,
+// one process walking again and again for at least 10 s as a poller does
+// (snmpbulkwalk's start would be most of a walk at small tables), with the
+// same max-repetitions as the other walks. Each side walks what the size
+// calls for: keepalived's whole checker subtree
 // (KEEPALIVED-MIB .1.3.6.1.4.1.9586.100.5.3: virtualServerTable,
 // realServerTable and the LVS scalars) against our whole subtree up to
 // BULK_MAX real servers, else realServerAddress against the
@@ -303,8 +306,7 @@ kaconf() {
 	$1 == "-a" { split($5, r, ":"); printf "  real_server %s %s {\n    weight %s\n  }\n", r[1], r[2], $8 }
 	END { if (open) print "}" }' table.rules
 }
-kawalk() { snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $KA; }
-kawalkcolumn() { snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $KA.4.1.4; }
+
 keepalived_yardstick() {
 	ipvsadm -C
 	kaconf > keepalived.conf
@@ -327,10 +329,11 @@ keepalived_yardstick() {
 	startagent 1h
 	ours=$AGENT
 	out pairs_agent_rss_kib_start $(rss $ours)
-	local vbs=() cpu=() walk=(bulkwalk snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS) kawalk=(keepalived_bulkwalk kawalk)
+	local vbs=() cpu=() loop=(walkloop -target 127.0.0.1:1161 -for 10s -r 50)
+	local walk=(bulkwalk "${loop[@]}" $LVS) kawalk=(keepalived_bulkwalk "${loop[@]}" $KA)
 	if [ $((S * D)) -gt $BULK_MAX ]; then
-		walk=(bulkwalk_realaddr_column snmpbulkwalk -v2c -c public -On -m '' -t 30 -Cr50 127.0.0.1:1161 $LVS.18.1.18)
-		kawalk=(keepalived_bulkwalk_realaddr_column kawalkcolumn)
+		walk=(bulkwalk_realaddr_column "${loop[@]}" $LVS.18.1.18)
+		kawalk=(keepalived_bulkwalk_realaddr_column "${loop[@]}" $KA.4.1.4)
 	fi
 	for p in $(seq $PAIRS); do
 		if [ $((p % 2)) = 1 ]; then
