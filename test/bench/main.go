@@ -174,15 +174,15 @@ timedwalk() {
 	out "${name}_agent_thread_ticks" "$(taskdelta $AGENT "$k0" "$k1")"
 	out "${name}_varbinds" $n
 	out "${name}_wall_s" $(secs $wall)
-	out "${name}_vb_per_s" $(awk -v n=$n -v w=$wall 'BEGIN { printf "%.0f", n / (w / 1e6) }')
-	out "${name}_agent_cpu_s" $(awk -v c=$((c1 - c0)) 'BEGIN { printf "%.2f", c / 100 }')
-	out "${name}_agent_cpu_pct" $(awk -v c=$((c1 - c0)) -v w=$wall 'BEGIN { printf "%.1f", 100 * (c / 100) / (w / 1e6) }')
-	out "${name}_agent_ms_per_vb" $(awk -v c=$((c1 - c0)) -v n=$n 'BEGIN { printf "%.3f", 10 * c / n }')
-	out "${name}_snmpd_ms_per_vb" $(awk -v c=$((s1 - s0)) -v n=$n 'BEGIN { printf "%.3f", 10 * c / n }')
-	[ -s walk.err ] && { out "${name}_error" "$(head -c 200 walk.err | tr '\n' ' ')"; }
-	# For the yardstick's ratios: this walk's rate and CPU per varbind.
+	# Kept unrounded in globals for the yardstick's ratios.
 	WALK_VBS=$(awk -v n=$n -v w=$wall 'BEGIN { print n / (w / 1e6) }')
 	WALK_MS_PER_VB=$(awk -v c=$((c1 - c0)) -v n=$n 'BEGIN { print 10 * c / n }')
+	out "${name}_vb_per_s" $(printf "%.0f" $WALK_VBS)
+	out "${name}_agent_cpu_s" $(awk -v c=$((c1 - c0)) 'BEGIN { printf "%.2f", c / 100 }')
+	out "${name}_agent_cpu_pct" $(awk -v c=$((c1 - c0)) -v w=$wall 'BEGIN { printf "%.1f", 100 * (c / 100) / (w / 1e6) }')
+	out "${name}_agent_ms_per_vb" $(printf "%.3f" $WALK_MS_PER_VB)
+	out "${name}_snmpd_ms_per_vb" $(awk -v c=$((s1 - s0)) -v n=$n 'BEGIN { printf "%.3f", 10 * c / n }')
+	[ -s walk.err ] && { out "${name}_error" "$(head -c 200 walk.err | tr '\n' ' ')"; }
 	return 0
 }
 # median N...: the median of the numbers given.
@@ -306,7 +306,6 @@ kaconf() {
 	$1 == "-a" { split($5, r, ":"); printf "  real_server %s %s {\n    weight %s\n  }\n", r[1], r[2], $8 }
 	END { if (open) print "}" }' table.rules
 }
-
 keepalived_yardstick() {
 	ipvsadm -C
 	kaconf > keepalived.conf
