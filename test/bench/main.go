@@ -334,17 +334,18 @@ keepalived_yardstick() {
 		walk=(bulkwalk_realaddr_column "${loop[@]}" $LVS.18.1.18)
 		kawalk=(keepalived_bulkwalk_realaddr_column "${loop[@]}" $KA.4.1.4)
 	fi
+	local side order ov oc kv kc
 	for p in $(seq $PAIRS); do
-		if [ $((p % 2)) = 1 ]; then
-			AGENT=$ours timedwalk "pair${p}_${walk[0]}" "${walk[@]:1}"; local ov=$WALK_VBS oc=$WALK_MS_PER_VB
-			AGENT=$ka timedwalk "pair${p}_${kawalk[0]}" "${kawalk[@]:1}"
-		else
-			AGENT=$ka timedwalk "pair${p}_${kawalk[0]}" "${kawalk[@]:1}"; local kv=$WALK_VBS kc=$WALK_MS_PER_VB
-			AGENT=$ours timedwalk "pair${p}_${walk[0]}" "${walk[@]:1}"; local ov=$WALK_VBS oc=$WALK_MS_PER_VB
-			WALK_VBS=$kv WALK_MS_PER_VB=$kc
-		fi
-		vbs+=($(awk -v a=$ov -v b=$WALK_VBS 'BEGIN { printf "%.2f", a / b }'))
-		cpu+=($(awk -v a=$oc -v b=$WALK_MS_PER_VB 'BEGIN { printf "%.2f", a / b }'))
+		order="ours ka"; [ $((p % 2)) = 0 ] && order="ka ours"
+		for side in $order; do
+			if [ $side = ours ]; then
+				AGENT=$ours timedwalk "pair${p}_${walk[0]}" "${walk[@]:1}"; ov=$WALK_VBS oc=$WALK_MS_PER_VB
+			else
+				AGENT=$ka timedwalk "pair${p}_${kawalk[0]}" "${kawalk[@]:1}"; kv=$WALK_VBS kc=$WALK_MS_PER_VB
+			fi
+		done
+		vbs+=($(awk -v a=$ov -v b=$kv 'BEGIN { printf "%.2f", a / b }'))
+		cpu+=($(awk -v a=$oc -v b=$kc 'BEGIN { printf "%.2f", a / b }'))
 	done
 	local orss=$(rss $ours) krss=$(rss $ka)
 	out pairs_agent_rss_kib_after_walks $orss

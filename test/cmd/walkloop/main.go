@@ -53,7 +53,6 @@ func run(target, community, root string, minTime time.Duration, reps uint32, tim
 	}
 	defer g.Conn.Close()
 	w := bufio.NewWriter(os.Stdout)
-	defer w.Flush()
 	start := time.Now()
 	for walks := 0; walks == 0 || time.Since(start) < minTime; walks++ {
 		err := g.BulkWalk(root, func(v gosnmp.SnmpPDU) error {
@@ -63,6 +62,9 @@ func run(target, community, root string, minTime time.Duration, reps uint32, tim
 		if err != nil {
 			return fmt.Errorf("walk %d of %s: %w", walks+1, root, err)
 		}
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
 	return nil
 }
