@@ -342,8 +342,9 @@ func (a *Agent) connect(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to master: %w", err)
 	}
-	bc, err := newBlockingConn(conn, a.cfg.Timeout)
+	bc, err := newPollConn(conn, a.cfg.Timeout)
 	if err != nil {
+		conn.Close()
 		return nil, fmt.Errorf("connect to master: %w", err)
 	}
 	s := newSession(a, bc)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,7 +66,7 @@ func (s *session) close(err error) {
 
 // write encodes p after what is queued and, if flush is set, writes the
 // queue. A write that makes no progress for the timeout ends the session
-// (see newBlockingConn).
+// (see newPollConn).
 func (s *session) write(p *agentx.Packet, flush bool) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -96,26 +95,8 @@ func (s *session) write(p *agentx.Packet, flush bool) error {
 	return err
 }
 
-// yieldEvery is how often the reader passes through the scheduler while
-// it is busy. A goroutine that only alternates between answering and a
-// blocking read(2) never does, so every 10 ms the runtime preempts it and
-// takes its P from under the read, and each such take sets the runtime's
-// monitor thread polling every 20 µs for a while: under an emulated
-// kernel that cost more CPU than the requests themselves (BENCHMARKS.md).
-// Yielding more often than that keeps the monitor asleep.
-const yieldEvery = 5 * time.Millisecond
-
 func (s *session) readLoop() {
-	start := time.Now()
-	var yielded time.Duration // since start, at the last yield
 	for {
-		// One monotonic clock read per request: a vDSO call on hardware, a
-		// system call under an emulator without a vDSO clock (the QEMU
-		// bed's HPET), far below what the yields save either way.
-		if now := time.Since(start); now-yielded >= yieldEvery {
-			runtime.Gosched()
-			yielded = now
-		}
 		h, payload, err := s.rd.Next()
 		if err != nil {
 			s.close(fmt.Errorf("read: %w", err))

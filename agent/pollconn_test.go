@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// socketPair returns a blockingConn and the peer end of a Unix socket.
-func socketPair(t *testing.T, writeTimeout time.Duration) (*blockingConn, net.Conn) {
+// socketPair returns a pollConn and the peer end of a Unix socket.
+func socketPair(t *testing.T, writeTimeout time.Duration) (*pollConn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
 	if err != nil {
@@ -28,7 +28,7 @@ func socketPair(t *testing.T, writeTimeout time.Duration) (*blockingConn, net.Co
 	if err != nil {
 		t.Fatal(err)
 	}
-	bc, err := newBlockingConn(c, writeTimeout)
+	bc, err := newPollConn(c, writeTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func socketPair(t *testing.T, writeTimeout time.Duration) (*blockingConn, net.Co
 	return bc, peer
 }
 
-func TestBlockingConnRoundTripAndEOF(t *testing.T) {
+func TestPollConnRoundTripAndEOF(t *testing.T) {
 	bc, peer := socketPair(t, time.Second)
 	if _, err := bc.Write([]byte("ping")); err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestBlockingConnRoundTripAndEOF(t *testing.T) {
 
 // Close must wake a read blocked in the kernel: it is how a session ends
 // on a ping timeout or shutdown while the master is silent.
-func TestBlockingConnCloseWakesRead(t *testing.T) {
+func TestPollConnCloseWakesRead(t *testing.T) {
 	bc, _ := socketPair(t, time.Second)
 	done := make(chan error, 1)
 	go func() {
@@ -82,7 +82,7 @@ func TestBlockingConnCloseWakesRead(t *testing.T) {
 }
 
 // A master that stops reading must not hang the writer for ever.
-func TestBlockingConnWriteStalls(t *testing.T) {
+func TestPollConnWriteStalls(t *testing.T) {
 	bc, _ := socketPair(t, 100*time.Millisecond)
 	big := bytes.Repeat([]byte{1}, 1<<20)
 	var err error

@@ -1,0 +1,129 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// pollConn is a stream socket whose reads and writes are raw system calls
+// made through the runtime's network poller. A walk through snmpd is one
+// AgentX round trip per varbind, so the runtime's cost around each request
+// counts as much as our own: a raw read or write skips the runtime's
+// system-call bookkeeping (which wakes its idle monitor thread every time),
+// and waiting in the poller, as every idle goroutine does, lets one thread
+// sleep in epoll and answer the next request itself.
+type pollConn struct {
+	c            net.Conn
+	rc           syscall.RawConn
+	writeTimeout time.Duration
+
+	// The calls RawConn makes, bound once: a closure per call would cost
+	// an allocation per request. Read and Write each have their own,
+	// since a read and a write may run at once.
+	readFn, writeFn func(fd uintptr) bool
+	rb, wb          []byte
+	rn, wn          int
+	re, we          syscall.Errno
+}
+
+// newPollConn wraps c, which must have a socket. Writes that make no
+// progress for writeTimeout fail.
+func newPollConn(c net.Conn, writeTimeout time.Duration) (*pollConn, error) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil, fmt.Errorf("%T has no file descriptor", c)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	pc := &pollConn{c: c, rc: rc, writeTimeout: writeTimeout}
+	pc.readFn, pc.writeFn = pc.rawRead, pc.rawWrite
+	return pc, nil
+}
+
+// rawRead reads into c.rb; false (wait for the socket) while it is empty.
+func (c *pollConn) rawRead(fd uintptr) bool {
+	c.rn, c.re = rawIO(syscall.SYS_READ, fd, c.rb)
+	return c.re != syscall.EAGAIN
+}
+
+// rawWrite makes one write of c.wb, never waiting: Write decides what a
+// short write means.
+func (c *pollConn) rawWrite(fd uintptr) bool {
+	c.wn, c.we = rawIO(syscall.SYS_WRITE, fd, c.wb)
+	return true
+}
+
+// rawIO makes one read(2) or write(2) without telling the scheduler: the
+// socket is non-blocking, so the call returns at once.
+func rawIO(trap, fd uintptr, b []byte) (int, syscall.Errno) {
+	for {
+		n, _, e := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+		if e != syscall.EINTR {
+			return int(n), e
+		}
+	}
+}
+
+// Read reads what the socket holds, waiting in the poller while it holds
+// nothing.
+func (c *pollConn) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	c.rb = b
+	err := c.rc.Read(c.readFn)
+	c.rb = nil
+	n, e := c.rn, c.re
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case e != 0:
+		return 0, os.NewSyscallError("read", e)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Write writes b. An answer nearly always fits in the socket's buffer at
+// once; only the rest, if any, waits, and that wait has a deadline.
+func (c *pollConn) Write(b []byte) (int, error) {
+	c.wb = b
+	err := c.rc.Write(c.writeFn)
+	c.wb = nil
+	n, e := c.wn, c.we
+	if err != nil {
+		return 0, err
+	}
+	if e == syscall.EAGAIN {
+		n, e = 0, 0
+	}
+	if n < 0 {
+		n = 0
+	}
+	if e != 0 {
+		return n, os.NewSyscallError("write", e)
+	}
+	if n == len(b) {
+		return n, nil
+	}
+	c.c.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	m, err := c.c.Write(b[n:])
+	c.c.SetWriteDeadline(time.Time{})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = fmt.Errorf("write stalled: %w", err)
+	}
+	return n + m, err
+}
+
+// Close closes the socket, waking a read or write waiting on it.
+func (c *pollConn) Close() error { return c.c.Close() }
