@@ -95,3 +95,33 @@ func TestPollConnWriteStalls(t *testing.T) {
 		t.Fatalf("write to a peer that never reads: %v, want a deadline error", err)
 	}
 }
+
+// A walk is one round trip per varbind: garbage made per request would
+// grow the heap, and the RSS, with the size of the walk.
+func TestPollConnRoundTripAllocatesNothing(t *testing.T) {
+	pc, peer := socketPair(t, time.Second)
+	go func() { // echo
+		b := make([]byte, 64)
+		for {
+			n, err := peer.Read(b)
+			if err != nil {
+				return
+			}
+			if _, err := peer.Write(b[:n]); err != nil {
+				return
+			}
+		}
+	}()
+	req, resp := []byte("ping"), make([]byte, 64)
+	allocs := testing.AllocsPerRun(200, func() {
+		if _, err := pc.Write(req); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(pc, resp[:len(req)]); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per round trip, want 0", allocs)
+	}
+}

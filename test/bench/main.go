@@ -297,8 +297,23 @@ kill $SNMPD
 // BULK_MAX real servers, else realServerAddress against the
 // column of ours with the same InetAddress under the same two-integer
 // index (lvsRealServerInetAddr).
+//
+// Each side walks through a community whose view leaves out the other's
+// subtree, so each walk sees snmpd as it is with that agent alone. Without
+// the views, the last GetBulk of every walk of ours ran on past our
+// subtree (.8225) into keepalived's (.9586), up to max-repetitions of
+// varbinds answered by keepalived, while keepalived's walks end in nothing:
+// snmpd skips a subtree outside the view without asking its subagent.
 const keepalivedScript = `
 KA=.1.3.6.1.4.1.9586.100.5.3
+cat >> snmpd.conf <<CONF
+view lvsalone included .1
+view lvsalone excluded .1.3.6.1.4.1.9586
+view kaalone included .1
+view kaalone excluded .1.3.6.1.4.1.8225.4711
+rocommunity lvsalone 127.0.0.1 -V lvsalone
+rocommunity kaalone 127.0.0.1 -V kaalone
+CONF
 kaconf() {
 	awk 'BEGIN { print "global_defs {"; print "  enable_snmp_checker"; print "}" }
 	$1 == "-A" { if (open) print "}"; split($3, a, ":")
@@ -329,10 +344,11 @@ keepalived_yardstick() {
 	ours=$AGENT
 	out pairs_agent_rss_kib_start $(rss $ours)
 	local vbs=() cpu=() loop=(walkloop -target 127.0.0.1:1161 -for 10s -r 50)
-	local walk=(bulkwalk "${loop[@]}" $LVS) kawalk=(keepalived_bulkwalk "${loop[@]}" $KA)
+	local oloop=("${loop[@]}" -community lvsalone) kaloop=("${loop[@]}" -community kaalone)
+	local walk=(bulkwalk "${oloop[@]}" $LVS) kawalk=(keepalived_bulkwalk "${kaloop[@]}" $KA)
 	if [ $((S * D)) -gt $BULK_MAX ]; then
-		walk=(bulkwalk_realaddr_column "${loop[@]}" $LVS.18.1.18)
-		kawalk=(keepalived_bulkwalk_realaddr_column "${loop[@]}" $KA.4.1.4)
+		walk=(bulkwalk_realaddr_column "${oloop[@]}" $LVS.18.1.18)
+		kawalk=(keepalived_bulkwalk_realaddr_column "${kaloop[@]}" $KA.4.1.4)
 	fi
 	local side order ov oc kv kc
 	for p in $(seq $PAIRS); do
