@@ -24,8 +24,9 @@ type pollConn struct {
 	writeTimeout time.Duration
 
 	// The calls RawConn makes, bound once: a closure per call would cost
-	// an allocation per request. Read and Write each have their own,
-	// since a read and a write may run at once.
+	// an allocation per request. One goroutine reads and the session
+	// serializes writes, but a read and a write may overlap, so each has
+	// its own buffer and results.
 	readFn, writeFn func(fd uintptr) bool
 	rb, wb          []byte
 	rn, wn          int
@@ -104,14 +105,12 @@ func (c *pollConn) Write(b []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if e == syscall.EAGAIN {
-		n, e = 0, 0
-	}
-	if n < 0 {
+	switch e {
+	case 0:
+	case syscall.EAGAIN: // the buffer is full: all of b waits
 		n = 0
-	}
-	if e != 0 {
-		return n, os.NewSyscallError("write", e)
+	default:
+		return 0, os.NewSyscallError("write", e)
 	}
 	if n == len(b) {
 		return n, nil
