@@ -342,12 +342,12 @@ func (a *Agent) connect(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to master: %w", err)
 	}
-	bc, err := newPollConn(conn, a.cfg.Timeout)
+	pc, err := newPollConn(conn, a.cfg.Timeout)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("connect to master: %w", err)
 	}
-	s := newSession(a, bc)
+	s := newSession(a, pc)
 	go s.readLoop()
 	a.regMu.Lock()
 	defer a.regMu.Unlock()

@@ -22,15 +22,33 @@ type pollConn struct {
 	c            net.Conn
 	rc           syscall.RawConn
 	writeTimeout time.Duration
+	// A read and a write may overlap (one goroutine reads, the session
+	// serializes writes), so each has its own.
+	read, write rawCall
+}
 
-	// The calls RawConn makes, bound once: a closure per call would cost
-	// an allocation per request. One goroutine reads and the session
-	// serializes writes, but a read and a write may overlap, so each has
-	// its own buffer and results.
-	readFn, writeFn func(fd uintptr) bool
-	rb, wb          []byte
-	rn, wn          int
-	re, we          syscall.Errno
+// rawCall is one read(2) or write(2) as RawConn runs it. Its method value
+// is bound once: a closure per call would cost an allocation per request.
+type rawCall struct {
+	trap uintptr
+	wait bool // whether EAGAIN means waiting in the poller
+	fn   func(fd uintptr) bool
+	b    []byte
+	n    int
+	e    syscall.Errno
+}
+
+func (r *rawCall) call(fd uintptr) bool {
+	r.n, r.e = rawIO(r.trap, fd, r.b)
+	return !r.wait || r.e != syscall.EAGAIN
+}
+
+// do runs the call on b through rc and returns its outcome.
+func (r *rawCall) do(rc func(func(uintptr) bool) error, b []byte) (int, syscall.Errno, error) {
+	r.b = b
+	err := rc(r.fn)
+	r.b = nil
+	return r.n, r.e, err
 }
 
 // newPollConn wraps c, which must have a socket. Writes that make no
@@ -45,21 +63,12 @@ func newPollConn(c net.Conn, writeTimeout time.Duration) (*pollConn, error) {
 		return nil, err
 	}
 	pc := &pollConn{c: c, rc: rc, writeTimeout: writeTimeout}
-	pc.readFn, pc.writeFn = pc.rawRead, pc.rawWrite
+	// A read waits in the poller while the socket is empty; a write never
+	// waits there, since Write decides what a short write means.
+	pc.read = rawCall{trap: syscall.SYS_READ, wait: true}
+	pc.write = rawCall{trap: syscall.SYS_WRITE}
+	pc.read.fn, pc.write.fn = pc.read.call, pc.write.call
 	return pc, nil
-}
-
-// rawRead reads into c.rb; false (wait for the socket) while it is empty.
-func (c *pollConn) rawRead(fd uintptr) bool {
-	c.rn, c.re = rawIO(syscall.SYS_READ, fd, c.rb)
-	return c.re != syscall.EAGAIN
-}
-
-// rawWrite makes one write of c.wb, never waiting: Write decides what a
-// short write means.
-func (c *pollConn) rawWrite(fd uintptr) bool {
-	c.wn, c.we = rawIO(syscall.SYS_WRITE, fd, c.wb)
-	return true
 }
 
 // rawIO makes one read(2) or write(2) without telling the scheduler: the
@@ -79,10 +88,7 @@ func (c *pollConn) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	c.rb = b
-	err := c.rc.Read(c.readFn)
-	c.rb = nil
-	n, e := c.rn, c.re
+	n, e, err := c.read.do(c.rc.Read, b)
 	if err != nil {
 		return 0, err
 	}
@@ -98,10 +104,7 @@ func (c *pollConn) Read(b []byte) (int, error) {
 // Write writes b. An answer nearly always fits in the socket's buffer at
 // once; only the rest, if any, waits, and that wait has a deadline.
 func (c *pollConn) Write(b []byte) (int, error) {
-	c.wb = b
-	err := c.rc.Write(c.writeFn)
-	c.wb = nil
-	n, e := c.wn, c.we
+	n, e, err := c.write.do(c.rc.Write, b)
 	if err != nil {
 		return 0, err
 	}

@@ -28,7 +28,7 @@ func socketPair(t *testing.T, writeTimeout time.Duration) (*pollConn, net.Conn) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	bc, err := newPollConn(c, writeTimeout)
+	pc, err := newPollConn(c, writeTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,13 +36,13 @@ func socketPair(t *testing.T, writeTimeout time.Duration) (*pollConn, net.Conn) 
 	if peer == nil {
 		t.Fatal("accept failed")
 	}
-	t.Cleanup(func() { bc.Close(); peer.Close() })
-	return bc, peer
+	t.Cleanup(func() { pc.Close(); peer.Close() })
+	return pc, peer
 }
 
 func TestPollConnRoundTripAndEOF(t *testing.T) {
-	bc, peer := socketPair(t, time.Second)
-	if _, err := bc.Write([]byte("ping")); err != nil {
+	pc, peer := socketPair(t, time.Second)
+	if _, err := pc.Write([]byte("ping")); err != nil {
 		t.Fatal(err)
 	}
 	got := make([]byte, 4)
@@ -51,23 +51,23 @@ func TestPollConnRoundTripAndEOF(t *testing.T) {
 	}
 	peer.Write([]byte("pong"))
 	peer.Close()
-	all, err := io.ReadAll(bc)
+	all, err := io.ReadAll(pc)
 	if err != nil || string(all) != "pong" {
 		t.Fatalf("read %q, %v; want pong then EOF", all, err)
 	}
 }
 
-// Close must wake a read blocked in the kernel: it is how a session ends
-// on a ping timeout or shutdown while the master is silent.
+// Close must wake a read waiting for input: it is how a session ends on a
+// ping timeout or shutdown while the master is silent.
 func TestPollConnCloseWakesRead(t *testing.T) {
-	bc, _ := socketPair(t, time.Second)
+	pc, _ := socketPair(t, time.Second)
 	done := make(chan error, 1)
 	go func() {
-		_, err := bc.Read(make([]byte, 16))
+		_, err := pc.Read(make([]byte, 16))
 		done <- err
 	}()
 	time.Sleep(50 * time.Millisecond) // let the read block
-	bc.Close()
+	pc.Close()
 	select {
 	case err := <-done:
 		if err == nil {
@@ -76,18 +76,18 @@ func TestPollConnCloseWakesRead(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not wake the blocked read")
 	}
-	if _, err := bc.Write([]byte("x")); err == nil {
+	if _, err := pc.Write([]byte("x")); err == nil {
 		t.Error("write after Close succeeded")
 	}
 }
 
 // A master that stops reading must not hang the writer for ever.
 func TestPollConnWriteStalls(t *testing.T) {
-	bc, _ := socketPair(t, 100*time.Millisecond)
+	pc, _ := socketPair(t, 100*time.Millisecond)
 	big := bytes.Repeat([]byte{1}, 1<<20)
 	var err error
 	for range 64 {
-		if _, err = bc.Write(big); err != nil {
+		if _, err = pc.Write(big); err != nil {
 			break
 		}
 	}
