@@ -125,3 +125,46 @@ func TestPollConnRoundTripAllocatesNothing(t *testing.T) {
 		t.Errorf("%v allocations per round trip, want 0", allocs)
 	}
 }
+
+// A write larger than the socket's buffer waits for space and finishes
+// once the peer reads: the path a large GetBulk answer takes.
+func TestPollConnWriteWaitsForSpace(t *testing.T) {
+	pc, peer := socketPair(t, 5*time.Second)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB
+	got := make(chan []byte, 1)
+	go func() {
+		b := make([]byte, len(big))
+		io.ReadFull(peer, b)
+		got <- b
+	}()
+	if n, err := pc.Write(big); err != nil || n != len(big) {
+		t.Fatalf("write = %d, %v; want %d, nil", n, err, len(big))
+	}
+	if b := <-got; !bytes.Equal(b, big) {
+		t.Fatal("peer read other bytes than were written")
+	}
+	// The wait for space is over: the socket is watched for input alone.
+	if _, err := pc.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Close must also wake a write waiting for space.
+func TestPollConnCloseWakesWrite(t *testing.T) {
+	pc, _ := socketPair(t, time.Minute)
+	done := make(chan error, 1)
+	go func() {
+		_, err := pc.Write(bytes.Repeat([]byte{1}, 8<<20))
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let the write fill the buffer
+	pc.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("write to a peer that never reads succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not wake the waiting write")
+	}
+}
