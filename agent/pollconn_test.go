@@ -57,27 +57,35 @@ func TestPollConnRoundTripAndEOF(t *testing.T) {
 	}
 }
 
-// Close must wake a read waiting for input: it is how a session ends on a
-// ping timeout or shutdown while the master is silent.
-func TestPollConnCloseWakesRead(t *testing.T) {
-	pc, _ := socketPair(t, time.Second)
-	done := make(chan error, 1)
-	go func() {
-		_, err := pc.Read(make([]byte, 16))
-		done <- err
-	}()
-	time.Sleep(50 * time.Millisecond) // let the read block
-	pc.Close()
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Fatal("read after Close succeeded")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not wake the blocked read")
-	}
-	if _, err := pc.Write([]byte("x")); err == nil {
-		t.Error("write after Close succeeded")
+// Close must wake a read waiting for input, which is how a session ends on
+// a ping timeout or shutdown while the master is silent, and a write
+// waiting for space in a master that stopped reading.
+func TestPollConnCloseWakes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		op   func(*pollConn) error
+	}{
+		{"read", func(pc *pollConn) error { _, err := pc.Read(make([]byte, 16)); return err }},
+		{"write", func(pc *pollConn) error { _, err := pc.Write(bytes.Repeat([]byte{1}, 8<<20)); return err }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pc, _ := socketPair(t, time.Minute)
+			done := make(chan error, 1)
+			go func() { done <- tc.op(pc) }()
+			time.Sleep(50 * time.Millisecond) // let the call start waiting
+			pc.Close()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Fatalf("%s returned no error after Close", tc.name)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("Close did not wake the waiting %s", tc.name)
+			}
+			if _, err := pc.Write([]byte("x")); err == nil {
+				t.Error("write after Close succeeded")
+			}
+		})
 	}
 }
 
@@ -143,28 +151,8 @@ func TestPollConnWriteWaitsForSpace(t *testing.T) {
 	if b := <-got; !bytes.Equal(b, big) {
 		t.Fatal("peer read other bytes than were written")
 	}
-	// The wait for space is over: the socket is watched for input alone.
+	// The wait's deadline is gone: a later write goes through.
 	if _, err := pc.Write([]byte("x")); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// Close must also wake a write waiting for space.
-func TestPollConnCloseWakesWrite(t *testing.T) {
-	pc, _ := socketPair(t, time.Minute)
-	done := make(chan error, 1)
-	go func() {
-		_, err := pc.Write(bytes.Repeat([]byte{1}, 8<<20))
-		done <- err
-	}()
-	time.Sleep(50 * time.Millisecond) // let the write fill the buffer
-	pc.Close()
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Fatal("write to a peer that never reads succeeded")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not wake the waiting write")
 	}
 }
