@@ -330,7 +330,9 @@ func bootGuest(ctx context.Context, backend, dir string, memMiB int, peer string
 
 func runQEMU(ctx context.Context, backend string, k *kernel, jobPath, consolePath string, memMiB int, peer string) error {
 	cmdline := "console=ttyS0 panic=-1 quiet lvsbed.job=" + jobPath
+	accel := []string{"-accel", "kvm", "-cpu", "host"}
 	if backend != QEMUKVM {
+		accel = []string{"-accel", "tcg,thread=multi", "-cpu", "max"}
 		// Under TCG the kernel distrusts the TSC and picks the HPET, an
 		// emulated device: every clock read became a system call and an
 		// MMIO trap (12% of the agent's CPU in a walk). QEMU's TCG TSC is
@@ -338,18 +340,13 @@ func runQEMU(ctx context.Context, backend string, k *kernel, jobPath, consolePat
 		// its TSC too.
 		cmdline += " clocksource=tsc tsc=reliable"
 	}
-	args := []string{"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+	args := append([]string{"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
 		"-m", fmt.Sprint(memMiB), "-smp", "2",
 		"-serial", "file:" + consolePath,
 		"-kernel", k.vmlinuz, "-initrd", k.initrd,
 		"-append", cmdline,
 		"-fsdev", "local,id=hostroot,path=/,security_model=passthrough,multidevs=remap",
-		"-device", "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot"}
-	if backend == QEMUKVM {
-		args = append(args, "-accel", "kvm", "-cpu", "host")
-	} else {
-		args = append(args, "-accel", "tcg,thread=multi", "-cpu", "max")
-	}
+		"-device", "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot"}, accel...)
 	if peer != "" {
 		if err := addTap(peer); err != nil {
 			return err
