@@ -10,8 +10,9 @@
 // snmpwalk above that many real servers; BENCH_BULK_MAX (default 10000)
 // bulk-walks only the real servers' address column above that many (a
 // whole 5000x10 subtree is 1.7 million varbinds), and keepalived's too;
-// BENCH_PAIRS (default 3) is how many pairs of walks, ours and
-// keepalived's, the yardstick takes at each size;
+// BENCH_PAIRS (default 4) is how many pairs of walks, ours and
+// keepalived's, the yardstick takes at each size (an even count: two
+// pairs make a block);
 // BENCH_TIMEOUT (default 60m) bounds the guest; BENCH_BASELINE names
 // another lvs-agentx binary (an absolute path the guest can see, e.g. a
 // build of an older commit) whose bulkwalk is measured after ours at each
@@ -75,10 +76,10 @@ func run(args []string) error {
 	}
 	pairs := os.Getenv("BENCH_PAIRS")
 	if pairs == "" {
-		pairs = "3"
+		pairs = "4"
 	}
-	if n, err := strconv.Atoi(pairs); err != nil || n < 1 {
-		return fmt.Errorf("BENCH_PAIRS %q: want a count of at least 1", pairs)
+	if n, err := strconv.Atoi(pairs); err != nil || n < 2 || n%2 != 0 {
+		return fmt.Errorf("BENCH_PAIRS %q: want an even count of at least 2", pairs)
 	}
 	if walkMax == "" {
 		walkMax = "400"
@@ -285,9 +286,14 @@ kill $SNMPD
 // keepalived.conf with a virtual_server per service of table.rules (no
 // health checks) and lets keepalived create the IPVS table itself. Then a
 // fresh agent of ours serves that same table, and the two are bulk-walked
-// in turn, PAIRS pairs, the order alternating from pair to pair: each
-// pair's two walks see the same stretch of the emulator, so the ratios are
-// taken pair by pair and their median reported. The walks are walkloop's,
+// in turn, PAIRS pairs, after one unmeasured walk each. The order
+// alternates from pair to pair, and each two pairs make a block walked
+// ours, keepalived, keepalived, ours: the guest's speed drifts within a
+// run, and a block's ratio (its two walks of ours against its two of
+// keepalived's) cancels a steady drift, which a single pair's ratio
+// carries whole, in favour of whichever side walked second (BENCHMARKS.md,
+// runs y3 and aa). Ratios are reported per pair and per block, with their
+// medians; blocks are the yardstick's figures. The walks are walkloop's,
 // one process walking again and again for at least 10 s as a poller does
 // (snmpbulkwalk's start would be most of a walk at small tables), with the
 // same max-repetitions as the other walks. Each side walks what the size
@@ -350,7 +356,10 @@ keepalived_yardstick() {
 		walk=(bulkwalk_realaddr_column "${oloop[@]}" $LVS.18.1.18)
 		kawalk=(keepalived_bulkwalk_realaddr_column "${kaloop[@]}" $KA.4.1.4)
 	fi
-	local side order ov oc kv kc
+	# One unmeasured walk each first: the first walk of a fresh process
+	# pays for pages and translated code the later ones find ready.
+	"${walk[@]:1}" > /dev/null; "${kawalk[@]:1}" > /dev/null
+	local side order ov oc kv kc ovs=() ocs=() kvs=() kcs=() bvbs=() bcpu=()
 	for p in $(seq $PAIRS); do
 		order="ours ka"; [ $((p % 2)) = 0 ] && order="ka ours"
 		for side in $order; do
@@ -362,6 +371,11 @@ keepalived_yardstick() {
 		done
 		vbs+=($(awk -v a=$ov -v b=$kv 'BEGIN { printf "%.2f", a / b }'))
 		cpu+=($(awk -v a=$oc -v b=$kc 'BEGIN { printf "%.2f", a / b }'))
+		ovs+=($ov) ocs+=($oc) kvs+=($kv) kcs+=($kc)
+		if [ $((p % 2)) = 0 ]; then # a block: pairs p-1 and p, ours ka ka ours
+			bvbs+=($(awk -v a=${ovs[p-2]} -v b=$ov -v c=${kvs[p-2]} -v d=$kv 'BEGIN { printf "%.2f", (a + b) / (c + d) }'))
+			bcpu+=($(awk -v a=${ocs[p-2]} -v b=$oc -v c=${kcs[p-2]} -v d=$kc 'BEGIN { printf "%.2f", (a + b) / (c + d) }'))
+		fi
 	done
 	local orss=$(rss $ours) krss=$(rss $ka)
 	out pairs_agent_rss_kib_after_walks $orss
@@ -372,6 +386,14 @@ keepalived_yardstick() {
 	out pairs_vb_per_s_ratio_median $(median "${vbs[@]}")
 	out pairs_agent_ms_per_vb_ratios "${cpu[*]}"
 	out pairs_agent_ms_per_vb_ratio_median $(median "${cpu[@]}")
+	if [ ${#bvbs[@]} -gt 0 ]; then
+		out blocks_vb_per_s_ratios "${bvbs[*]}"
+		out blocks_vb_per_s_ratio_median $(median "${bvbs[@]}")
+		out blocks_vb_per_s_ratio_min $(printf '%s\n' "${bvbs[@]}" | sort -g | head -1)
+		out blocks_agent_ms_per_vb_ratios "${bcpu[*]}"
+		out blocks_agent_ms_per_vb_ratio_median $(median "${bcpu[@]}")
+		out blocks_agent_ms_per_vb_ratio_max $(printf '%s\n' "${bcpu[@]}" | sort -g | tail -1)
+	fi
 	out pairs_rss_ratio $(awk -v a=$orss -v b=$krss 'BEGIN { printf "%.2f", a / b }')
 	AGENT=$ours stopagent
 	kill -TERM $parent; wait $parent
