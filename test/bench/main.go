@@ -286,14 +286,14 @@ kill $SNMPD
 // keepalived.conf with a virtual_server per service of table.rules (no
 // health checks) and lets keepalived create the IPVS table itself. Then a
 // fresh agent of ours serves that same table, and the two are bulk-walked
-// in turn, PAIRS pairs, after one unmeasured walk each. The order
-// alternates from pair to pair, and each two pairs make a block walked
-// ours, keepalived, keepalived, ours: the guest's speed drifts within a
-// run, and a block's ratio (its two walks of ours against its two of
-// keepalived's) cancels a steady drift, which a single pair's ratio
-// carries whole, in favour of whichever side walked second (BENCHMARKS.md,
-// runs y3 and aa). Ratios are reported per pair and per block, with their
-// medians; blocks are the yardstick's figures. The walks are walkloop's,
+// in turn, PAIRS pairs, after one unmeasured walk each (a fresh agent's
+// first walk ran slow in the guest, and it was always the first pair's
+// walk of ours). The order alternates from pair to pair, and each two
+// pairs make a block walked ours, keepalived, keepalived, ours, whose
+// ratio (its two walks of ours against its two of keepalived's) cancels
+// a steady drift of the guest's speed, which a single pair's ratio
+// carries whole (BENCHMARKS.md, run aa). Ratios are reported per pair and
+// per block, with their medians. The walks are walkloop's,
 // one process walking again and again for at least 10 s as a poller does
 // (snmpbulkwalk's start would be most of a walk at small tables), with the
 // same max-repetitions as the other walks. Each side walks what the size
