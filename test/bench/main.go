@@ -359,7 +359,7 @@ keepalived_yardstick() {
 	# One unmeasured walk each first: the first walk of a fresh process
 	# pays for pages and translated code the later ones find ready.
 	"${walk[@]:1}" > /dev/null; "${kawalk[@]:1}" > /dev/null
-	local side order ov oc kv kc ovs=() ocs=() kvs=() kcs=() bvbs=() bcpu=()
+	local side order ov oc kv kc pov poc pkv pkc bvbs=() bcpu=()
 	for p in $(seq $PAIRS); do
 		order="ours ka"; [ $((p % 2)) = 0 ] && order="ka ours"
 		for side in $order; do
@@ -371,10 +371,11 @@ keepalived_yardstick() {
 		done
 		vbs+=($(awk -v a=$ov -v b=$kv 'BEGIN { printf "%.2f", a / b }'))
 		cpu+=($(awk -v a=$oc -v b=$kc 'BEGIN { printf "%.2f", a / b }'))
-		ovs+=($ov) ocs+=($oc) kvs+=($kv) kcs+=($kc)
-		if [ $((p % 2)) = 0 ]; then # a block: pairs p-1 and p, ours ka ka ours
-			bvbs+=($(awk -v a=${ovs[p-2]} -v b=$ov -v c=${kvs[p-2]} -v d=$kv 'BEGIN { printf "%.2f", (a + b) / (c + d) }'))
-			bcpu+=($(awk -v a=${ocs[p-2]} -v b=$oc -v c=${kcs[p-2]} -v d=$kc 'BEGIN { printf "%.2f", (a + b) / (c + d) }'))
+		if [ $((p % 2)) = 1 ]; then
+			pov=$ov poc=$oc pkv=$kv pkc=$kc
+		else # a block: pairs p-1 and p, ours ka ka ours
+			bvbs+=($(awk -v a=$pov -v b=$ov -v c=$pkv -v d=$kv 'BEGIN { printf "%.2f", (a + b) / (c + d) }'))
+			bcpu+=($(awk -v a=$poc -v b=$oc -v c=$pkc -v d=$kc 'BEGIN { printf "%.2f", (a + b) / (c + d) }'))
 		fi
 	done
 	local orss=$(rss $ours) krss=$(rss $ka)
@@ -386,14 +387,12 @@ keepalived_yardstick() {
 	out pairs_vb_per_s_ratio_median $(median "${vbs[@]}")
 	out pairs_agent_ms_per_vb_ratios "${cpu[*]}"
 	out pairs_agent_ms_per_vb_ratio_median $(median "${cpu[@]}")
-	if [ ${#bvbs[@]} -gt 0 ]; then
-		out blocks_vb_per_s_ratios "${bvbs[*]}"
-		out blocks_vb_per_s_ratio_median $(median "${bvbs[@]}")
-		out blocks_vb_per_s_ratio_min $(printf '%s\n' "${bvbs[@]}" | sort -g | head -1)
-		out blocks_agent_ms_per_vb_ratios "${bcpu[*]}"
-		out blocks_agent_ms_per_vb_ratio_median $(median "${bcpu[@]}")
-		out blocks_agent_ms_per_vb_ratio_max $(printf '%s\n' "${bcpu[@]}" | sort -g | tail -1)
-	fi
+	out blocks_vb_per_s_ratios "${bvbs[*]}"
+	out blocks_vb_per_s_ratio_median $(median "${bvbs[@]}")
+	out blocks_vb_per_s_ratio_min $(printf '%s\n' "${bvbs[@]}" | sort -g | head -1)
+	out blocks_agent_ms_per_vb_ratios "${bcpu[*]}"
+	out blocks_agent_ms_per_vb_ratio_median $(median "${bcpu[@]}")
+	out blocks_agent_ms_per_vb_ratio_max $(printf '%s\n' "${bcpu[@]}" | sort -g | tail -1)
 	out pairs_rss_ratio $(awk -v a=$orss -v b=$krss 'BEGIN { printf "%.2f", a / b }')
 	AGENT=$ours stopagent
 	kill -TERM $parent; wait $parent
