@@ -188,6 +188,19 @@ timedwalk() {
 }
 # median N...: the median of the numbers given.
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "%.2f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# medianbound lo|hi N...: the low (or high) end of a 95% confidence
+# interval of the median of the numbers given, taken as samples: the k-th
+# smallest (largest), k the greatest with P(Binomial(n, 1/2) < k) <= 0.025,
+# which needs no assumption about the samples' distribution. "none" below
+# six samples, where even the smallest is not low enough.
+medianbound() {
+	local side=$1; shift
+	printf '%s\n' "$@" | sort -g | awk -v side=$side '{ a[NR] = $1 } END {
+		n = NR; k = 0; cdf = 0; c = 1 # c = n choose i
+		for (i = 0; i < n; i++) { cdf += c / 2 ^ n; if (cdf > 0.025) break; k = i + 1; c = c * (n - i) / (i + 1) }
+		if (k == 0) { printf "none"; exit }
+		printf "%.2f", side == "lo" ? a[k] : a[n + 1 - k] }'
+}
 # getlat N: mean wall ms of N single-OID snmpgets (process start included).
 getlat() {
 	local t0=$(us)
@@ -385,8 +398,10 @@ keepalived_yardstick() {
 	out keepalived_rss_parts_kib_after_walks $(rssparts $ka)
 	out pairs_vb_per_s_ratios "${vbs[*]}"
 	out pairs_vb_per_s_ratio_median $(median "${vbs[@]}")
+	out pairs_vb_per_s_ratio_median_low95 $(medianbound lo "${vbs[@]}")
 	out pairs_agent_ms_per_vb_ratios "${cpu[*]}"
 	out pairs_agent_ms_per_vb_ratio_median $(median "${cpu[@]}")
+	out pairs_agent_ms_per_vb_ratio_median_high95 $(medianbound hi "${cpu[@]}")
 	out blocks_vb_per_s_ratios "${bvbs[*]}"
 	out blocks_vb_per_s_ratio_median $(median "${bvbs[@]}")
 	out blocks_vb_per_s_ratio_min $(printf '%s\n' "${bvbs[@]}" | sort -g | head -1)
