@@ -306,7 +306,9 @@ kill $SNMPD
 // ratio (its two walks of ours against its two of keepalived's) cancels
 // a steady drift of the guest's speed, which a single pair's ratio
 // carries whole (BENCHMARKS.md, run aa). Ratios are reported per pair and
-// per block, with their medians. The walks are walkloop's,
+// per block, with their medians, and for the pairs a 95% confidence bound
+// of the median (medianbound), by which BENCHMARKS.md judges #12's goal.
+// The walks are walkloop's,
 // one process walking again and again for at least 10 s as a poller does
 // (snmpbulkwalk's start would be most of a walk at small tables), with the
 // same max-repetitions as the other walks. Each side walks what the size
