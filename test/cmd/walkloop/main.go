@@ -35,7 +35,7 @@ import (
 func main() {
 	target := flag.String("target", "127.0.0.1:161", "agent address, HOST:PORT")
 	community := flag.String("community", "public", "SNMPv2c community of a subtree given without one")
-	minTime := flag.Duration("for", 10*time.Second, "walk until this much time has passed for each subtree")
+	minTime := flag.Duration("for", 10*time.Second, "walk until this much time per subtree has passed in all")
 	reps := flag.Uint("r", 50, "max-repetitions of each GetBulk")
 	timeout := flag.Duration("t", 30*time.Second, "timeout of each request")
 	summary := flag.String("summary", "", "write each subtree's varbinds, walks and seconds to this file")
