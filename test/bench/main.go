@@ -302,7 +302,9 @@ kill $SNMPD
 // after one unmeasured pair (a fresh process's first walk pays for pages
 // and translated code the later ones find ready). A pair is one walkloop
 // walking both sides' subtrees interleaved, one GetBulk of each in turn,
-// for at least 20 s in all, with the same max-repetitions as the other walks;
+// for at least 20 s in all and until each side has walked its whole table
+// (keepalived's cost per varbind grows along its table), with the same
+// max-repetitions as the other walks;
 // which side goes first alternates from pair to pair. Walked one after the
 // other, two walks of 10 s each in the emulated guest moved by up to a fifth
 // from the next for reasons neither agent controls (BENCHMARKS.md, runs aa

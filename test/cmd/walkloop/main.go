@@ -94,10 +94,13 @@ func run(target, community string, args []string, minTime time.Duration, reps ui
 }
 
 // walk sends GetBulks to the subtrees in turn, one each per round, until
-// len(subtrees) times minTime has passed, and then, with one subtree, on
-// to the end of its walk (a walk alone ends whole, as a poller's does;
-// interleaved walks are cut at the same moment, so that neither walks
-// alone at the end).
+// len(subtrees) times minTime has passed and each subtree has ended a walk,
+// so that the time covers each one's whole table (an agent's cost per
+// varbind may grow along its table). A subtree alone stops at the end of a
+// walk, as a poller does; interleaved ones stop together at the end of a
+// round, so that none walks alone at the end, the others' unfinished walks
+// counted as far as they went (walks of the same length end in the same
+// round).
 func walk(subtrees []*subtree, reps uint32, minTime time.Duration, now func() time.Time, w io.Writer) error {
 	start := now()
 	for {
@@ -108,13 +111,21 @@ func walk(subtrees []*subtree, reps uint32, minTime time.Duration, now func() ti
 			}
 			s.took += now().Sub(t0)
 		}
-		if now().Sub(start) < time.Duration(len(subtrees))*minTime {
-			continue
-		}
-		if len(subtrees) > 1 || subtrees[0].next == subtrees[0].root {
+		if now().Sub(start) >= time.Duration(len(subtrees))*minTime && walked(subtrees) {
 			return nil
 		}
 	}
+}
+
+// walked reports whether every subtree has ended a walk, and a subtree
+// alone is at the end of one.
+func walked(subtrees []*subtree) bool {
+	for _, s := range subtrees {
+		if s.walks == 0 || len(subtrees) == 1 && s.next != s.root {
+			return false
+		}
+	}
+	return true
 }
 
 // bulker sends one GetBulk; *gosnmp.GoSNMP is one.

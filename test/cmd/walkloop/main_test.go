@@ -85,6 +85,14 @@ func TestWalk(t *testing.T) {
 		name: "two subtrees share the time", sizes: []int{10, 5}, costs: []time.Duration{time.Millisecond, 2 * time.Millisecond},
 		minTime: 9 * time.Millisecond, wantVBs: []int{10 + 6, 3 * 5}, wantWalks: []int{1, 3},
 		wantTook: []time.Duration{6 * time.Millisecond, 12 * time.Millisecond}, wantOutput: 16 + 15,
+	}, {
+		// The time passes at round 5, but the longer subtree ends
+		// its first walk only at round 11 (10 GetBulks of 3 rows,
+		// one more to leave the subtree); the shorter one is cut
+		// there, 3 rows into its 6th walk.
+		name: "interleaved walks cover each table", sizes: []int{30, 5}, costs: []time.Duration{time.Millisecond, time.Millisecond},
+		minTime: 5 * time.Millisecond, wantVBs: []int{30, 5*5 + 3}, wantWalks: []int{1, 5},
+		wantTook: []time.Duration{11 * time.Millisecond, 11 * time.Millisecond}, wantOutput: 30 + 28,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := time.Unix(0, 0)
