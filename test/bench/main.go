@@ -345,6 +345,14 @@ kaconf() {
 	$1 == "-a" { split($5, r, ":"); printf "  real_server %s %s {\n    weight %s\n  }\n", r[1], r[2], $8 }
 	END { if (open) print "}" }' table.rules
 }
+# pairside NAME VARBINDS SECONDS TICKS: one side of a pair, its agent's
+# CPU ticks over the pair given.
+pairside() {
+	out "$1_varbinds" $2
+	out "$1_s" $3
+	out "$1_vb_per_s" $(awk -v n=$2 -v s=$3 'BEGIN { printf "%.0f", n / s }')
+	out "$1_agent_ms_per_vb" $(awk -v c=$4 -v n=$2 'BEGIN { printf "%.3f", 10 * c / n }')
+}
 keepalived_yardstick() {
 	ipvsadm -C
 	kaconf > keepalived.conf
@@ -373,9 +381,9 @@ keepalived_yardstick() {
 	fi
 	local loop=(walkloop -target 127.0.0.1:1161 -for 10s -r 50 -summary "$WORK/pair.sum") failed=
 	"${loop[@]}" $ostart $kastart > /dev/null 2>walk.err || { out pairs_error "$(head -c 200 walk.err | tr '\n' ' ')"; failed=1; }
-	local order o0 o1 k0 k1 s0 s1 t0 t1 n ov os kv ks
+	local order first o0 o1 k0 k1 s0 s1 t0 t1 n ov os kv ks
 	for p in $( [ -z "$failed" ] && seq $PAIRS ); do
-		order="$ostart $kastart"; [ $((p % 2)) = 0 ] && order="$kastart $ostart"
+		order="$ostart $kastart" first=ours; [ $((p % 2)) = 0 ] && order="$kastart $ostart" first=keepalived
 		o0=$(ticks $ours) k0=$(ticks $ka) s0=$(ticks $SNMPD) t0=$(us)
 		n=$("${loop[@]}" $order 2>walk.err | wc -l)
 		t1=$(us) o1=$(ticks $ours) k1=$(ticks $ka) s1=$(ticks $SNMPD)
@@ -383,16 +391,10 @@ keepalived_yardstick() {
 		read ov os < <(awk -v r=${ostart#*@} '$1 == r { print $2, $4 }' "$WORK/pair.sum")
 		read kv ks < <(awk -v r=${kastart#*@} '$1 == r { print $2, $4 }' "$WORK/pair.sum")
 		[ $((ov + kv)) = $n ] || { out "pair${p}_error" "$n names printed, $ov + $kv counted"; failed=1; break; }
-		out "pair${p}_first" "$( [ $((p % 2)) = 1 ] && echo ours || echo keepalived )"
+		out "pair${p}_first" $first
 		out "pair${p}_wall_s" $(secs $((t1 - t0)))
-		out "pair${p}_${name}_varbinds" $ov
-		out "pair${p}_${name}_s" $os
-		out "pair${p}_${name}_vb_per_s" $(awk -v n=$ov -v s=$os 'BEGIN { printf "%.0f", n / s }')
-		out "pair${p}_${name}_agent_ms_per_vb" $(awk -v c=$((o1 - o0)) -v n=$ov 'BEGIN { printf "%.3f", 10 * c / n }')
-		out "pair${p}_keepalived_${name}_varbinds" $kv
-		out "pair${p}_keepalived_${name}_s" $ks
-		out "pair${p}_keepalived_${name}_vb_per_s" $(awk -v n=$kv -v s=$ks 'BEGIN { printf "%.0f", n / s }')
-		out "pair${p}_keepalived_${name}_agent_ms_per_vb" $(awk -v c=$((k1 - k0)) -v n=$kv 'BEGIN { printf "%.3f", 10 * c / n }')
+		pairside "pair${p}_${name}" $ov $os $((o1 - o0))
+		pairside "pair${p}_keepalived_${name}" $kv $ks $((k1 - k0))
 		out "pair${p}_snmpd_ms_per_vb" $(awk -v c=$((s1 - s0)) -v n=$n 'BEGIN { printf "%.3f", 10 * c / n }')
 		vbs+=($(awk -v a=$ov -v b=$os -v c=$kv -v d=$ks 'BEGIN { printf "%.2f", (a / b) / (c / d) }'))
 		cpu+=($(awk -v a=$((o1 - o0)) -v b=$ov -v c=$((k1 - k0)) -v d=$kv 'BEGIN { printf "%.2f", (a / b) / (c / d) }'))

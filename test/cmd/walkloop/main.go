@@ -162,12 +162,9 @@ func (s *subtree) step(reps uint32, w io.Writer) error {
 		return fmt.Errorf("walk %d of %s, after %s: empty response", s.walks+1, s.root, s.next)
 	}
 	for _, v := range res.Variables {
-		switch v.Type {
-		case gosnmp.EndOfMibView, gosnmp.NoSuchObject, gosnmp.NoSuchInstance:
-			s.restart()
-			return nil
-		}
-		if !strings.HasPrefix(v.Name, s.root+".") {
+		switch {
+		case v.Type == gosnmp.EndOfMibView, v.Type == gosnmp.NoSuchObject, v.Type == gosnmp.NoSuchInstance,
+			!strings.HasPrefix(v.Name, s.root+"."):
 			s.restart()
 			return nil
 		}
