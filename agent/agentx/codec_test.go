@@ -65,7 +65,7 @@ func normalize(p PDU) PDU {
 	walk = func(v reflect.Value) {
 		switch v.Kind() {
 		case reflect.Slice:
-			if v.Len() == 0 && v.Type().Elem().Kind() != reflect.Struct {
+			if v.Len() == 0 {
 				v.Set(reflect.Zero(v.Type()))
 				return
 			}
