@@ -164,7 +164,7 @@ startagent() {
 	echo "agent never served" >&2; exit 1
 }
 stopagent() { kill -TERM $AGENT; wait $AGENT; }
-# timed NAME CMD...: runs CMD with output to /dev/null, prints wall seconds
+# timedwalk NAME CMD...: runs CMD with output to /dev/null, prints wall seconds
 # and the agent's CPU seconds during it; CMD's stdout line count is kept.
 timedwalk() {
 	local name=$1; shift
@@ -175,13 +175,10 @@ timedwalk() {
 	out "${name}_agent_thread_ticks" "$(taskdelta $AGENT "$k0" "$k1")"
 	out "${name}_varbinds" $n
 	out "${name}_wall_s" $(secs $wall)
-	# Kept unrounded in globals for the yardstick's ratios.
-	WALK_VBS=$(awk -v n=$n -v w=$wall 'BEGIN { print n / (w / 1e6) }')
-	WALK_MS_PER_VB=$(awk -v c=$((c1 - c0)) -v n=$n 'BEGIN { print 10 * c / n }')
-	out "${name}_vb_per_s" $(printf "%.0f" $WALK_VBS)
+	out "${name}_vb_per_s" $(awk -v n=$n -v w=$wall 'BEGIN { printf "%.0f", n / (w / 1e6) }')
 	out "${name}_agent_cpu_s" $(awk -v c=$((c1 - c0)) 'BEGIN { printf "%.2f", c / 100 }')
 	out "${name}_agent_cpu_pct" $(awk -v c=$((c1 - c0)) -v w=$wall 'BEGIN { printf "%.1f", 100 * (c / 100) / (w / 1e6) }')
-	out "${name}_agent_ms_per_vb" $(printf "%.3f" $WALK_MS_PER_VB)
+	out "${name}_agent_ms_per_vb" $(awk -v c=$((c1 - c0)) -v n=$n 'BEGIN { printf "%.3f", 10 * c / n }')
 	out "${name}_snmpd_ms_per_vb" $(awk -v c=$((s1 - s0)) -v n=$n 'BEGIN { printf "%.3f", 10 * c / n }')
 	[ -s walk.err ] && { out "${name}_error" "$(head -c 200 walk.err | tr '\n' ' ')"; }
 	return 0

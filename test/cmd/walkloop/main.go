@@ -162,9 +162,8 @@ func (s *subtree) step(reps uint32, w io.Writer) error {
 		return fmt.Errorf("walk %d of %s, after %s: empty response", s.walks+1, s.root, s.next)
 	}
 	for _, v := range res.Variables {
-		switch {
-		case v.Type == gosnmp.EndOfMibView, v.Type == gosnmp.NoSuchObject, v.Type == gosnmp.NoSuchInstance,
-			!strings.HasPrefix(v.Name, s.root+"."):
+		if v.Type == gosnmp.EndOfMibView || v.Type == gosnmp.NoSuchObject || v.Type == gosnmp.NoSuchInstance ||
+			!strings.HasPrefix(v.Name, s.root+".") {
 			s.restart()
 			return nil
 		}
