@@ -11,6 +11,7 @@ import (
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/agentxtest"
 	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 )
@@ -118,8 +119,8 @@ func TestContextsThroughSnmpd(t *testing.T) {
 // for a context not served, including the default one when it has no
 // source), and a Notifier's notifications carry its context.
 func TestFakeMasterContexts(t *testing.T) {
-	f := newFakeMaster(t)
-	a := startAgent(t, f.addr, nil, false, noPing)
+	f := agentxtest.NewMaster(t)
+	a := startAgent(t, f.Addr, nil, false, noPing)
 	ctx := context.Background()
 	for _, bad := range []string{"", strings.Repeat("x", 33)} {
 		if err := a.AddContext(ctx, bad, agent.StaticView{V: newTable(1)}); err == nil {
@@ -132,17 +133,17 @@ func TestFakeMasterContexts(t *testing.T) {
 	added := make(chan error, 1)
 	go func() { added <- a.AddContext(ctx, "alpha", agent.StaticView{V: newTable(3)}) }()
 
-	c := f.conn(t, 5)
-	open := c.read()
+	c := f.Conn(t, 5)
+	open := c.Read()
 	if _, ok := open.PDU.(*agentx.Open); !ok {
 		t.Fatalf("first PDU %s, want Open", open.PDU.Type())
 	}
-	c.respond(open, agentx.NoError)
-	reg := c.read()
+	c.Respond(open, agentx.NoError)
+	reg := c.Read()
 	if r, ok := reg.PDU.(*agentx.Register); !ok || !reg.HasContext || string(reg.Context) != "alpha" || r.Subtree.Compare(base) != 0 {
 		t.Fatalf("got %+v %+v, want Register of %s in context alpha (no default registration without a source)", reg, reg.PDU, base)
 	}
-	c.respond(reg, agentx.NoError)
+	c.Respond(reg, agentx.NoError)
 	if err := <-added; err != nil {
 		t.Fatal(err)
 	}
@@ -152,10 +153,10 @@ func TestFakeMasterContexts(t *testing.T) {
 
 	get := func(hasCtx bool, name string) *agentx.Response {
 		t.Helper()
-		p, _ := c.request(getOf(cell(1, 2)), true)
+		p, _ := c.Request(agentxtest.Get(cell(1, 2)), true)
 		p.HasContext, p.Context = hasCtx, []byte(name)
-		c.send(p)
-		return c.response(p)
+		c.Send(p)
+		return c.Response(p)
 	}
 	if r := get(true, "alpha"); r.Error != agentx.NoError || format(r.VarBinds[0]) != format(newTable(3).Get(cell(1, 2))) {
 		t.Errorf("Get in alpha: %+v", r)
@@ -175,20 +176,20 @@ func TestFakeMasterContexts(t *testing.T) {
 	defer stop()
 	go n.Run(nctx, a.Agent, func(uint32) (agentx.OID, []agentx.VarBind) { return base, nil })
 	n.Enqueue(append(append(agentx.OID{}, base...), 0, 1), nil)
-	p := c.read()
+	p := c.Read()
 	if _, ok := p.PDU.(*agentx.Notify); !ok || !p.HasContext || string(p.Context) != "alpha" {
 		t.Fatalf("got %+v %+v, want Notify in context alpha", p, p.PDU)
 	}
-	c.respond(p, agentx.NoError)
+	c.Respond(p, agentx.NoError)
 
 	// Removing it unregisters it in its context.
 	errc := make(chan error, 1)
 	go func() { errc <- a.RemoveContext(ctx, "alpha") }()
-	p = c.read()
+	p = c.Read()
 	if _, ok := p.PDU.(*agentx.Unregister); !ok || !p.HasContext || string(p.Context) != "alpha" {
 		t.Fatalf("got %+v %+v, want Unregister in context alpha", p, p.PDU)
 	}
-	c.respond(p, agentx.NoError)
+	c.Respond(p, agentx.NoError)
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}

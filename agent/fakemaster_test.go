@@ -3,178 +3,31 @@ package agent_test
 import (
 	"context"
 	"errors"
-	"net"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/agentxtest"
 )
-
-// fakeMaster is an AgentX master under the test's control, for what snmpd
-// will not send on demand.
-type fakeMaster struct {
-	l     net.Listener
-	conns chan net.Conn
-	addr  string
-}
-
-func newFakeMaster(t *testing.T) *fakeMaster {
-	path := filepath.Join(t.TempDir(), "master")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fakeMaster{l: l, conns: make(chan net.Conn, 8), addr: "unix:" + path}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			f.conns <- c
-		}
-	}()
-	t.Cleanup(func() { l.Close() })
-	return f
-}
-
-type fakeConn struct {
-	t      *testing.T
-	c      net.Conn
-	r      *agentx.Reader
-	sessID uint32
-	nextID uint32
-}
-
-// conn waits for the agent to connect.
-func (f *fakeMaster) conn(t *testing.T, sessID uint32) *fakeConn {
-	t.Helper()
-	select {
-	case c := <-f.conns:
-		t.Cleanup(func() { c.Close() })
-		return &fakeConn{t: t, c: c, r: agentx.NewReader(c, 0), sessID: sessID, nextID: 100}
-	case <-time.After(10 * time.Second):
-		t.Fatal("agent did not connect")
-	}
-	return nil
-}
-
-// accept waits for the agent to connect and completes Open and Register.
-func (f *fakeMaster) accept(t *testing.T, sessID uint32) *fakeConn {
-	t.Helper()
-	{
-		fc := f.conn(t, sessID)
-		open := fc.read()
-		if _, ok := open.PDU.(*agentx.Open); !ok {
-			t.Fatalf("first PDU is %s, want Open", open.PDU.Type())
-		}
-		fc.respond(open, agentx.NoError)
-		reg := fc.read()
-		r, ok := reg.PDU.(*agentx.Register)
-		if !ok || reg.SessionID != sessID || r.Subtree.Compare(base) != 0 || r.Priority != agent.DefaultPriority {
-			t.Fatalf("second PDU %+v %+v, want Register of %s in session %d", reg, reg.PDU, base, sessID)
-		}
-		fc.respond(reg, agentx.NoError)
-		return fc
-	}
-}
-
-func (c *fakeConn) read() *agentx.Packet {
-	c.t.Helper()
-	c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	h, payload, err := c.r.Next()
-	if err != nil {
-		c.t.Fatalf("fake master read: %v", err)
-	}
-	p, err := agentx.DecodePayload(h, payload)
-	if err != nil {
-		c.t.Fatalf("fake master decode %s: %v", h.Type, err)
-	}
-	return p
-}
-
-func (c *fakeConn) respond(req *agentx.Packet, e agentx.ErrorStatus) {
-	c.t.Helper()
-	c.send(&agentx.Packet{Flags: req.Flags & agentx.FlagNetworkByteOrder, SessionID: c.sessID,
-		TransactionID: req.TransactionID, PacketID: req.PacketID, PDU: &agentx.Response{Error: e}})
-}
-
-// request encodes a master request in this session with a fresh packet id.
-func (c *fakeConn) request(pdu agentx.PDU, big bool) (*agentx.Packet, []byte) {
-	c.t.Helper()
-	c.nextID++
-	p := &agentx.Packet{SessionID: c.sessID, TransactionID: c.nextID + 1000, PacketID: c.nextID, PDU: pdu}
-	if big {
-		p.Flags = agentx.FlagNetworkByteOrder
-	}
-	b, err := p.Encode()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return p, b
-}
-
-func (c *fakeConn) send(p *agentx.Packet) {
-	c.t.Helper()
-	b, err := p.Encode()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.write(b)
-}
-
-func (c *fakeConn) write(b []byte) {
-	c.t.Helper()
-	if _, err := c.c.Write(b); err != nil {
-		c.t.Fatalf("fake master write: %v", err)
-	}
-}
-
-// response reads the agent's response to req and checks the ids echoed.
-func (c *fakeConn) response(req *agentx.Packet) *agentx.Response {
-	c.t.Helper()
-	p := c.read()
-	res, ok := p.PDU.(*agentx.Response)
-	if !ok {
-		c.t.Fatalf("got %s, want Response", p.PDU.Type())
-	}
-	if p.PacketID != req.PacketID || p.TransactionID != req.TransactionID || p.SessionID != req.SessionID {
-		c.t.Fatalf("response ids s/t/p %d/%d/%d, want %d/%d/%d", p.SessionID, p.TransactionID, p.PacketID,
-			req.SessionID, req.TransactionID, req.PacketID)
-	}
-	if p.Flags&agentx.FlagNetworkByteOrder != req.Flags&agentx.FlagNetworkByteOrder {
-		c.t.Fatalf("response byte order flag %#x, request %#x", p.Flags, req.Flags)
-	}
-	return res
-}
 
 // stillServes checks that the session answers a Get of row after what
 // happened to it.
-func (c *fakeConn) stillServes(what string, row int) {
-	c.t.Helper()
-	if res := c.roundTrip(getOf(cell(1, row)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != int32(row) {
-		c.t.Fatalf("get after %s: %+v", what, res)
+func stillServes(t *testing.T, c *agentxtest.Conn, what string, row int) {
+	t.Helper()
+	if res := c.RoundTrip(agentxtest.Get(cell(1, row)), false); len(res.VarBinds) != 1 || res.VarBinds[0].Int != int32(row) {
+		t.Fatalf("get after %s: %+v", what, res)
 	}
 }
 
-func (c *fakeConn) roundTrip(pdu agentx.PDU, big bool) *agentx.Response {
-	c.t.Helper()
-	p, b := c.request(pdu, big)
-	c.write(b)
-	return c.response(p)
+// accept waits for the agent to connect and completes Open and Register
+// of base at the default priority.
+func accept(t *testing.T, f *agentxtest.Master, sessID uint32) *agentxtest.Conn {
+	t.Helper()
+	return f.Accept(t, sessID, base, agent.DefaultPriority, 0)
 }
 
 func noPing(c *agent.Config) { c.PingInterval = -1 }
-
-func getOf(oids ...agentx.OID) *agentx.Get {
-	g := &agentx.Get{}
-	for _, o := range oids {
-		g.Ranges = append(g.Ranges, agentx.SearchRange{Start: o})
-	}
-	return g
-}
 
 func sameVarBinds(t *testing.T, what string, got []agentx.VarBind, want []agentx.VarBind) {
 	t.Helper()
@@ -189,19 +42,19 @@ func sameVarBinds(t *testing.T, what string, got []agentx.VarBind, want []agentx
 }
 
 func TestFakeMasterRequests(t *testing.T) {
-	f := newFakeMaster(t)
+	f := agentxtest.NewMaster(t)
 	v := newTable(10)
-	startAgent(t, f.addr, agent.StaticView{V: v}, false, noPing)
-	c := f.accept(t, 42)
+	startAgent(t, f.Addr, agent.StaticView{V: v}, false, noPing)
+	c := accept(t, f, 42)
 	end := append(append(agentx.OID{}, base...), 1, 3)
 	end4 := append(append(agentx.OID{}, base...), 1, 4)
 
 	for _, big := range []bool{false, true} {
-		res := c.roundTrip(getOf(cell(1, 1), cell(1, 99), cell(99, 1)), big)
+		res := c.RoundTrip(agentxtest.Get(cell(1, 1), cell(1, 99), cell(99, 1)), big)
 		sameVarBinds(t, "get", res.VarBinds, []agentx.VarBind{v.Get(cell(1, 1)),
 			{Name: cell(1, 99), Type: agentx.NoSuchInstance}, {Name: cell(99, 1), Type: agentx.NoSuchObject}})
 
-		res = c.roundTrip(&agentx.GetNext{Ranges: []agentx.SearchRange{
+		res = c.RoundTrip(&agentx.GetNext{Ranges: []agentx.SearchRange{
 			{Start: cell(1, 1), Include: true},
 			{Start: cell(1, 1)},
 			{Start: cell(2, 10), End: end},
@@ -210,7 +63,7 @@ func TestFakeMasterRequests(t *testing.T) {
 		sameVarBinds(t, "getnext", res.VarBinds, []agentx.VarBind{v.Get(cell(1, 1)), v.Get(cell(1, 2)),
 			{Name: cell(2, 10), Type: agentx.EndOfMIBView}, {Name: cell(16, 10), Type: agentx.EndOfMIBView}})
 
-		res = c.roundTrip(&agentx.GetBulk{NonRepeaters: 1, MaxRepetitions: 3, Ranges: []agentx.SearchRange{
+		res = c.RoundTrip(&agentx.GetBulk{NonRepeaters: 1, MaxRepetitions: 3, Ranges: []agentx.SearchRange{
 			{Start: cell(1, 5)}, {Start: cell(2, 8)}, {Start: cell(3, 9), End: end4}}}, big)
 		sameVarBinds(t, "getbulk", res.VarBinds, []agentx.VarBind{v.Get(cell(1, 6)),
 			v.Get(cell(2, 9)), v.Get(cell(3, 10)),
@@ -218,57 +71,57 @@ func TestFakeMasterRequests(t *testing.T) {
 			v.Get(cell(3, 1)), {Name: cell(3, 10), Type: agentx.EndOfMIBView}})
 	}
 
-	res := c.roundTrip(&agentx.TestSet{VarBinds: []agentx.VarBind{{Name: cell(1, 1), Type: agentx.Integer, Int: 3}}}, false)
+	res := c.RoundTrip(&agentx.TestSet{VarBinds: []agentx.VarBind{{Name: cell(1, 1), Type: agentx.Integer, Int: 3}}}, false)
 	if res.Error != agentx.NotWritable || res.Index != 1 {
 		t.Errorf("TestSet: error %d index %d, want notWritable index 1", res.Error, res.Index)
 	}
-	if res := c.roundTrip(&agentx.CommitSet{}, false); res.Error != agentx.CommitFailed {
+	if res := c.RoundTrip(&agentx.CommitSet{}, false); res.Error != agentx.CommitFailed {
 		t.Errorf("CommitSet: error %d", res.Error)
 	}
-	if res := c.roundTrip(&agentx.UndoSet{}, false); res.Error != agentx.NoError {
+	if res := c.RoundTrip(&agentx.UndoSet{}, false); res.Error != agentx.NoError {
 		t.Errorf("UndoSet: error %d", res.Error)
 	}
 	// CleanupSet is not answered: the next response is the Get's.
-	_, b := c.request(&agentx.CleanupSet{}, false)
-	c.write(b)
-	c.stillServes("CleanupSet", 2)
-	if res := c.roundTrip(&agentx.Ping{}, true); res.Error != agentx.NoError {
+	_, b := c.Request(&agentx.CleanupSet{}, false)
+	c.Write(b)
+	stillServes(t, c, "CleanupSet", 2)
+	if res := c.RoundTrip(&agentx.Ping{}, true); res.Error != agentx.NoError {
 		t.Errorf("Ping: error %d", res.Error)
 	}
-	if res := c.roundTrip(&agentx.Register{Subtree: base}, false); res.Error != agentx.ProcessingError {
+	if res := c.RoundTrip(&agentx.Register{Subtree: base}, false); res.Error != agentx.ProcessingError {
 		t.Errorf("Register sent to subagent: error %d", res.Error)
 	}
 
 	// A non-default context is refused, and the session carries on.
-	p, _ := c.request(getOf(cell(1, 1)), true)
+	p, _ := c.Request(agentxtest.Get(cell(1, 1)), true)
 	p.HasContext, p.Context = true, []byte("other")
-	c.send(p)
-	if res := c.response(p); res.Error != agentx.UnsupportedContext {
+	c.Send(p)
+	if res := c.Response(p); res.Error != agentx.UnsupportedContext {
 		t.Errorf("get in context: error %d, want unsupportedContext", res.Error)
 	}
 	// A request in another session is refused.
-	p, _ = c.request(getOf(cell(1, 1)), false)
+	p, _ = c.Request(agentxtest.Get(cell(1, 1)), false)
 	p.SessionID = 7
-	c.send(p)
-	if res := c.response(p); res.Error != agentx.NotOpen {
+	c.Send(p)
+	if res := c.Response(p); res.Error != agentx.NotOpen {
 		t.Errorf("get in session 7: error %d, want notOpen", res.Error)
 	}
-	c.stillServes("refusals", 3)
+	stillServes(t, c, "refusals", 3)
 }
 
 func TestFakeMasterFraming(t *testing.T) {
-	f := newFakeMaster(t)
+	f := agentxtest.NewMaster(t)
 	v := newTable(10)
-	startAgent(t, f.addr, agent.StaticView{V: v}, false, noPing)
-	c := f.accept(t, 1)
+	startAgent(t, f.Addr, agent.StaticView{V: v}, false, noPing)
+	c := accept(t, f, 1)
 
 	// A header split across writes.
-	p, b := c.request(getOf(cell(1, 1)), true)
+	p, b := c.Request(agentxtest.Get(cell(1, 1)), true)
 	for _, part := range [][]byte{b[:3], b[3:11], b[11:20], b[20:]} {
-		c.write(part)
+		c.Write(part)
 		time.Sleep(5 * time.Millisecond)
 	}
-	if res := c.response(p); len(res.VarBinds) != 1 || res.VarBinds[0].Int != 1 {
+	if res := c.Response(p); len(res.VarBinds) != 1 || res.VarBinds[0].Int != 1 {
 		t.Fatalf("split header: %+v", res)
 	}
 
@@ -276,32 +129,32 @@ func TestFakeMasterFraming(t *testing.T) {
 	var batch []byte
 	var reqs []*agentx.Packet
 	for i := range 5 {
-		p, b := c.request(getOf(cell(1, i+1)), i%2 == 0)
+		p, b := c.Request(agentxtest.Get(cell(1, i+1)), i%2 == 0)
 		batch = append(batch, b...)
 		reqs = append(reqs, p)
 	}
-	c.write(batch)
+	c.Write(batch)
 	for i, p := range reqs {
-		if res := c.response(p); len(res.VarBinds) != 1 || res.VarBinds[0].Int != int32(i+1) {
+		if res := c.Response(p); len(res.VarBinds) != 1 || res.VarBinds[0].Int != int32(i+1) {
 			t.Fatalf("batched request %d: %+v", i, res)
 		}
 	}
 
 	// A malformed payload behind a readable header: parseError, session kept.
-	p, b = c.request(getOf(cell(1, 1)), false)
+	p, b = c.Request(agentxtest.Get(cell(1, 1)), false)
 	b[agentx.HeaderSize] = 100 // n_subid beyond the payload
-	c.write(b)
-	if res := c.response(p); res.Error != agentx.ParseError {
+	c.Write(b)
+	if res := c.Response(p); res.Error != agentx.ParseError {
 		t.Fatalf("malformed get: error %d, want parseError", res.Error)
 	}
 	// An unknown PDU type: an error response, session kept.
-	p, b = c.request(&agentx.Ping{}, false)
+	p, b = c.Request(&agentx.Ping{}, false)
 	b[1] = 99
-	c.write(b)
-	if res := c.response(p); res.Error != agentx.ParseError {
+	c.Write(b)
+	if res := c.Response(p); res.Error != agentx.ParseError {
 		t.Fatalf("unknown type: error %d, want parseError", res.Error)
 	}
-	c.stillServes("errors", 4)
+	stillServes(t, c, "errors", 4)
 }
 
 func TestFakeMasterUnframeableReconnects(t *testing.T) {
@@ -312,49 +165,49 @@ func TestFakeMasterUnframeableReconnects(t *testing.T) {
 		{"oversized length", []byte{1, 5, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xf0}},
 		{"garbage", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")},
 	}
-	f := newFakeMaster(t)
+	f := agentxtest.NewMaster(t)
 	v := newTable(3)
-	a := startAgent(t, f.addr, agent.StaticView{V: v}, false, noPing)
-	c := f.accept(t, 1)
+	a := startAgent(t, f.Addr, agent.StaticView{V: v}, false, noPing)
+	c := accept(t, f, 1)
 	for i, tt := range tests {
-		c.write(tt.b)
+		c.Write(tt.b)
 		a.waitState(t, agent.StateLost, 5*time.Second)
-		c = f.accept(t, uint32(i+2))
-		c.stillServes(tt.name, 2)
+		c = accept(t, f, uint32(i+2))
+		stillServes(t, c, tt.name, 2)
 	}
 	// A Close from the master also leads to a new session.
-	c.send(&agentx.Packet{SessionID: c.sessID, PDU: &agentx.Close{Reason: agentx.ReasonShutdown}})
+	c.Send(&agentx.Packet{SessionID: c.SessionID, PDU: &agentx.Close{Reason: agentx.ReasonShutdown}})
 	a.waitState(t, agent.StateLost, 5*time.Second)
-	f.accept(t, 9)
+	accept(t, f, 9)
 }
 
 func TestFakeMasterPingTimeout(t *testing.T) {
-	f := newFakeMaster(t)
-	a := startAgent(t, f.addr, agent.StaticView{V: newTable(1)}, false, func(c *agent.Config) {
+	f := agentxtest.NewMaster(t)
+	a := startAgent(t, f.Addr, agent.StaticView{V: newTable(1)}, false, func(c *agent.Config) {
 		c.PingInterval, c.Timeout = 50*time.Millisecond, time.Second
 	})
-	c := f.accept(t, 5)
-	p := c.read()
+	c := accept(t, f, 5)
+	p := c.Read()
 	if _, ok := p.PDU.(*agentx.Ping); !ok || p.SessionID != 5 {
 		t.Fatalf("got %s in session %d, want Ping in 5", p.PDU.Type(), p.SessionID)
 	}
-	c.respond(p, agentx.NoError)
+	c.Respond(p, agentx.NoError)
 	// Ignore the next ping: the agent must give up on this master.
-	if p := c.read(); p.PDU.Type() != agentx.TypePing {
+	if p := c.Read(); p.PDU.Type() != agentx.TypePing {
 		t.Fatalf("got %s, want Ping", p.PDU.Type())
 	}
 	a.waitState(t, agent.StateLost, 5*time.Second)
-	f.accept(t, 6)
+	accept(t, f, 6)
 }
 
 func TestFakeMasterNotifyAndShutdown(t *testing.T) {
-	f := newFakeMaster(t)
+	f := agentxtest.NewMaster(t)
 	// Not connected until the fake master answers Open and Register.
-	a := startAgent(t, f.addr, agent.StaticView{V: newTable(1)}, false, noPing)
+	a := startAgent(t, f.Addr, agent.StaticView{V: newTable(1)}, false, noPing)
 	if err := a.Notify(context.Background(), base, nil); !errors.Is(err, agent.ErrNotConnected) {
 		t.Fatalf("Notify before connecting: %v", err)
 	}
-	c := f.accept(t, 3)
+	c := accept(t, f, 3)
 	for !a.Connected() {
 		time.Sleep(time.Millisecond)
 	}
@@ -362,7 +215,7 @@ func TestFakeMasterNotifyAndShutdown(t *testing.T) {
 	extra := agentx.VarBind{Name: cell(1, 1), Type: agentx.Integer, Int: 1}
 	errc := make(chan error, 1)
 	go func() { errc <- a.Notify(context.Background(), trap, []agentx.VarBind{extra}) }()
-	p := c.read()
+	p := c.Read()
 	n, ok := p.PDU.(*agentx.Notify)
 	if !ok || len(n.VarBinds) != 3 {
 		t.Fatalf("got %+v, want Notify of 3 varbinds", p.PDU)
@@ -372,22 +225,22 @@ func TestFakeMasterNotifyAndShutdown(t *testing.T) {
 		format(n.VarBinds[2]) != format(extra) {
 		t.Fatalf("notify varbinds %+v", n.VarBinds)
 	}
-	c.respond(p, agentx.NoError)
+	c.Respond(p, agentx.NoError)
 	if err := <-errc; err != nil {
 		t.Fatalf("Notify: %v", err)
 	}
 
 	a.cancel()
-	p = c.read()
+	p = c.Read()
 	if u, ok := p.PDU.(*agentx.Unregister); !ok || u.Subtree.Compare(base) != 0 {
 		t.Fatalf("got %+v, want Unregister", p.PDU)
 	}
-	c.respond(p, agentx.NoError)
-	p = c.read()
+	c.Respond(p, agentx.NoError)
+	p = c.Read()
 	if cl, ok := p.PDU.(*agentx.Close); !ok || cl.Reason != agentx.ReasonShutdown {
 		t.Fatalf("got %+v, want Close(shutdown)", p.PDU)
 	}
-	c.respond(p, agentx.NoError)
+	c.Respond(p, agentx.NoError)
 	<-a.done
 	if a.Connected() {
 		t.Error("still connected after Run returned")
@@ -451,11 +304,11 @@ func (badView) Next(_, from agentx.OID, _ bool, _ agentx.OID) (agentx.VarBind, b
 }
 
 func TestFakeMasterUnencodableValueAndUptime(t *testing.T) {
-	f := newFakeMaster(t)
-	startAgent(t, f.addr, agent.StaticView{V: badView{}}, false, noPing)
-	c := f.accept(t, 1)
+	f := agentxtest.NewMaster(t)
+	startAgent(t, f.Addr, agent.StaticView{V: badView{}}, false, noPing)
+	c := accept(t, f, 1)
 	time.Sleep(30 * time.Millisecond)
-	res := c.roundTrip(getOf(cell(1, 1), cell(1, 2)), false)
+	res := c.RoundTrip(agentxtest.Get(cell(1, 1), cell(1, 2)), false)
 	if res.Error != agentx.GenErr || res.Index != 1 || len(res.VarBinds) != 0 {
 		t.Fatalf("get of unencodable value: %+v, want genErr at index 1", res)
 	}
@@ -463,7 +316,7 @@ func TestFakeMasterUnencodableValueAndUptime(t *testing.T) {
 	if res.SysUpTime != 0 {
 		t.Errorf("sysUpTime %d in a response to the master, want 0", res.SysUpTime)
 	}
-	res = c.roundTrip(&agentx.GetNext{Ranges: []agentx.SearchRange{{Start: cell(1, 1)}}}, true)
+	res = c.RoundTrip(&agentx.GetNext{Ranges: []agentx.SearchRange{{Start: cell(1, 1)}}}, true)
 	if res.Error != agentx.GenErr {
 		t.Fatalf("getnext of unencodable value: %+v", res)
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 	"github.com/lvs-agentx/lvs-agentx/agent/internal/sliceview"
+	"github.com/lvs-agentx/lvs-agentx/internal/snmptext"
 	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
-	"github.com/lvs-agentx/lvs-agentx/mib"
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 )
 
@@ -117,7 +117,7 @@ func format(vb agentx.VarBind) string {
 	if e, ok := exceptions[vb.Type]; ok {
 		return vb.Name.String() + " = " + e
 	}
-	s, err := mib.FormatVarBind(vb)
+	s, err := snmptext.FormatVarBind(vb)
 	if err != nil {
 		return err.Error()
 	}

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net"
-	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -16,48 +14,17 @@ import (
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
-	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
-	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
-	"github.com/lvs-agentx/lvs-agentx/mib"
+	"github.com/lvs-agentx/lvs-agentx/internal/agentxtest"
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 )
-
-// acceptWithUptime is fakeMaster.accept for a master whose sysUpTime is
-// uptime: it says so in its responses, as RFC 2741 section 6.2.16 asks and
-// snmpd does.
-func (f *fakeMaster) acceptWithUptime(t *testing.T, sessID, uptime uint32) *fakeConn {
-	t.Helper()
-	var c *fakeConn
-	select {
-	case nc := <-f.conns:
-		t.Cleanup(func() { nc.Close() })
-		c = &fakeConn{t: t, c: nc, r: agentx.NewReader(nc, 0), sessID: sessID, nextID: 100}
-	case <-time.After(10 * time.Second):
-		t.Fatal("agent did not connect")
-	}
-	for _, want := range []agentx.PDUType{agentx.TypeOpen, agentx.TypeRegister} {
-		p := c.read()
-		if p.PDU.Type() != want {
-			t.Fatalf("got %s, want %s", p.PDU.Type(), want)
-		}
-		c.respondUptime(p, uptime)
-	}
-	return c
-}
-
-func (c *fakeConn) respondUptime(req *agentx.Packet, uptime uint32) {
-	c.t.Helper()
-	c.send(&agentx.Packet{Flags: req.Flags & agentx.FlagNetworkByteOrder, SessionID: c.sessID,
-		TransactionID: req.TransactionID, PacketID: req.PacketID, PDU: &agentx.Response{SysUpTime: uptime}})
-}
 
 // A storm through a real session: the Notifier sends Max Notify-PDUs and,
 // after the window, one summary; every Notify carries the master's
 // sysUpTime, not the subagent's age.
 func TestFakeMasterNotifierStorm(t *testing.T) {
-	f := newFakeMaster(t)
+	f := agentxtest.NewMaster(t)
 	uptime := agent.NewUptime()
-	a, err := agent.New(agent.Config{Address: f.addr, Subtree: base, Source: agent.StaticView{V: newTable(1)},
+	a, err := agent.New(agent.Config{Address: f.Addr, Subtree: base, Source: agent.StaticView{V: newTable(1)},
 		PingInterval: -1, Timeout: time.Second, Uptime: uptime})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +35,7 @@ func TestFakeMasterNotifierStorm(t *testing.T) {
 	wg.Add(1)
 	go func() { defer wg.Done(); a.Run(ctx) }()
 	const masterUptime = 8_640_000 // one day
-	c := f.acceptWithUptime(t, 4, masterUptime)
+	c := f.Accept(t, 4, base, agent.DefaultPriority, masterUptime)
 	for !a.Connected() {
 		time.Sleep(time.Millisecond)
 	}
@@ -92,7 +59,7 @@ func TestFakeMasterNotifierStorm(t *testing.T) {
 		})
 	}()
 	for i := range 21 {
-		p := c.read()
+		p := c.Read()
 		nt, ok := p.PDU.(*agentx.Notify)
 		if !ok || len(nt.VarBinds) != 3 {
 			t.Fatalf("PDU %d: %+v, want a Notify of 3 varbinds", i, p.PDU)
@@ -113,11 +80,10 @@ func TestFakeMasterNotifierStorm(t *testing.T) {
 		case i == 20 && time.Since(start) < window:
 			t.Errorf("summary after %v, before the window of %v ended", time.Since(start), window)
 		}
-		c.respond(p, agentx.NoError)
+		c.Respond(p, agentx.NoError)
 	}
 	// Nothing else: the read times out when the agent sends nothing.
-	c.c.SetReadDeadline(time.Now().Add(2 * window))
-	if _, _, err := c.r.Next(); err == nil {
+	if !c.Quiet(2 * window) {
 		t.Fatal("more than 20 notifications and one summary")
 	}
 }
@@ -219,90 +185,4 @@ func goValue(vb agentx.VarBind) any {
 		return uint32(vb.Uint)
 	}
 	return uint(vb.Uint)
-}
-
-// seqReader hands out its snapshots in turn, then the last one again.
-type seqReader struct {
-	mu    sync.Mutex
-	snaps []*ipvsstats.Snapshot
-}
-
-func (r *seqReader) Read(context.Context) (*ipvsstats.Snapshot, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := r.snaps[0]
-	if len(r.snaps) > 1 {
-		r.snaps = r.snaps[1:]
-	}
-	return s, nil
-}
-
-// The pipeline as lvs-agentx run wires it, through a session: 2,000 real
-// servers added between two reads are 2,000 changes (lvsChanges), 20
-// lvsRealServerAdded notifications and one lvsNotificationStorm counting
-// the other 1,980.
-func TestStormThroughTheAgent(t *testing.T) {
-	svc := ipvsstats.Service{ServiceKey: ipvsstats.ServiceKey{Family: ipvsstats.FamilyIPv4, Protocol: ipvsstats.ProtoTCP,
-		Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}, Scheduler: "rr"}
-	dest := func(i int) ipvsstats.Dest {
-		return ipvsstats.Dest{DestKey: ipvsstats.DestKey{Addr: netip.AddrFrom4([4]byte{10, 1, byte(i / 250), byte(i%250 + 1)}),
-			Port: 8080}, Family: ipvsstats.FamilyIPv4, Weight: 1}
-	}
-	before, after := svc, svc
-	before.Dests = []ipvsstats.Dest{dest(0)}
-	for i := range 2001 {
-		after.Dests = append(after.Dests, dest(i))
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }()
-
-	f := newFakeMaster(t)
-	uptime := agent.NewUptime()
-	window := 300 * time.Millisecond
-	notifier := agent.NewNotifier(agent.NotifierConfig{Max: 20, Window: window})
-	src := mib.NewSource(ctx, mib.SourceConfig{Reader: &seqReader{snaps: []*ipvsstats.Snapshot{
-		{Services: []ipvsstats.Service{before}, ReadAt: time.Now()},
-		{Services: []ipvsstats.Service{after}, ReadAt: time.Now()}}},
-		Indexes: mib.NewIndexes(), SysUpTimeAt: uptime.At, Notify: notifier.Enqueue, NotifyKinds: ipvsevents.AllKinds,
-		Logger: slog.New(slog.DiscardHandler)})
-	a, err := agent.New(agent.Config{Address: f.addr, Subtree: mib.Root, Source: src, PingInterval: -1,
-		Timeout: time.Second, Uptime: uptime})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Go(func() { a.Run(ctx) })
-	c := f.accept(t, 1)
-	src.Refresh(ctx)
-	src.Refresh(ctx)
-	wg.Go(func() { notifier.Run(ctx, a, src.StormNotification) })
-
-	lvs := mib.Root.String()
-	for i := range 21 {
-		p := c.read()
-		n, ok := p.PDU.(*agentx.Notify)
-		if !ok {
-			t.Fatalf("PDU %d: %s, want Notify", i, p.PDU.Type())
-		}
-		trap := n.VarBinds[1].OID.String()
-		switch {
-		case i < 20 && (trap != lvs+".0.7" || len(n.VarBinds) != 2+6 ||
-			n.VarBinds[2].Name.String() != lvs+".17.1.34.1" || string(n.VarBinds[2].Bytes) != "TCP 10.0.0.1:80"):
-			t.Fatalf("notification %d: %s %v, want lvsRealServerAdded of TCP 10.0.0.1:80", i, trap, n.VarBinds[2:])
-		case i == 20:
-			if trap != lvs+".0.15" || len(n.VarBinds) != 5 {
-				t.Fatalf("after the window: %s with %d varbinds, want lvsNotificationStorm", trap, len(n.VarBinds))
-			}
-			left, changes := n.VarBinds[2], n.VarBinds[3]
-			if left.Name.String() != lvs+".13.0" || left.Uint != 1980 || changes.Name.String() != lvs+".11.0" || changes.Uint != 2000 {
-				t.Errorf("storm %v = %d, %v = %d; want lvsNotificationsLeftOut.0 1980, lvsChanges.0 2000",
-					left.Name, left.Uint, changes.Name, changes.Uint)
-			}
-		}
-		c.respond(p, agentx.NoError)
-	}
-	res := c.roundTrip(getOf(agentx.MustParseOID(lvs+".11.0")), false)
-	if len(res.VarBinds) != 1 || res.VarBinds[0].Type != agentx.Counter32 || res.VarBinds[0].Uint != 2000 {
-		t.Errorf("get lvsChanges.0: %+v, want Counter32 2000", res.VarBinds)
-	}
 }

@@ -43,7 +43,7 @@ func FuzzDecode(f *testing.F) {
 					t.Fatalf("key decode %+v, %v disagrees with full decode %+v", k, err, s.ServiceKey)
 				}
 				_ = appendServiceKey(nil, &k)
-				_ = serviceFlags(&s)
+				_ = flagsText(&s)
 			}
 			for _, fam := range []Family{FamilyIPv4, FamilyIPv6, 0} {
 				if d, err := decodeDest(a, fam); err == nil && !d.Addr.IsValid() {

@@ -3,6 +3,7 @@
 package ipvsstats
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -142,6 +143,13 @@ type ServiceKey struct {
 	FWMark   uint32
 }
 
+// Compare orders service keys by family, protocol, fwmark, address and
+// port: the order in which new services are numbered.
+func (k ServiceKey) Compare(o ServiceKey) int {
+	return cmp.Or(cmp.Compare(k.Family, o.Family), cmp.Compare(k.Protocol, o.Protocol),
+		cmp.Compare(k.FWMark, o.FWMark), k.Addr.Compare(o.Addr), cmp.Compare(k.Port, o.Port))
+}
+
 // Service is one virtual service and its real servers.
 type Service struct {
 	ServiceKey
@@ -170,6 +178,11 @@ func (s *Service) NetmaskIPv4() (netip.Addr, bool) {
 type DestKey struct {
 	Addr netip.Addr
 	Port uint16
+}
+
+// Compare orders real server keys by address and port.
+func (k DestKey) Compare(o DestKey) int {
+	return cmp.Or(k.Addr.Compare(o.Addr), cmp.Compare(k.Port, o.Port))
 }
 
 // Dest is one real server (destination) of a service.

@@ -20,7 +20,7 @@ func WriteTable(w io.Writer, s *Snapshot) error {
 	p("  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn PersistConn\n")
 	for i := range s.Services {
 		svc := &s.Services[i]
-		p("%s %s%s\n", serviceLabel(svc.ServiceKey), svc.Scheduler, serviceFlags(svc))
+		p("%s %s%s\n", serviceLabel(svc.ServiceKey), svc.Scheduler, flagsText(svc))
 		for j := range svc.Dests {
 			d := &svc.Dests[j]
 			p("  -> %-28s %-7s %-6d %-10d %-10d %d%s\n", d.Label(), d.FwdMethod,
@@ -72,8 +72,8 @@ func serviceLabel(k ServiceKey) string {
 	return fmt.Sprintf("%-4s %s", proto, where)
 }
 
-// serviceFlags describes scheduler flags and persistence as ipvsadm does.
-func serviceFlags(s *Service) string {
+// flagsText describes scheduler flags and persistence as ipvsadm does.
+func flagsText(s *Service) string {
 	var f, sf []string
 	names := [3]string{"flag-1", "flag-2", "flag-3"}
 	if s.Scheduler == "sh" || s.Scheduler == "mh" {

@@ -1,4 +1,4 @@
-package mib
+package mib_test
 
 import (
 	"net/netip"
@@ -6,12 +6,15 @@ import (
 	"testing"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/fixture"
+	"github.com/lvs-agentx/lvs-agentx/ipvslive"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
 // bigSnapshot has nSvc TCP services with nDest real servers each.
 func bigSnapshot(nSvc, nDest int) *ipvsstats.Snapshot {
-	snap := &ipvsstats.Snapshot{Info: ipvsstats.Info{VersionCode: 0x010201}, ReadAt: fixtureReadAt,
+	snap := &ipvsstats.Snapshot{Info: ipvsstats.Info{VersionCode: 0x010201}, ReadAt: fixture.ReadAt,
 		Services: make([]ipvsstats.Service, nSvc)}
 	for i := range snap.Services {
 		s := &snap.Services[i]
@@ -39,17 +42,17 @@ func BenchmarkBuild(b *testing.B) {
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	snapHeap := after.HeapAlloc - before.HeapAlloc
-	idx := NewIndexes()
-	Build(snap, idx, fixedClock)
+	idx := ipvslive.NewIndexes()
+	mib.Build(snap, idx, fixture.Clock)
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	v := Build(snap, idx, fixedClock)
+	v := mib.Build(snap, idx, fixture.Clock)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(v)
 	b.ReportAllocs()
 	for b.Loop() {
-		Build(snap, idx, fixedClock)
+		mib.Build(snap, idx, fixture.Clock)
 	}
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc), "view-heap-bytes")
 	b.ReportMetric(float64(snapHeap), "snapshot-heap-bytes")
@@ -59,7 +62,7 @@ func BenchmarkBuild(b *testing.B) {
 // varbinds) as the agent does, each name built in storage reused from the
 // one before last; the time and allocations are per varbind.
 func BenchmarkNext(b *testing.B) {
-	v := Build(bigSnapshot(5000, 10), NewIndexes(), fixedClock)
+	v := mib.Build(bigSnapshot(5000, 10), ipvslive.NewIndexes(), fixture.Clock)
 	b.ReportAllocs()
 	var from, dst agentx.OID
 	for b.Loop() {
@@ -74,8 +77,8 @@ func BenchmarkNext(b *testing.B) {
 
 // BenchmarkGet gets real-table cells of the 5000 x 10 view.
 func BenchmarkGet(b *testing.B) {
-	v := Build(bigSnapshot(5000, 10), NewIndexes(), fixedClock)
-	oid := append(column(realTableArc, 7), 2500, 5)
+	v := mib.Build(bigSnapshot(5000, 10), ipvslive.NewIndexes(), fixture.Clock)
+	oid := append(append(agentx.OID{}, mib.Root...), 18, 1, 7, 2500, 5) // lvsRealStatsConns.2500.5
 	b.ReportAllocs()
 	for b.Loop() {
 		if vb := v.Get(oid); vb.Type != agentx.Counter32 {

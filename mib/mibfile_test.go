@@ -164,7 +164,7 @@ func TestMIBMatchesView(t *testing.T) {
 	v := fixtureView(t)
 	served, types := map[string]bool{}, 0
 	for _, o := range Objects() {
-		if o.Kind == Notification { // declared: TestMIBNotifications
+		if o.Class == ClassNotification { // declared: TestMIBNotifications
 			if vb, ok := v.Next(nil, o.OID, true, child(o.OID, 1<<31)); ok || v.Get(child(o.OID, 0)).Type != agentx.NoSuchObject {
 				t.Errorf("%s served: %v", o.Name, vb.Name)
 			}
@@ -294,7 +294,7 @@ func TestMIBNotifications(t *testing.T) {
 	}
 	var inTable []string
 	for _, o := range Objects() {
-		if o.Kind == Notification {
+		if o.Class == ClassNotification {
 			inTable = append(inTable, o.Name)
 			if nt, ok := sent[o.Name]; !ok || o.OID.Compare(child(notificationsOID, nt.arc)) != 0 {
 				t.Errorf("%s in the table at %v, not sent there", o.Name, o.OID)
@@ -332,24 +332,24 @@ func TestObjectKinds(t *testing.T) {
 	var agents []string
 	for _, o := range Objects() {
 		typ := syntax[o.Name]
-		if (o.Kind == Notification) != (o.Table == Notifications) {
-			t.Errorf("%s: kind %d in table %d", o.Name, o.Kind, o.Table)
+		if (o.Class == ClassNotification) != (o.Table == Notifications) {
+			t.Errorf("%s: class %d in table %d", o.Name, o.Class, o.Table)
 		}
-		switch o.Kind {
-		case Agent:
+		switch o.Class {
+		case ClassAgent:
 			agents = append(agents, o.Name)
 			if o.Table != Scalars {
 				t.Errorf("%s: the agent's own in table %d", o.Name, o.Table)
 			}
-		case Counter:
+		case ClassCounter:
 			if typ != agentx.Counter32 && typ != agentx.Counter64 {
 				t.Errorf("%s: a counter sent as %v", o.Name, typ)
 			}
-		case Index:
+		case ClassIndex:
 			if typ != agentx.Integer || o.Table == Scalars {
 				t.Errorf("%s: an index sent as %v in table %d", o.Name, typ, o.Table)
 			}
-		case Name:
+		case ClassName:
 			names[o.Table]++
 			if typ != agentx.OctetString {
 				t.Errorf("%s: a name sent as %v", o.Name, typ)

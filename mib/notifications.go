@@ -76,11 +76,11 @@ var objectsByName = func() map[string]*object {
 	return m
 }()
 
-// notification returns the notification of ev: its OID and its varbinds,
+// Notification returns the notification of ev: its OID and its varbinds,
 // taken from cur, or from old (the view of the previous successful read)
-// for what was removed or stopped, at the numbers idx gave the rows. ok is
-// false when a row has no number (all 65535 in use).
-func notification(ev ipvsevents.Event, old, cur *View, idx *Indexes) (trap agentx.OID, vbs []agentx.VarBind, ok bool) {
+// for what was removed or stopped, at the numbers nums gave the rows. ok
+// is false when a row has no number.
+func Notification(ev ipvsevents.Event, old, cur *View, nums Numbers) (trap agentx.OID, vbs []agentx.VarBind, ok bool) {
 	nt := notificationTypes[ev.Kind]
 	v := cur
 	switch ev.Kind {
@@ -95,7 +95,7 @@ func notification(ev ipvsevents.Event, old, cur *View, idx *Indexes) (trap agent
 		if ev.Dest != nil {
 			dk = &ev.Dest.DestKey
 		}
-		s, r := idx.numbers(ev.Service.ServiceKey, dk)
+		s, r := nums.Lookup(ev.Service.ServiceKey, dk)
 		inst = agentx.OID{uint32(s)}
 		if ev.Dest != nil {
 			inst = append(inst, uint32(r))
@@ -122,9 +122,10 @@ func notification(ev ipvsevents.Event, old, cur *View, idx *Indexes) (trap agent
 	return child(notificationsOID, nt.arc), vbs, true
 }
 
-// storm returns lvsNotificationStorm reporting n notifications left out,
-// with lvsChanges and lvsLastChange from v.
-func storm(v *View, n uint32) (agentx.OID, []agentx.VarBind) {
+// Storm returns lvsNotificationStorm reporting n notifications left out,
+// with lvsChanges and lvsLastChange from v: the summary of a storm of
+// notifications.
+func Storm(v *View, n uint32) (agentx.OID, []agentx.VarBind) {
 	leftOut := objectsByName[stormNotification.objects[0]] // only notifications carry it
 	vbs := []agentx.VarBind{{Name: child(leftOut.OID, 0), Type: agentx.Gauge32, Uint: uint64(n)}}
 	for _, name := range stormNotification.objects[1:] {

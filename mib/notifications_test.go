@@ -1,10 +1,7 @@
 package mib
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -12,50 +9,48 @@ import (
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/fixture"
 	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 )
 
-// listReader hands out its snapshots in turn, stamped with the clock's
-// time; a nil one is a failed read.
-type listReader struct {
-	clock *fakeClock
-	snaps []*ipvsstats.Snapshot
-}
-
-func (r *listReader) Read(context.Context) (*ipvsstats.Snapshot, error) {
-	s := r.snaps[0]
-	r.snaps = r.snaps[1:]
-	if s == nil {
-		return nil, errors.New("IPVS is not loaded")
-	}
-	s.ReadAt = r.clock.Now()
-	return s, nil
-}
-
 type sentNotification struct {
-	trap agentx.OID
-	vbs  []agentx.VarBind
+	trap     agentx.OID
+	vbs      []agentx.VarBind
+	cur, old *View // the views of the read that found it and of the last successful read before
 }
 
 // uptimeAt is a master's sysUpTime that was 1000 at the fixture's time.
-func uptimeAt(t time.Time) uint32 { return 1000 + uint32(t.Sub(fixtureReadAt)/(10*time.Millisecond)) }
+func uptimeAt(t time.Time) uint32 { return 1000 + uint32(t.Sub(fixture.ReadAt)/(10*time.Millisecond)) }
 
-// notifyingSource returns a Source reading snaps in turn that records the
-// notifications of kinds.
-func notifyingSource(t *testing.T, kinds ipvsevents.Kinds, snaps ...*ipvsstats.Snapshot) (*Source, *fakeClock, *[]sentNotification) {
-	t.Helper()
-	clock := &fakeClock{t: fixtureReadAt}
+// notifyReads compares snaps in turn as the agent compares its reads (a
+// nil one is a failed read), one second apart, and returns the
+// notifications of kinds that the changes give.
+func notifyReads(kinds ipvsevents.Kinds, snaps ...*ipvsstats.Snapshot) []sentNotification {
+	var tracker ipvsevents.Tracker
+	nums := fixture.NewNumbers()
 	var sent []sentNotification
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	s := NewSource(ctx, SourceConfig{Reader: &listReader{clock: clock, snaps: snaps}, Indexes: NewIndexes(),
-		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc, SysUpTimeAt: uptimeAt,
-		NotifyKinds: kinds,
-		Notify: func(trap agentx.OID, vbs []agentx.VarBind) {
-			sent = append(sent, sentNotification{trap, vbs})
-		}})
-	return s, clock, &sent
+	var lastAvail *View
+	for i, snap := range snaps {
+		at := fixture.ReadAt.Add(time.Duration(i+1) * time.Second)
+		v := Unavailable(at, fixture.Clock)
+		if snap != nil {
+			snap.ReadAt = at
+			v = Build(snap, nums, fixture.Clock)
+		}
+		for _, ev := range tracker.Compare(snap) {
+			if !kinds.Has(ev.Kind) {
+				continue
+			}
+			if trap, vbs, ok := Notification(ev, lastAvail, v, nums); ok {
+				sent = append(sent, sentNotification{trap, vbs, v, lastAvail})
+			}
+		}
+		if snap != nil {
+			lastAvail = v
+		}
+	}
+	return sent
 }
 
 // Snapshot edits for the tests; fixture numbers its services 1 FWM 7,
@@ -64,7 +59,7 @@ func notifyingSource(t *testing.T, kinds ipvsevents.Kinds, snaps ...*ipvsstats.S
 // 10.99.0.2:53 (1 10.0.0.9:53 weight 0), 4 SCTP, 5 FWM 5 IPv6, 6 TCP
 // [fd00::1]:443.
 func edit(f func(s *ipvsstats.Snapshot)) *ipvsstats.Snapshot {
-	s := fixture()
+	s := fixture.Snapshot()
 	f(s)
 	return s
 }
@@ -90,43 +85,43 @@ func TestNotifications(t *testing.T) {
 		snaps []*ipvsstats.Snapshot // the first is the baseline
 		want  []want
 	}{
-		{"all weights of a service to 0", []*ipvsstats.Snapshot{fixture(), edit(func(s *ipvsstats.Snapshot) {
+		{"all weights of a service to 0", []*ipvsstats.Snapshot{fixture.Snapshot(), edit(func(s *ipvsstats.Snapshot) {
 			for i := range service(s, tcp80).Dests {
 				service(s, tcp80).Dests[i].Weight = 0
 			}
 		})}, []want{{"lvsRealServerQuiesced", ".2.3", false}, {"lvsRealServerQuiesced", ".2.2", false},
 			{"lvsServiceDown", ".2", false}}},
-		{"a weight back from 0", []*ipvsstats.Snapshot{fixture(), edit(func(s *ipvsstats.Snapshot) {
+		{"a weight back from 0", []*ipvsstats.Snapshot{fixture.Snapshot(), edit(func(s *ipvsstats.Snapshot) {
 			service(s, udp53).Dests[0].Weight = 4
 		})}, []want{{"lvsRealServerResumed", ".3.1", false}, {"lvsServiceUp", ".3", false}}},
-		{"a service removed", []*ipvsstats.Snapshot{fixture(), edit(func(s *ipvsstats.Snapshot) {
+		{"a service removed", []*ipvsstats.Snapshot{fixture.Snapshot(), edit(func(s *ipvsstats.Snapshot) {
 			s.Services = slices.DeleteFunc(s.Services, func(v ipvsstats.Service) bool { return v.Label() == tcp443 })
 		})}, []want{{"lvsServiceRemoved", ".6", true}}},
-		{"a service added", []*ipvsstats.Snapshot{fixture(), edit(func(s *ipvsstats.Snapshot) {
+		{"a service added", []*ipvsstats.Snapshot{fixture.Snapshot(), edit(func(s *ipvsstats.Snapshot) {
 			svc := *service(s, tcp443)
 			svc.Port = 8443
 			s.Services = append(s.Services, svc)
 		})}, []want{{"lvsServiceAdded", ".7", false}}},
-		{"a real server removed", []*ipvsstats.Snapshot{fixture(), edit(func(s *ipvsstats.Snapshot) {
+		{"a real server removed", []*ipvsstats.Snapshot{fixture.Snapshot(), edit(func(s *ipvsstats.Snapshot) {
 			svc := service(s, tcp80)
 			svc.Dests = slices.Delete(svc.Dests, 1, 2) // 10.0.0.3:80
 		})}, []want{{"lvsRealServerRemoved", ".2.2", true}}},
-		{"a real server added", []*ipvsstats.Snapshot{fixture(), edit(func(s *ipvsstats.Snapshot) {
+		{"a real server added", []*ipvsstats.Snapshot{fixture.Snapshot(), edit(func(s *ipvsstats.Snapshot) {
 			svc := service(s, udp53)
 			d := svc.Dests[0]
 			d.Addr, d.Weight = netip.MustParseAddr("10.0.0.10"), 1
 			svc.Dests = append(svc.Dests, d)
 		})}, []want{{"lvsRealServerAdded", ".3.2", false}, {"lvsServiceUp", ".3", false}}},
-		{"upper threshold reached and left below the lower", []*ipvsstats.Snapshot{fixture(), edit(func(s *ipvsstats.Snapshot) {
+		{"upper threshold reached and left below the lower", []*ipvsstats.Snapshot{fixture.Snapshot(), edit(func(s *ipvsstats.Snapshot) {
 			service(s, tcp80).Dests[0].ActiveConns = 96
 		}), edit(func(s *ipvsstats.Snapshot) {
 			service(s, tcp80).Dests[0].ActiveConns, service(s, tcp80).Dests[0].InactiveConns = 5, 4
 		})}, []want{{"lvsRealServerOverloaded", ".2.3", false}, {"lvsRealServerOverloadCleared", ".2.3", false}}},
-		{"sync daemons stopped and started", []*ipvsstats.Snapshot{fixture(), edit(func(s *ipvsstats.Snapshot) {
+		{"sync daemons stopped and started", []*ipvsstats.Snapshot{fixture.Snapshot(), edit(func(s *ipvsstats.Snapshot) {
 			s.Daemons = nil
-		}), fixture()}, []want{{"lvsSyncDaemonStopped", ".1", true}, {"lvsSyncDaemonStopped", ".2", true},
+		}), fixture.Snapshot()}, []want{{"lvsSyncDaemonStopped", ".1", true}, {"lvsSyncDaemonStopped", ".2", true},
 			{"lvsSyncDaemonStarted", ".1", false}, {"lvsSyncDaemonStarted", ".2", false}}},
-		{"IPVS unreadable and readable again", []*ipvsstats.Snapshot{fixture(), nil, nil, edit(func(s *ipvsstats.Snapshot) {
+		{"IPVS unreadable and readable again", []*ipvsstats.Snapshot{fixture.Snapshot(), nil, nil, edit(func(s *ipvsstats.Snapshot) {
 			s.Services = slices.DeleteFunc(s.Services, func(v ipvsstats.Service) bool { return v.Label() == tcp443 })
 		})}, []want{{"lvsIpvsUnreadable", ".0", false}, {"lvsIpvsReadable", ".0", false}, {"lvsServiceRemoved", ".6", true}}},
 	}
@@ -137,39 +132,26 @@ func TestNotifications(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, clock, sent := notifyingSource(t, ipvsevents.AllKinds, tt.snaps...)
-			// The view each notification's values come from: the current
-			// one, or the last successful one before it.
-			var cur, old []*View
-			var lastAvail *View
-			for range tt.snaps {
-				clock.Add(time.Second)
-				before := len(*sent)
-				v := s.Refresh(context.Background())
-				for range len(*sent) - before {
-					cur, old = append(cur, v), append(old, lastAvail)
-				}
-				if v.ok {
-					lastAvail = v
-				}
-			}
+			sent := notifyReads(ipvsevents.AllKinds, tt.snaps...)
 			var got []string
-			for _, n := range *sent {
+			for _, n := range sent {
 				got = append(got, describeNotification(n))
 			}
-			if len(*sent) != len(tt.want) {
+			if len(sent) != len(tt.want) {
 				t.Fatalf("sent\n\t%s\nwant %d: %v", strings.Join(got, "\n\t"), len(tt.want), tt.want)
 			}
 			for i, w := range tt.want {
-				n := (*sent)[i]
+				// The view the values come from: the current one, or the
+				// last successful one before it.
+				n := sent[i]
 				nt := byTrapName(t, w.trap)
 				if n.trap.Compare(child(notificationsOID, nt.arc)) != 0 {
 					t.Errorf("%d: %s, want %s", i, got[i], w.trap)
 					continue
 				}
-				v := cur[i]
+				v := n.cur
 				if w.old {
-					v = old[i]
+					v = n.old
 				}
 				checkVarBinds(t, nt, n.vbs, w.inst, v, syntax, tcs)
 			}
@@ -225,7 +207,7 @@ func checkVarBinds(t *testing.T, nt notificationType, vbs []agentx.VarBind, inst
 
 func describeNotification(n sentNotification) string {
 	name := n.trap.String()
-	if o, inst, ok := Describe(n.trap); ok && o.Kind == Notification && len(inst) == 0 {
+	if o, inst, ok := Describe(n.trap); ok && o.Class == ClassNotification && len(inst) == 0 {
 		name = o.Name
 	}
 	parts := []string{name}
@@ -237,8 +219,8 @@ func describeNotification(n sentNotification) string {
 }
 
 // A storm: 2,000 changes in one read give 2,000 notifications (the agent
-// bounds them), lvsChanges counts them all, lvsLastChange is the master's
-// sysUpTime at that read, and the summary carries both.
+// bounds them), and its summary carries the number left out, lvsChanges
+// and lvsLastChange.
 func TestNotificationsManyChangesAndStorm(t *testing.T) {
 	after := edit(func(s *ipvsstats.Snapshot) {
 		svc := service(s, "FWM 7")
@@ -248,30 +230,20 @@ func TestNotificationsManyChangesAndStorm(t *testing.T) {
 			svc.Dests = append(svc.Dests, d)
 		}
 	})
-	s, clock, sent := notifyingSource(t, ipvsevents.AllKinds, fixture(), after, after)
-	for range 3 {
-		clock.Add(time.Second)
-		s.Refresh(context.Background())
+	sent := notifyReads(ipvsevents.AllKinds, fixture.Snapshot(), after, after)
+	if len(sent) != 2000 {
+		t.Fatalf("%d notifications, want 2000", len(sent))
 	}
-	if len(*sent) != 2000 {
-		t.Fatalf("%d notifications, want 2000", len(*sent))
-	}
-	for i, n := range *sent {
+	for i, n := range sent {
 		if d := describeNotification(n); !strings.HasPrefix(d, "lvsRealServerAdded lvsServiceName.1 lvsRealServerName.1.") {
 			t.Fatalf("notification %d: %s", i, d)
 		}
 	}
-	v := s.view()
-	changes, last := v.Get(child(child(Root, 11), 0)), v.Get(child(child(Root, 12), 0))
-	if changes.Type != agentx.Counter32 || changes.Uint != 2000 {
-		t.Errorf("lvsChanges = %v %d, want Counter32 2000", changes.Type, changes.Uint)
-	}
-	// The change was found by the second read, 2 s after the fixture's time.
-	if last.Type != agentx.TimeTicks || last.Uint != 1200 {
-		t.Errorf("lvsLastChange = %v %d, want TimeTicks 1200", last.Type, last.Uint)
-	}
 
-	trap, vbs := s.StormNotification(1980)
+	// The change was found by the second read, 2 s after the fixture's time.
+	v := sent[0].cur
+	v.SetChanges(Changes{Count: 2000, Last: fixture.ReadAt.Add(2 * time.Second), SysUpTimeAt: uptimeAt})
+	trap, vbs := Storm(v, 1980)
 	declared, tcs, _ := parseMIB(t)
 	syntax := map[string]string{}
 	for _, d := range declared {
@@ -282,42 +254,8 @@ func TestNotificationsManyChangesAndStorm(t *testing.T) {
 	}
 	checkVarBinds(t, stormNotification, vbs, ".0", v, syntax, tcs)
 	if vbs[0].Uint != 1980 || vbs[1].Uint != 2000 || vbs[2].Uint != 1200 {
-		t.Errorf("storm %s = %d, %d, %d; want 1980, 2000, 1200", describeNotification(sentNotification{trap, vbs}),
+		t.Errorf("storm %s = %d, %d, %d; want 1980, 2000, 1200", describeNotification(sentNotification{trap: trap, vbs: vbs}),
 			vbs[0].Uint, vbs[1].Uint, vbs[2].Uint)
-	}
-}
-
-// Only the chosen kinds are notified; every change is counted.
-func TestNotifyKinds(t *testing.T) {
-	kinds, err := ipvsevents.ParseKinds("availability")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := edit(func(s *ipvsstats.Snapshot) {
-		for i := range service(s, "TCP 10.99.0.1:80").Dests {
-			service(s, "TCP 10.99.0.1:80").Dests[i].Weight = 0
-		}
-	})
-	s, _, sent := notifyingSource(t, kinds, fixture(), down)
-	s.Refresh(context.Background())
-	v := s.Refresh(context.Background())
-	if len(*sent) != 1 || !strings.HasPrefix(describeNotification((*sent)[0]), "lvsServiceDown lvsServiceName.2 ") {
-		t.Errorf("sent %d notifications, want lvsServiceDown only", len(*sent))
-	}
-	if got := v.Get(child(child(Root, 11), 0)); got.Uint != 3 {
-		t.Errorf("lvsChanges = %d, want 3 (two real servers quiesced, the service down)", got.Uint)
-	}
-}
-
-// A read cut short by shutdown is no change of IPVS.
-func TestNoChangeAtShutdown(t *testing.T) {
-	s, _, sent := notifyingSource(t, ipvsevents.AllKinds, fixture(), nil)
-	s.Refresh(context.Background())
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	v := s.Refresh(ctx)
-	if len(*sent) != 0 || v.Get(child(child(Root, 11), 0)).Uint != 0 {
-		t.Errorf("a cancelled read gave %d notifications, lvsChanges %d", len(*sent), v.Get(child(child(Root, 11), 0)).Uint)
 	}
 }
 

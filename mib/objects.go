@@ -24,33 +24,33 @@ const (
 	Notifications              // lvsNotifications(0): no instances
 )
 
-// Kind says how an object's values relate to IPVS, so that a program
+// Class says how an object's values relate to IPVS, so that a program
 // comparing two reads of them knows which differences are expected.
-type Kind uint8
+type Class uint8
 
-// Kinds of objects.
+// Classes of objects.
 const (
-	// Setting: configuration, identity or a count of configured objects,
+	// ClassSetting: configuration, identity or a count of configured objects,
 	// the same in any read of an unchanged table.
-	Setting Kind = iota
-	// Name: the column that names a row (lvsServiceName,
+	ClassSetting Class = iota
+	// ClassName: the column that names a row (lvsServiceName,
 	// lvsRealServerName), the same however the rows are numbered.
-	Name
-	// Index: a row number, which depends on the numbering.
-	Index
-	// Counter: a total since the service or real server was added; a
+	ClassName
+	// ClassIndex: a row number, which depends on the numbering.
+	ClassIndex
+	// ClassCounter: a total since the service or real server was added; a
 	// later read never has less.
-	Counter
-	// Gauge: moves by itself: rates, connection counts.
-	Gauge
-	// Agent: the agent's own account, not a value of IPVS: how old its
+	ClassCounter
+	// ClassGauge: moves by itself: rates, connection counts.
+	ClassGauge
+	// ClassAgent: the agent's own account, not a value of IPVS: how old its
 	// data is, what it has seen change since it started, how many
 	// notifications it left out. Another reader of IPVS has nothing to
 	// compare it with.
-	Agent
-	// Notification: a NOTIFICATION-TYPE, which the agent sends and
+	ClassAgent
+	// ClassNotification: a NOTIFICATION-TYPE, which the agent sends and
 	// which has no value.
-	Notification
+	ClassNotification
 )
 
 // Object is one object type or notification of the LVS-MIB: a scalar, a
@@ -59,7 +59,7 @@ type Object struct {
 	Name  string     // descriptor in LVS-MIB.txt
 	OID   agentx.OID // scalar: lvs.N; column: lvs.T.1.C; notification: lvs.0.N
 	Table Table
-	Kind  Kind
+	Class Class
 	// NotifyOnly: declared accessible-for-notify, so only notifications
 	// carry it (lvsNotificationsLeftOut).
 	NotifyOnly bool
@@ -67,7 +67,7 @@ type Object struct {
 
 // Served reports whether requests find instances of o: false for the
 // notifications and for what only notifications carry.
-func (o Object) Served() bool { return o.Kind != Notification && !o.NotifyOnly }
+func (o Object) Served() bool { return o.Class != ClassNotification && !o.NotifyOnly }
 
 // object is an Object with its value: value computes the instance's value
 // for row (ignored for scalars) on demand, so a view never holds one
@@ -103,114 +103,114 @@ func buildObjects() []object {
 	var objs []object
 	for _, nt := range sortedNotificationTypes() { // lvs.0.N come first
 		objs = append(objs, object{Object: Object{Name: nt.name, OID: child(notificationsOID, nt.arc),
-			Table: Notifications, Kind: Notification}})
+			Table: Notifications, Class: ClassNotification}})
 	}
-	scalar := func(n uint32, name string, k Kind, f func(v *View) agentx.VarBind) {
-		objs = append(objs, object{Object{Name: name, OID: child(Root, n), Table: Scalars, Kind: k},
+	scalar := func(n uint32, name string, k Class, f func(v *View) agentx.VarBind) {
+		objs = append(objs, object{Object{Name: name, OID: child(Root, n), Table: Scalars, Class: k},
 			func(v *View, _ int) agentx.VarBind { return f(v) }})
 	}
-	scalar(1, "lvsVersion", Setting, func(v *View) agentx.VarBind { return str(v.version()) })
-	scalar(2, "lvsNumServices", Setting, func(v *View) agentx.VarBind { return integer(int64(len(v.snap.Services))) })
-	scalar(3, "lvsHashTableSize", Setting, func(v *View) agentx.VarBind { return integer(int64(v.snap.Info.ConnTableSize)) })
-	scalar(4, "lvsTcpTimeOut", Setting, func(v *View) agentx.VarBind { return integer(int64(v.snap.Timeouts.TCP)) })
-	scalar(5, "lvsTcpFinTimeOut", Setting, func(v *View) agentx.VarBind { return integer(int64(v.snap.Timeouts.TCPFin)) })
-	scalar(6, "lvsUdpTimeOut", Setting, func(v *View) agentx.VarBind { return integer(int64(v.snap.Timeouts.UDP)) })
-	scalar(7, "lvsDaemonState", Setting, func(v *View) agentx.VarBind { return integer(int64(v.daemonState())) })
-	scalar(8, "lvsMcastInt", Setting, func(v *View) agentx.VarBind { return str(v.mcastInterface()) })
-	scalar(9, "lvsIpvsAvailable", Setting, func(v *View) agentx.VarBind { return truth(v.ok) })
-	scalar(10, "lvsDataAge", Agent, func(v *View) agentx.VarBind { return v.dataAge() })
-	scalar(11, "lvsChanges", Agent, func(v *View) agentx.VarBind { return counter32(v.changes.count) })
-	scalar(12, "lvsLastChange", Agent, func(v *View) agentx.VarBind { return v.lastChange() })
+	scalar(1, "lvsVersion", ClassSetting, func(v *View) agentx.VarBind { return str(v.version()) })
+	scalar(2, "lvsNumServices", ClassSetting, func(v *View) agentx.VarBind { return integer(int64(len(v.snap.Services))) })
+	scalar(3, "lvsHashTableSize", ClassSetting, func(v *View) agentx.VarBind { return integer(int64(v.snap.Info.ConnTableSize)) })
+	scalar(4, "lvsTcpTimeOut", ClassSetting, func(v *View) agentx.VarBind { return integer(int64(v.snap.Timeouts.TCP)) })
+	scalar(5, "lvsTcpFinTimeOut", ClassSetting, func(v *View) agentx.VarBind { return integer(int64(v.snap.Timeouts.TCPFin)) })
+	scalar(6, "lvsUdpTimeOut", ClassSetting, func(v *View) agentx.VarBind { return integer(int64(v.snap.Timeouts.UDP)) })
+	scalar(7, "lvsDaemonState", ClassSetting, func(v *View) agentx.VarBind { return integer(int64(v.daemonState())) })
+	scalar(8, "lvsMcastInt", ClassSetting, func(v *View) agentx.VarBind { return str(v.mcastInterface()) })
+	scalar(9, "lvsIpvsAvailable", ClassSetting, func(v *View) agentx.VarBind { return truth(v.ok) })
+	scalar(10, "lvsDataAge", ClassAgent, func(v *View) agentx.VarBind { return v.dataAge() })
+	scalar(11, "lvsChanges", ClassAgent, func(v *View) agentx.VarBind { return counter32(v.changes.Count) })
+	scalar(12, "lvsLastChange", ClassAgent, func(v *View) agentx.VarBind { return v.lastChange() })
 	objs = append(objs, object{Object: Object{Name: "lvsNotificationsLeftOut", OID: child(Root, 13),
-		Table: Scalars, Kind: Agent, NotifyOnly: true}})
+		Table: Scalars, Class: ClassAgent, NotifyOnly: true}})
 
-	svc := func(c uint32, name string, k Kind, f func(r *serviceRow) agentx.VarBind) {
-		objs = append(objs, object{Object{Name: name, OID: column(serviceTableArc, c), Table: ServiceTable, Kind: k},
+	serviceColumn := func(c uint32, name string, k Class, f func(r *serviceRow) agentx.VarBind) {
+		objs = append(objs, object{Object{Name: name, OID: column(serviceTableArc, c), Table: ServiceTable, Class: k},
 			func(v *View, row int) agentx.VarBind { return f(&v.services[row]) }})
 	}
-	svc(1, "lvsServiceNumber", Index, func(r *serviceRow) agentx.VarBind { return integer(int64(r.num)) })
-	svc(2, "lvsServiceSchedType", Setting, func(r *serviceRow) agentx.VarBind { return str(r.svc.Scheduler) })
-	svc(3, "lvsServiceProto", Setting, func(r *serviceRow) agentx.VarBind { return integer(serviceProto(r.svc)) })
-	svc(4, "lvsServiceAddr", Setting, func(r *serviceRow) agentx.VarBind { return ipv4Only(r.svc.Family, r.svc.Addr) })
-	svc(5, "lvsServicePort", Setting, func(r *serviceRow) agentx.VarBind { return integer(servicePort(r.svc)) })
-	svc(6, "lvsServiceFWMark", Setting, func(r *serviceRow) agentx.VarBind { return integer(int64(int32(r.svc.FWMark))) })
-	svc(7, "lvsServicePersistTimeout", Setting, func(r *serviceRow) agentx.VarBind { return integer(int64(r.svc.Timeout)) })
-	svc(8, "lvsServicePersistNetmask", Setting, func(r *serviceRow) agentx.VarBind { return persistNetmask(r.svc) })
-	svc(9, "lvsServiceNumDests", Setting, func(r *serviceRow) agentx.VarBind { return integer(int64(len(r.svc.Dests))) })
-	svc(10, "lvsServiceStatsConns", Counter, func(r *serviceRow) agentx.VarBind { return counter32(r.svc.Stats.Conns) })
-	svc(11, "lvsServiceStatsInPkts", Counter, func(r *serviceRow) agentx.VarBind { return counter32(r.svc.Stats.InPkts) })
-	svc(12, "lvsServiceStatsOutPkts", Counter, func(r *serviceRow) agentx.VarBind { return counter32(r.svc.Stats.OutPkts) })
-	svc(13, "lvsServiceStatsInBytes", Counter, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.InBytes) })
-	svc(14, "lvsServiceStatsOutBytes", Counter, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.OutBytes) })
-	svc(15, "lvsServiceRateCps", Gauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.svc.Stats.CPS) })
-	svc(16, "lvsServiceRateInPPS", Gauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.svc.Stats.InPPS) })
-	svc(17, "lvsServiceRateOutPPS", Gauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.svc.Stats.OutPPS) })
-	svc(18, "lvsServiceRateInBPS", Gauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.svc.Stats.InBPS) })
-	svc(19, "lvsServiceRateOutBPS", Gauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.svc.Stats.OutBPS) })
-	svc(20, "lvsServiceAddrType", Setting, func(r *serviceRow) agentx.VarBind { return inetAddrType(r.svc.Family) })
-	svc(21, "lvsServiceInetAddr", Setting, func(r *serviceRow) agentx.VarBind { return inetAddr(r.svc.Family, r.svc.Addr) })
-	svc(22, "lvsServicePersistPrefixLen", Setting, func(r *serviceRow) agentx.VarBind { return gauge32(persistPrefixLen(r.svc)) })
-	svc(23, "lvsServiceFlags", Setting, func(r *serviceRow) agentx.VarBind { return serviceFlags(r.svc.Flags) })
-	svc(24, "lvsServicePEName", Setting, func(r *serviceRow) agentx.VarBind { return str(r.svc.PEName) })
-	svc(25, "lvsServiceStatsConnsHC", Counter, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.Conns) })
-	svc(26, "lvsServiceStatsInPktsHC", Counter, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.InPkts) })
-	svc(27, "lvsServiceStatsOutPktsHC", Counter, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.OutPkts) })
-	svc(28, "lvsServiceActiveConns", Gauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.active) })
-	svc(29, "lvsServiceInactiveConns", Gauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.inactive) })
-	svc(30, "lvsServicePersistConns", Gauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.persist) })
-	svc(31, "lvsServiceNumAvailDests", Setting, func(r *serviceRow) agentx.VarBind { return gauge32(uint64(r.avail)) })
-	svc(32, "lvsServiceRateInBPSHC", Gauge, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.InBPS) })
-	svc(33, "lvsServiceRateOutBPSHC", Gauge, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.OutBPS) })
-	svc(34, "lvsServiceName", Name, func(r *serviceRow) agentx.VarBind { return str(r.svc.Label()) })
+	serviceColumn(1, "lvsServiceNumber", ClassIndex, func(r *serviceRow) agentx.VarBind { return integer(int64(r.num)) })
+	serviceColumn(2, "lvsServiceSchedType", ClassSetting, func(r *serviceRow) agentx.VarBind { return str(r.svc.Scheduler) })
+	serviceColumn(3, "lvsServiceProto", ClassSetting, func(r *serviceRow) agentx.VarBind { return integer(serviceProto(r.svc)) })
+	serviceColumn(4, "lvsServiceAddr", ClassSetting, func(r *serviceRow) agentx.VarBind { return ipv4Only(r.svc.Family, r.svc.Addr) })
+	serviceColumn(5, "lvsServicePort", ClassSetting, func(r *serviceRow) agentx.VarBind { return integer(servicePort(r.svc)) })
+	serviceColumn(6, "lvsServiceFWMark", ClassSetting, func(r *serviceRow) agentx.VarBind { return integer(int64(int32(r.svc.FWMark))) })
+	serviceColumn(7, "lvsServicePersistTimeout", ClassSetting, func(r *serviceRow) agentx.VarBind { return integer(int64(r.svc.Timeout)) })
+	serviceColumn(8, "lvsServicePersistNetmask", ClassSetting, func(r *serviceRow) agentx.VarBind { return persistNetmask(r.svc) })
+	serviceColumn(9, "lvsServiceNumDests", ClassSetting, func(r *serviceRow) agentx.VarBind { return integer(int64(len(r.svc.Dests))) })
+	serviceColumn(10, "lvsServiceStatsConns", ClassCounter, func(r *serviceRow) agentx.VarBind { return counter32(r.svc.Stats.Conns) })
+	serviceColumn(11, "lvsServiceStatsInPkts", ClassCounter, func(r *serviceRow) agentx.VarBind { return counter32(r.svc.Stats.InPkts) })
+	serviceColumn(12, "lvsServiceStatsOutPkts", ClassCounter, func(r *serviceRow) agentx.VarBind { return counter32(r.svc.Stats.OutPkts) })
+	serviceColumn(13, "lvsServiceStatsInBytes", ClassCounter, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.InBytes) })
+	serviceColumn(14, "lvsServiceStatsOutBytes", ClassCounter, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.OutBytes) })
+	serviceColumn(15, "lvsServiceRateCps", ClassGauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.svc.Stats.CPS) })
+	serviceColumn(16, "lvsServiceRateInPPS", ClassGauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.svc.Stats.InPPS) })
+	serviceColumn(17, "lvsServiceRateOutPPS", ClassGauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.svc.Stats.OutPPS) })
+	serviceColumn(18, "lvsServiceRateInBPS", ClassGauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.svc.Stats.InBPS) })
+	serviceColumn(19, "lvsServiceRateOutBPS", ClassGauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.svc.Stats.OutBPS) })
+	serviceColumn(20, "lvsServiceAddrType", ClassSetting, func(r *serviceRow) agentx.VarBind { return inetAddrType(r.svc.Family) })
+	serviceColumn(21, "lvsServiceInetAddr", ClassSetting, func(r *serviceRow) agentx.VarBind { return inetAddr(r.svc.Family, r.svc.Addr) })
+	serviceColumn(22, "lvsServicePersistPrefixLen", ClassSetting, func(r *serviceRow) agentx.VarBind { return gauge32(persistPrefixLen(r.svc)) })
+	serviceColumn(23, "lvsServiceFlags", ClassSetting, func(r *serviceRow) agentx.VarBind { return serviceFlagBits(r.svc.Flags) })
+	serviceColumn(24, "lvsServicePEName", ClassSetting, func(r *serviceRow) agentx.VarBind { return str(r.svc.PEName) })
+	serviceColumn(25, "lvsServiceStatsConnsHC", ClassCounter, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.Conns) })
+	serviceColumn(26, "lvsServiceStatsInPktsHC", ClassCounter, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.InPkts) })
+	serviceColumn(27, "lvsServiceStatsOutPktsHC", ClassCounter, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.OutPkts) })
+	serviceColumn(28, "lvsServiceActiveConns", ClassGauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.active) })
+	serviceColumn(29, "lvsServiceInactiveConns", ClassGauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.inactive) })
+	serviceColumn(30, "lvsServicePersistConns", ClassGauge, func(r *serviceRow) agentx.VarBind { return gauge32(r.persist) })
+	serviceColumn(31, "lvsServiceNumAvailDests", ClassSetting, func(r *serviceRow) agentx.VarBind { return gauge32(uint64(r.avail)) })
+	serviceColumn(32, "lvsServiceRateInBPSHC", ClassGauge, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.InBPS) })
+	serviceColumn(33, "lvsServiceRateOutBPSHC", ClassGauge, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.OutBPS) })
+	serviceColumn(34, "lvsServiceName", ClassName, func(r *serviceRow) agentx.VarBind { return str(r.svc.Label()) })
 
-	real := func(c uint32, name string, k Kind, f func(r *realRow) agentx.VarBind) {
-		objs = append(objs, object{Object{Name: name, OID: column(realTableArc, c), Table: RealTable, Kind: k},
+	realColumn := func(c uint32, name string, k Class, f func(r *realRow) agentx.VarBind) {
+		objs = append(objs, object{Object{Name: name, OID: column(realTableArc, c), Table: RealTable, Class: k},
 			func(v *View, row int) agentx.VarBind { return f(&v.reals[row]) }})
 	}
-	real(1, "lvsRealServiceNumber", Index, func(r *realRow) agentx.VarBind { return integer(int64(r.svcNum)) })
-	real(2, "lvsRealServerNumber", Index, func(r *realRow) agentx.VarBind { return integer(int64(r.num)) })
-	real(3, "lvsRealServerAddr", Setting, func(r *realRow) agentx.VarBind { return ipv4Only(r.dest.Family, r.dest.Addr) })
-	real(4, "lvsRealServerPort", Setting, func(r *realRow) agentx.VarBind { return integer(int64(r.dest.Port)) })
-	real(5, "lvsRealServerFlags", Setting, func(r *realRow) agentx.VarBind { return integer(int64(r.dest.FwdMethod)) })
-	real(6, "lvsRealServerWeight", Setting, func(r *realRow) agentx.VarBind { return integer(int64(r.dest.Weight)) })
-	real(7, "lvsRealStatsConns", Counter, func(r *realRow) agentx.VarBind { return counter32(r.dest.Stats.Conns) })
-	real(8, "lvsRealStatsInPkts", Counter, func(r *realRow) agentx.VarBind { return counter32(r.dest.Stats.InPkts) })
-	real(9, "lvsRealStatsOutPkts", Counter, func(r *realRow) agentx.VarBind { return counter32(r.dest.Stats.OutPkts) })
-	real(10, "lvsRealStatsInBytes", Counter, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.InBytes) })
-	real(11, "lvsRealStatsOutBytes", Counter, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.OutBytes) })
-	real(12, "lvsRealRateCps", Gauge, func(r *realRow) agentx.VarBind { return gauge32(r.dest.Stats.CPS) })
-	real(13, "lvsRealRateInPPS", Gauge, func(r *realRow) agentx.VarBind { return gauge32(r.dest.Stats.InPPS) })
-	real(14, "lvsRealRateOutPPS", Gauge, func(r *realRow) agentx.VarBind { return gauge32(r.dest.Stats.OutPPS) })
-	real(15, "lvsRealRateInBPS", Gauge, func(r *realRow) agentx.VarBind { return gauge32(r.dest.Stats.InBPS) })
-	real(16, "lvsRealRateOutBPS", Gauge, func(r *realRow) agentx.VarBind { return gauge32(r.dest.Stats.OutBPS) })
-	real(17, "lvsRealServerAddrType", Setting, func(r *realRow) agentx.VarBind { return inetAddrType(r.dest.Family) })
-	real(18, "lvsRealServerInetAddr", Setting, func(r *realRow) agentx.VarBind { return inetAddr(r.dest.Family, r.dest.Addr) })
-	real(19, "lvsRealActiveConns", Gauge, func(r *realRow) agentx.VarBind { return gauge32(uint64(r.dest.ActiveConns)) })
-	real(20, "lvsRealInactiveConns", Gauge, func(r *realRow) agentx.VarBind { return gauge32(uint64(r.dest.InactiveConns)) })
-	real(21, "lvsRealPersistConns", Gauge, func(r *realRow) agentx.VarBind { return gauge32(uint64(r.dest.PersistConns)) })
-	real(22, "lvsRealUpperThreshold", Setting, func(r *realRow) agentx.VarBind { return gauge32(uint64(r.dest.UpperThreshold)) })
-	real(23, "lvsRealLowerThreshold", Setting, func(r *realRow) agentx.VarBind { return gauge32(uint64(r.dest.LowerThreshold)) })
-	real(24, "lvsRealStatsConnsHC", Counter, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.Conns) })
-	real(25, "lvsRealStatsInPktsHC", Counter, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.InPkts) })
-	real(26, "lvsRealStatsOutPktsHC", Counter, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.OutPkts) })
-	real(27, "lvsRealRateInBPSHC", Gauge, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.InBPS) })
-	real(28, "lvsRealRateOutBPSHC", Gauge, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.OutBPS) })
-	real(29, "lvsRealTunnelType", Setting, func(r *realRow) agentx.VarBind { return integer(tunnelType(r.dest)) })
-	real(30, "lvsRealTunnelPort", Setting, func(r *realRow) agentx.VarBind { return gauge32(uint64(tunnelPort(r.dest))) })
-	real(31, "lvsRealServerName", Name, func(r *realRow) agentx.VarBind { return str(r.dest.Label()) })
+	realColumn(1, "lvsRealServiceNumber", ClassIndex, func(r *realRow) agentx.VarBind { return integer(int64(r.svcNum)) })
+	realColumn(2, "lvsRealServerNumber", ClassIndex, func(r *realRow) agentx.VarBind { return integer(int64(r.num)) })
+	realColumn(3, "lvsRealServerAddr", ClassSetting, func(r *realRow) agentx.VarBind { return ipv4Only(r.dest.Family, r.dest.Addr) })
+	realColumn(4, "lvsRealServerPort", ClassSetting, func(r *realRow) agentx.VarBind { return integer(int64(r.dest.Port)) })
+	realColumn(5, "lvsRealServerFlags", ClassSetting, func(r *realRow) agentx.VarBind { return integer(int64(r.dest.FwdMethod)) })
+	realColumn(6, "lvsRealServerWeight", ClassSetting, func(r *realRow) agentx.VarBind { return integer(int64(r.dest.Weight)) })
+	realColumn(7, "lvsRealStatsConns", ClassCounter, func(r *realRow) agentx.VarBind { return counter32(r.dest.Stats.Conns) })
+	realColumn(8, "lvsRealStatsInPkts", ClassCounter, func(r *realRow) agentx.VarBind { return counter32(r.dest.Stats.InPkts) })
+	realColumn(9, "lvsRealStatsOutPkts", ClassCounter, func(r *realRow) agentx.VarBind { return counter32(r.dest.Stats.OutPkts) })
+	realColumn(10, "lvsRealStatsInBytes", ClassCounter, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.InBytes) })
+	realColumn(11, "lvsRealStatsOutBytes", ClassCounter, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.OutBytes) })
+	realColumn(12, "lvsRealRateCps", ClassGauge, func(r *realRow) agentx.VarBind { return gauge32(r.dest.Stats.CPS) })
+	realColumn(13, "lvsRealRateInPPS", ClassGauge, func(r *realRow) agentx.VarBind { return gauge32(r.dest.Stats.InPPS) })
+	realColumn(14, "lvsRealRateOutPPS", ClassGauge, func(r *realRow) agentx.VarBind { return gauge32(r.dest.Stats.OutPPS) })
+	realColumn(15, "lvsRealRateInBPS", ClassGauge, func(r *realRow) agentx.VarBind { return gauge32(r.dest.Stats.InBPS) })
+	realColumn(16, "lvsRealRateOutBPS", ClassGauge, func(r *realRow) agentx.VarBind { return gauge32(r.dest.Stats.OutBPS) })
+	realColumn(17, "lvsRealServerAddrType", ClassSetting, func(r *realRow) agentx.VarBind { return inetAddrType(r.dest.Family) })
+	realColumn(18, "lvsRealServerInetAddr", ClassSetting, func(r *realRow) agentx.VarBind { return inetAddr(r.dest.Family, r.dest.Addr) })
+	realColumn(19, "lvsRealActiveConns", ClassGauge, func(r *realRow) agentx.VarBind { return gauge32(uint64(r.dest.ActiveConns)) })
+	realColumn(20, "lvsRealInactiveConns", ClassGauge, func(r *realRow) agentx.VarBind { return gauge32(uint64(r.dest.InactiveConns)) })
+	realColumn(21, "lvsRealPersistConns", ClassGauge, func(r *realRow) agentx.VarBind { return gauge32(uint64(r.dest.PersistConns)) })
+	realColumn(22, "lvsRealUpperThreshold", ClassSetting, func(r *realRow) agentx.VarBind { return gauge32(uint64(r.dest.UpperThreshold)) })
+	realColumn(23, "lvsRealLowerThreshold", ClassSetting, func(r *realRow) agentx.VarBind { return gauge32(uint64(r.dest.LowerThreshold)) })
+	realColumn(24, "lvsRealStatsConnsHC", ClassCounter, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.Conns) })
+	realColumn(25, "lvsRealStatsInPktsHC", ClassCounter, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.InPkts) })
+	realColumn(26, "lvsRealStatsOutPktsHC", ClassCounter, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.OutPkts) })
+	realColumn(27, "lvsRealRateInBPSHC", ClassGauge, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.InBPS) })
+	realColumn(28, "lvsRealRateOutBPSHC", ClassGauge, func(r *realRow) agentx.VarBind { return counter64(r.dest.Stats.OutBPS) })
+	realColumn(29, "lvsRealTunnelType", ClassSetting, func(r *realRow) agentx.VarBind { return integer(tunnelType(r.dest)) })
+	realColumn(30, "lvsRealTunnelPort", ClassSetting, func(r *realRow) agentx.VarBind { return gauge32(uint64(tunnelPort(r.dest))) })
+	realColumn(31, "lvsRealServerName", ClassName, func(r *realRow) agentx.VarBind { return str(r.dest.Label()) })
 
-	daemon := func(c uint32, name string, k Kind, f func(d *ipvsstats.Daemon) agentx.VarBind) {
-		objs = append(objs, object{Object{Name: name, OID: column(daemonTableArc, c), Table: DaemonTable, Kind: k},
+	daemon := func(c uint32, name string, k Class, f func(d *ipvsstats.Daemon) agentx.VarBind) {
+		objs = append(objs, object{Object{Name: name, OID: column(daemonTableArc, c), Table: DaemonTable, Class: k},
 			func(v *View, row int) agentx.VarBind { return f(v.daemons[row]) }})
 	}
 	// Column 1, lvsSyncDaemonRole, is the not-accessible index.
-	daemon(2, "lvsSyncDaemonInterface", Setting, func(d *ipvsstats.Daemon) agentx.VarBind { return str(d.Interface) })
-	daemon(3, "lvsSyncDaemonSyncId", Setting, func(d *ipvsstats.Daemon) agentx.VarBind { return gauge32(uint64(d.SyncID)) })
-	daemon(4, "lvsSyncDaemonMaxLen", Setting, func(d *ipvsstats.Daemon) agentx.VarBind { return gauge32(uint64(d.MaxLen)) })
-	daemon(5, "lvsSyncDaemonGroupAddrType", Setting, func(d *ipvsstats.Daemon) agentx.VarBind { return inetAddrType(addrFamily(d.Group)) })
-	daemon(6, "lvsSyncDaemonGroupAddr", Setting, func(d *ipvsstats.Daemon) agentx.VarBind { return inetAddr(addrFamily(d.Group), d.Group) })
-	daemon(7, "lvsSyncDaemonPort", Setting, func(d *ipvsstats.Daemon) agentx.VarBind { return gauge32(uint64(d.Port)) })
-	daemon(8, "lvsSyncDaemonTtl", Setting, func(d *ipvsstats.Daemon) agentx.VarBind { return gauge32(uint64(d.TTL)) })
+	daemon(2, "lvsSyncDaemonInterface", ClassSetting, func(d *ipvsstats.Daemon) agentx.VarBind { return str(d.Interface) })
+	daemon(3, "lvsSyncDaemonSyncId", ClassSetting, func(d *ipvsstats.Daemon) agentx.VarBind { return gauge32(uint64(d.SyncID)) })
+	daemon(4, "lvsSyncDaemonMaxLen", ClassSetting, func(d *ipvsstats.Daemon) agentx.VarBind { return gauge32(uint64(d.MaxLen)) })
+	daemon(5, "lvsSyncDaemonGroupAddrType", ClassSetting, func(d *ipvsstats.Daemon) agentx.VarBind { return inetAddrType(addrFamily(d.Group)) })
+	daemon(6, "lvsSyncDaemonGroupAddr", ClassSetting, func(d *ipvsstats.Daemon) agentx.VarBind { return inetAddr(addrFamily(d.Group), d.Group) })
+	daemon(7, "lvsSyncDaemonPort", ClassSetting, func(d *ipvsstats.Daemon) agentx.VarBind { return gauge32(uint64(d.Port)) })
+	daemon(8, "lvsSyncDaemonTtl", ClassSetting, func(d *ipvsstats.Daemon) agentx.VarBind { return gauge32(uint64(d.TTL)) })
 	return objs
 }
 
@@ -360,10 +360,10 @@ func addrFamily(a netip.Addr) ipvsstats.Family {
 	return ipvsstats.FamilyIPv6
 }
 
-// serviceFlags encodes IP_VS_SVC_F_* bits 0..5 as BITS: kernel bit n
+// serviceFlagBits encodes IP_VS_SVC_F_* bits 0..5 as BITS: kernel bit n
 // (value 1<<n) is named bit n, and BITS bit n is the n-th most significant
 // bit of the first octet.
-func serviceFlags(f ipvsstats.Flags) agentx.VarBind {
+func serviceFlagBits(f ipvsstats.Flags) agentx.VarBind {
 	var b byte
 	for n := range 6 {
 		if f&(1<<n) != 0 {

@@ -1,6 +1,3 @@
-// Package mib turns an ipvsstats.Snapshot into the LVS-MIB view the agent
-// serves, keeps the table indexes stable across refreshes and restarts,
-// refreshes the view lazily, and carries the MIB module files.
 package mib
 
 import (
@@ -27,15 +24,33 @@ type View struct {
 	services []serviceRow        // sorted by num
 	reals    []realRow           // sorted by (svcNum, num)
 	daemons  []*ipvsstats.Daemon // sorted by role
-	changes  changes             // as of this view's read; zero for a view of its own (Build)
+	changes  Changes             // as of this view's read; zero unless SetChanges
 }
 
-// changes is what a Source has seen change up to one read: lvsChanges and
+// Changes is what the agent has seen change up to one read: lvsChanges and
 // lvsLastChange.
-type changes struct {
-	count    uint64
-	last     time.Time              // when the read that found the last change started; zero for none
-	uptimeAt func(time.Time) uint32 // the master's sysUpTime at a time
+type Changes struct {
+	Count uint64
+	// Last is when the read that found the last change started; zero for
+	// none.
+	Last time.Time
+	// SysUpTimeAt is the master's sysUpTime at a time; lvsLastChange is 0
+	// when it is nil.
+	SysUpTimeAt func(time.Time) uint32
+}
+
+// Numbers gives services and real servers their LVS-MIB row numbers
+// (lvsServiceNumber, lvsRealServerNumber), which stay the same across
+// reads.
+type Numbers interface {
+	// Assign numbers the services and real servers of snap. It returns
+	// the service numbers in the order of snap.Services and the real
+	// server numbers flattened in the same order; 0 leaves a row out.
+	Assign(snap *ipvsstats.Snapshot) (services, dests []uint16)
+	// Lookup returns the number service k has and, when d is not nil,
+	// that of its real server d: the numbers they have, or had when last
+	// seen; 0 for none.
+	Lookup(k ipvsstats.ServiceKey, d *ipvsstats.DestKey) (service, dest uint16)
 }
 
 type serviceRow struct {
@@ -50,14 +65,13 @@ type realRow struct {
 	svcNum, num uint16
 }
 
-// Build numbers the snapshot's services and real servers with idx (which
-// remembers new numbers; call idx.Save to persist them) and returns their
-// view. now is the clock for lvsDataAge, measured from snap.ReadAt; nil
-// means time.Now. Objects idx cannot number (all 65535 numbers in use) are
-// left out. Build runs in O(n log n).
-func Build(snap *ipvsstats.Snapshot, idx *Indexes, now func() time.Time) *View {
+// Build numbers the snapshot's services and real servers with nums and
+// returns their view. now is the clock for lvsDataAge, measured from
+// snap.ReadAt; nil means time.Now. Rows nums leaves unnumbered are left
+// out. Build runs in O(n log n).
+func Build(snap *ipvsstats.Snapshot, nums Numbers, now func() time.Time) *View {
 	v := &View{snap: snap, ok: true, readAt: snap.ReadAt, now: now}
-	svcNums, destNums := idx.assign(snap)
+	svcNums, destNums := nums.Assign(snap)
 	v.services = make([]serviceRow, 0, len(snap.Services))
 	v.reals = make([]realRow, 0, snap.NumDests())
 	d := 0
@@ -100,11 +114,19 @@ func Build(snap *ipvsstats.Snapshot, idx *Indexes, now func() time.Time) *View {
 	return v
 }
 
-// unavailable returns the view served when IPVS could not be read at time
+// Unavailable returns the view served when IPVS could not be read at time
 // at: lvsIpvsAvailable false, the other scalars zero or empty, no rows.
-func unavailable(at time.Time, now func() time.Time) *View {
+func Unavailable(at time.Time, now func() time.Time) *View {
 	return &View{snap: &ipvsstats.Snapshot{}, readAt: at, now: now}
 }
+
+// ReadAt is when the view's data was read, or the read that failed
+// started.
+func (v *View) ReadAt() time.Time { return v.readAt }
+
+// SetChanges sets the lvsChanges and lvsLastChange v serves. A view is
+// shared once published: call it before.
+func (v *View) SetChanges(c Changes) { v.changes = c }
 
 // version is lvsVersion: empty, not 0.0.0, when IPVS was not read.
 func (v *View) version() string {
@@ -150,8 +172,8 @@ func (v *View) dataAge() agentx.VarBind {
 // the master started).
 func (v *View) lastChange() agentx.VarBind {
 	var ticks uint32
-	if !v.changes.last.IsZero() && v.changes.uptimeAt != nil {
-		ticks = v.changes.uptimeAt(v.changes.last)
+	if !v.changes.Last.IsZero() && v.changes.SysUpTimeAt != nil {
+		ticks = v.changes.SysUpTimeAt(v.changes.Last)
 	}
 	return agentx.VarBind{Type: agentx.TimeTicks, Uint: uint64(ticks)}
 }

@@ -2,32 +2,11 @@ package mib
 
 import (
 	"bytes"
-	"net/netip"
 	"testing"
 
-	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/fixture"
 )
-
-var _ agent.View = (*View)(nil)
-
-func vI(n int32) agentx.VarBind   { return agentx.VarBind{Type: agentx.Integer, Int: n} }
-func vS(s string) agentx.VarBind  { return agentx.VarBind{Type: agentx.OctetString, Bytes: []byte(s)} }
-func vH(b ...byte) agentx.VarBind { return agentx.VarBind{Type: agentx.OctetString, Bytes: b} }
-func vC32(n uint64) agentx.VarBind {
-	return agentx.VarBind{Type: agentx.Counter32, Uint: n}
-}
-func vC64(n uint64) agentx.VarBind { return agentx.VarBind{Type: agentx.Counter64, Uint: n} }
-func vG32(n uint64) agentx.VarBind { return agentx.VarBind{Type: agentx.Gauge32, Uint: n} }
-func vTT(n uint64) agentx.VarBind  { return agentx.VarBind{Type: agentx.TimeTicks, Uint: n} }
-func vIP(s string) agentx.VarBind {
-	a := netip.MustParseAddr(s).As4()
-	return agentx.VarBind{Type: agentx.IPAddress, Bytes: a[:]}
-}
-func v16(s string) agentx.VarBind {
-	a := netip.MustParseAddr(s).As16()
-	return vH(a[:]...)
-}
 
 func sameValue(a, b agentx.VarBind) bool {
 	return a.Type == b.Type && a.Int == b.Int && a.Uint == b.Uint && bytes.Equal(a.Bytes, b.Bytes) &&
@@ -36,7 +15,7 @@ func sameValue(a, b agentx.VarBind) bool {
 
 func fixtureView(t testing.TB) *View {
 	t.Helper()
-	return Build(fixture(), NewIndexes(), fixedClock)
+	return Build(fixture.Snapshot(), fixture.NewNumbers(), fixture.Clock)
 }
 
 func TestValues(t *testing.T) {
@@ -47,173 +26,173 @@ func TestValues(t *testing.T) {
 		want agentx.VarBind
 	}{
 		// Scalars.
-		{"1.0", vS("1.2.1")},
-		{"2.0", vI(6)},
-		{"3.0", vI(4096)},
-		{"4.0", vI(900)},
-		{"5.0", vI(120)},
-		{"6.0", vI(300)},
-		{"7.0", vI(3)},
-		{"8.0", vS("eth0")},
-		{"9.0", vI(1)},
-		{"10.0", vTT(123)},
-		{"11.0", vC32(0)}, // a view of its own has seen no change
-		{"12.0", vTT(0)},
+		{"1.0", fixture.Str("1.2.1")},
+		{"2.0", fixture.Int(6)},
+		{"3.0", fixture.Int(4096)},
+		{"4.0", fixture.Int(900)},
+		{"5.0", fixture.Int(120)},
+		{"6.0", fixture.Int(300)},
+		{"7.0", fixture.Int(3)},
+		{"8.0", fixture.Str("eth0")},
+		{"9.0", fixture.Int(1)},
+		{"10.0", fixture.TimeTicks(123)},
+		{"11.0", fixture.Counter32(0)}, // a view of its own has seen no change
+		{"12.0", fixture.TimeTicks(0)},
 
 		// lvsServiceTable, service 2: TCP 10.99.0.1:80.
-		{"17.1.1.2", vI(2)},
-		{"17.1.2.2", vS("rr")},
-		{"17.1.3.2", vI(6)},
-		{"17.1.4.2", vIP("10.99.0.1")},
-		{"17.1.5.2", vI(80)},
-		{"17.1.6.2", vI(0)},
-		{"17.1.7.2", vI(300)},
-		{"17.1.8.2", vIP("255.255.255.0")},
-		{"17.1.9.2", vI(3)},
-		{"17.1.10.2", vC32(7)},
-		{"17.1.11.2", vC32(8)},
-		{"17.1.12.2", vC32(5)},
-		{"17.1.13.2", vC64(big * 100)},
-		{"17.1.14.2", vC64(6)},
-		{"17.1.15.2", vG32(11)},
-		{"17.1.16.2", vG32(12)},
-		{"17.1.17.2", vG32(13)},
-		{"17.1.18.2", vG32(1<<32 - 1)},
-		{"17.1.19.2", vG32(15)},
-		{"17.1.20.2", vI(1)},
-		{"17.1.21.2", vH(10, 99, 0, 1)},
-		{"17.1.22.2", vG32(24)},
-		{"17.1.23.2", vH(0xc4)}, // persistent(0), hashed(1), schedFlag3(5)
-		{"17.1.24.2", vS("sip")},
-		{"17.1.25.2", vC64(big)},
-		{"17.1.26.2", vC64(big + 1)},
-		{"17.1.27.2", vC64(5)},
-		{"17.1.28.2", vG32(13)},
-		{"17.1.29.2", vG32(5)},
-		{"17.1.30.2", vG32(5)},
-		{"17.1.31.2", vG32(2)},
-		{"17.1.32.2", vC64(big)},
-		{"17.1.33.2", vC64(15)},
-		{"17.1.34.2", vS("TCP 10.99.0.1:80")},
+		{"17.1.1.2", fixture.Int(2)},
+		{"17.1.2.2", fixture.Str("rr")},
+		{"17.1.3.2", fixture.Int(6)},
+		{"17.1.4.2", fixture.IP("10.99.0.1")},
+		{"17.1.5.2", fixture.Int(80)},
+		{"17.1.6.2", fixture.Int(0)},
+		{"17.1.7.2", fixture.Int(300)},
+		{"17.1.8.2", fixture.IP("255.255.255.0")},
+		{"17.1.9.2", fixture.Int(3)},
+		{"17.1.10.2", fixture.Counter32(7)},
+		{"17.1.11.2", fixture.Counter32(8)},
+		{"17.1.12.2", fixture.Counter32(5)},
+		{"17.1.13.2", fixture.Counter64(big * 100)},
+		{"17.1.14.2", fixture.Counter64(6)},
+		{"17.1.15.2", fixture.Gauge32(11)},
+		{"17.1.16.2", fixture.Gauge32(12)},
+		{"17.1.17.2", fixture.Gauge32(13)},
+		{"17.1.18.2", fixture.Gauge32(1<<32 - 1)},
+		{"17.1.19.2", fixture.Gauge32(15)},
+		{"17.1.20.2", fixture.Int(1)},
+		{"17.1.21.2", fixture.Hex(10, 99, 0, 1)},
+		{"17.1.22.2", fixture.Gauge32(24)},
+		{"17.1.23.2", fixture.Hex(0xc4)}, // persistent(0), hashed(1), schedFlag3(5)
+		{"17.1.24.2", fixture.Str("sip")},
+		{"17.1.25.2", fixture.Counter64(big)},
+		{"17.1.26.2", fixture.Counter64(big + 1)},
+		{"17.1.27.2", fixture.Counter64(5)},
+		{"17.1.28.2", fixture.Gauge32(13)},
+		{"17.1.29.2", fixture.Gauge32(5)},
+		{"17.1.30.2", fixture.Gauge32(5)},
+		{"17.1.31.2", fixture.Gauge32(2)},
+		{"17.1.32.2", fixture.Counter64(big)},
+		{"17.1.33.2", fixture.Counter64(15)},
+		{"17.1.34.2", fixture.Str("TCP 10.99.0.1:80")},
 		// Service 1: FWM 7 (IPv4).
-		{"17.1.2.1", vS("lc")},
-		{"17.1.3.1", vI(-1)},
-		{"17.1.4.1", vIP("0.0.0.0")},
-		{"17.1.5.1", vI(-1)},
-		{"17.1.6.1", vI(7)},
-		{"17.1.8.1", vIP("255.255.0.0")},
-		{"17.1.20.1", vI(1)},
-		{"17.1.21.1", vH()},
-		{"17.1.22.1", vG32(16)},
-		{"17.1.23.1", vH(0)},
-		{"17.1.24.1", vS("")},
-		{"17.1.34.1", vS("FWM 7")},
+		{"17.1.2.1", fixture.Str("lc")},
+		{"17.1.3.1", fixture.Int(-1)},
+		{"17.1.4.1", fixture.IP("0.0.0.0")},
+		{"17.1.5.1", fixture.Int(-1)},
+		{"17.1.6.1", fixture.Int(7)},
+		{"17.1.8.1", fixture.IP("255.255.0.0")},
+		{"17.1.20.1", fixture.Int(1)},
+		{"17.1.21.1", fixture.Hex()},
+		{"17.1.22.1", fixture.Gauge32(16)},
+		{"17.1.23.1", fixture.Hex(0)},
+		{"17.1.24.1", fixture.Str("")},
+		{"17.1.34.1", fixture.Str("FWM 7")},
 		// Service 3: UDP 10.99.0.2:53, one-packet scheduling.
-		{"17.1.3.3", vI(17)},
-		{"17.1.5.3", vI(53)},
-		{"17.1.22.3", vG32(32)},
-		{"17.1.23.3", vH(0x38)}, // onePacket(2), schedFlag1(3), schedFlag2(4)
-		{"17.1.31.3", vG32(0)},
-		{"17.1.34.3", vS("UDP 10.99.0.2:53")},
+		{"17.1.3.3", fixture.Int(17)},
+		{"17.1.5.3", fixture.Int(53)},
+		{"17.1.22.3", fixture.Gauge32(32)},
+		{"17.1.23.3", fixture.Hex(0x38)}, // onePacket(2), schedFlag1(3), schedFlag2(4)
+		{"17.1.31.3", fixture.Gauge32(0)},
+		{"17.1.34.3", fixture.Str("UDP 10.99.0.2:53")},
 		// Service 4: SCTP without real servers, rates beyond 32 bits.
-		{"17.1.3.4", vI(132)},
-		{"17.1.9.4", vI(0)},
-		{"17.1.15.4", vG32(1<<32 - 1)},
-		{"17.1.18.4", vG32(1<<32 - 1)},
-		{"17.1.28.4", vG32(0)},
-		{"17.1.32.4", vC64(1 << 40)},
-		{"17.1.34.4", vS("SCTP 10.99.0.3:3868")},
+		{"17.1.3.4", fixture.Int(132)},
+		{"17.1.9.4", fixture.Int(0)},
+		{"17.1.15.4", fixture.Gauge32(1<<32 - 1)},
+		{"17.1.18.4", fixture.Gauge32(1<<32 - 1)},
+		{"17.1.28.4", fixture.Gauge32(0)},
+		{"17.1.32.4", fixture.Counter64(1 << 40)},
+		{"17.1.34.4", fixture.Str("SCTP 10.99.0.3:3868")},
 		// Service 5: FWM 5 IPv6, persistent with a /64.
-		{"17.1.3.5", vI(-1)},
-		{"17.1.4.5", vIP("0.0.0.0")},
-		{"17.1.6.5", vI(5)},
-		{"17.1.7.5", vI(60)},
-		{"17.1.8.5", vIP("0.0.0.0")},
-		{"17.1.20.5", vI(2)},
-		{"17.1.21.5", vH()},
-		{"17.1.22.5", vG32(64)},
-		{"17.1.23.5", vH(0x80)},
-		{"17.1.34.5", vS("FWM 5 IPv6")},
+		{"17.1.3.5", fixture.Int(-1)},
+		{"17.1.4.5", fixture.IP("0.0.0.0")},
+		{"17.1.6.5", fixture.Int(5)},
+		{"17.1.7.5", fixture.Int(60)},
+		{"17.1.8.5", fixture.IP("0.0.0.0")},
+		{"17.1.20.5", fixture.Int(2)},
+		{"17.1.21.5", fixture.Hex()},
+		{"17.1.22.5", fixture.Gauge32(64)},
+		{"17.1.23.5", fixture.Hex(0x80)},
+		{"17.1.34.5", fixture.Str("FWM 5 IPv6")},
 		// Service 6: TCP [fd00::1]:443.
-		{"17.1.4.6", vIP("0.0.0.0")},
-		{"17.1.5.6", vI(443)},
-		{"17.1.8.6", vIP("0.0.0.0")},
-		{"17.1.20.6", vI(2)},
-		{"17.1.21.6", v16("fd00::1")},
-		{"17.1.22.6", vG32(128)},
-		{"17.1.23.6", vH(0x40)},
-		{"17.1.34.6", vS("TCP [fd00::1]:443")},
+		{"17.1.4.6", fixture.IP("0.0.0.0")},
+		{"17.1.5.6", fixture.Int(443)},
+		{"17.1.8.6", fixture.IP("0.0.0.0")},
+		{"17.1.20.6", fixture.Int(2)},
+		{"17.1.21.6", fixture.IPv6("fd00::1")},
+		{"17.1.22.6", fixture.Gauge32(128)},
+		{"17.1.23.6", fixture.Hex(0x40)},
+		{"17.1.34.6", fixture.Str("TCP [fd00::1]:443")},
 
 		// lvsRealTable, service 2 real server 3: 127.0.0.1:8080 masq.
-		{"18.1.1.2.3", vI(2)},
-		{"18.1.2.2.3", vI(3)},
-		{"18.1.3.2.3", vIP("127.0.0.1")},
-		{"18.1.4.2.3", vI(8080)},
-		{"18.1.5.2.3", vI(0)},
-		{"18.1.6.2.3", vI(1)},
-		{"18.1.7.2.3", vC32(7)},
-		{"18.1.8.2.3", vC32(21)},
-		{"18.1.9.2.3", vC32(22)},
-		{"18.1.10.2.3", vC64(23)},
-		{"18.1.11.2.3", vC64(24)},
-		{"18.1.12.2.3", vG32(25)},
-		{"18.1.13.2.3", vG32(26)},
-		{"18.1.14.2.3", vG32(27)},
-		{"18.1.15.2.3", vG32(28)},
-		{"18.1.16.2.3", vG32(1<<32 - 1)},
-		{"18.1.17.2.3", vI(1)},
-		{"18.1.18.2.3", vH(127, 0, 0, 1)},
-		{"18.1.19.2.3", vG32(3)},
-		{"18.1.20.2.3", vG32(4)},
-		{"18.1.21.2.3", vG32(5)},
-		{"18.1.22.2.3", vG32(100)},
-		{"18.1.23.2.3", vG32(10)},
-		{"18.1.24.2.3", vC64(big)},
-		{"18.1.25.2.3", vC64(21)},
-		{"18.1.26.2.3", vC64(22)},
-		{"18.1.27.2.3", vC64(28)},
-		{"18.1.28.2.3", vC64(big)},
-		{"18.1.29.2.3", vI(0)},
-		{"18.1.30.2.3", vG32(0)},
-		{"18.1.31.2.3", vS("127.0.0.1:8080")},
+		{"18.1.1.2.3", fixture.Int(2)},
+		{"18.1.2.2.3", fixture.Int(3)},
+		{"18.1.3.2.3", fixture.IP("127.0.0.1")},
+		{"18.1.4.2.3", fixture.Int(8080)},
+		{"18.1.5.2.3", fixture.Int(0)},
+		{"18.1.6.2.3", fixture.Int(1)},
+		{"18.1.7.2.3", fixture.Counter32(7)},
+		{"18.1.8.2.3", fixture.Counter32(21)},
+		{"18.1.9.2.3", fixture.Counter32(22)},
+		{"18.1.10.2.3", fixture.Counter64(23)},
+		{"18.1.11.2.3", fixture.Counter64(24)},
+		{"18.1.12.2.3", fixture.Gauge32(25)},
+		{"18.1.13.2.3", fixture.Gauge32(26)},
+		{"18.1.14.2.3", fixture.Gauge32(27)},
+		{"18.1.15.2.3", fixture.Gauge32(28)},
+		{"18.1.16.2.3", fixture.Gauge32(1<<32 - 1)},
+		{"18.1.17.2.3", fixture.Int(1)},
+		{"18.1.18.2.3", fixture.Hex(127, 0, 0, 1)},
+		{"18.1.19.2.3", fixture.Gauge32(3)},
+		{"18.1.20.2.3", fixture.Gauge32(4)},
+		{"18.1.21.2.3", fixture.Gauge32(5)},
+		{"18.1.22.2.3", fixture.Gauge32(100)},
+		{"18.1.23.2.3", fixture.Gauge32(10)},
+		{"18.1.24.2.3", fixture.Counter64(big)},
+		{"18.1.25.2.3", fixture.Counter64(21)},
+		{"18.1.26.2.3", fixture.Counter64(22)},
+		{"18.1.27.2.3", fixture.Counter64(28)},
+		{"18.1.28.2.3", fixture.Counter64(big)},
+		{"18.1.29.2.3", fixture.Int(0)},
+		{"18.1.30.2.3", fixture.Gauge32(0)},
+		{"18.1.31.2.3", fixture.Str("127.0.0.1:8080")},
 		// Service 2 real server 2: GUE tunnel; 1: route with weight 0.
-		{"18.1.3.2.2", vIP("10.0.0.3")},
-		{"18.1.5.2.2", vI(2)},
-		{"18.1.29.2.2", vI(2)},
-		{"18.1.30.2.2", vG32(6080)},
-		{"18.1.31.2.2", vS("10.0.0.3:80")},
-		{"18.1.5.2.1", vI(3)},
-		{"18.1.6.2.1", vI(0)},
+		{"18.1.3.2.2", fixture.IP("10.0.0.3")},
+		{"18.1.5.2.2", fixture.Int(2)},
+		{"18.1.29.2.2", fixture.Int(2)},
+		{"18.1.30.2.2", fixture.Gauge32(6080)},
+		{"18.1.31.2.2", fixture.Str("10.0.0.3:80")},
+		{"18.1.5.2.1", fixture.Int(3)},
+		{"18.1.6.2.1", fixture.Int(0)},
 		// Service 1 (FWM 7): GRE tunnel.
-		{"18.1.29.1.1", vI(3)},
+		{"18.1.29.1.1", fixture.Int(3)},
 		// Service 3: bypass.
-		{"18.1.5.3.1", vI(4)},
+		{"18.1.5.3.1", fixture.Int(4)},
 		// Service 5 (FWM 5 IPv6): 1 is the IPv4 IPIP tunnel, 2 the IPv6 local node.
-		{"18.1.3.5.1", vIP("192.0.2.9")},
-		{"18.1.17.5.1", vI(1)},
-		{"18.1.29.5.1", vI(1)},
-		{"18.1.3.5.2", vIP("0.0.0.0")},
-		{"18.1.5.5.2", vI(1)},
-		{"18.1.17.5.2", vI(2)},
-		{"18.1.18.5.2", v16("fd00::20")},
-		{"18.1.29.5.2", vI(0)},
-		{"18.1.31.5.2", vS("[fd00::20]:0")},
+		{"18.1.3.5.1", fixture.IP("192.0.2.9")},
+		{"18.1.17.5.1", fixture.Int(1)},
+		{"18.1.29.5.1", fixture.Int(1)},
+		{"18.1.3.5.2", fixture.IP("0.0.0.0")},
+		{"18.1.5.5.2", fixture.Int(1)},
+		{"18.1.17.5.2", fixture.Int(2)},
+		{"18.1.18.5.2", fixture.IPv6("fd00::20")},
+		{"18.1.29.5.2", fixture.Int(0)},
+		{"18.1.31.5.2", fixture.Str("[fd00::20]:0")},
 		// Service 6.
-		{"18.1.31.6.1", vS("[fd00::20]:80")},
+		{"18.1.31.6.1", fixture.Str("[fd00::20]:80")},
 
 		// lvsSyncDaemonTable.
-		{"19.1.2.1", vS("eth0")},
-		{"19.1.3.1", vG32(7)},
-		{"19.1.4.1", vG32(1460)},
-		{"19.1.5.1", vI(1)},
-		{"19.1.6.1", vH(224, 0, 0, 81)},
-		{"19.1.7.1", vG32(8848)},
-		{"19.1.8.1", vG32(2)},
-		{"19.1.2.2", vS("eth1")},
-		{"19.1.3.2", vG32(9)},
-		{"19.1.5.2", vI(0)},
-		{"19.1.6.2", vH()},
-		{"19.1.8.2", vG32(1)},
+		{"19.1.2.1", fixture.Str("eth0")},
+		{"19.1.3.1", fixture.Gauge32(7)},
+		{"19.1.4.1", fixture.Gauge32(1460)},
+		{"19.1.5.1", fixture.Int(1)},
+		{"19.1.6.1", fixture.Hex(224, 0, 0, 81)},
+		{"19.1.7.1", fixture.Gauge32(8848)},
+		{"19.1.8.1", fixture.Gauge32(2)},
+		{"19.1.2.2", fixture.Str("eth1")},
+		{"19.1.3.2", fixture.Gauge32(9)},
+		{"19.1.5.2", fixture.Int(0)},
+		{"19.1.6.2", fixture.Hex()},
+		{"19.1.8.2", fixture.Gauge32(1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.oid, func(t *testing.T) {
@@ -239,14 +218,14 @@ func TestDaemonStateAndInterface(t *testing.T) {
 		{"both, backup first", []int{2, 1}, 3, "m"},
 	}
 	for _, tt := range tests {
-		snap := fixture()
+		snap := fixture.Snapshot()
 		snap.Daemons = nil
 		for _, s := range tt.states {
-			d := fixture().Daemons[2-s] // fixture lists backup, master
+			d := fixture.Snapshot().Daemons[2-s] // fixture lists backup, master
 			d.Interface = map[int]string{1: "m", 2: "b"}[s]
 			snap.Daemons = append(snap.Daemons, d)
 		}
-		v := Build(snap, NewIndexes(), fixedClock)
+		v := Build(snap, fixture.NewNumbers(), fixture.Clock)
 		if got := v.Get(child(child(Root, 7), 0)); got.Int != tt.state {
 			t.Errorf("%s: lvsDaemonState = %d, want %d", tt.name, got.Int, tt.state)
 		}
@@ -257,9 +236,9 @@ func TestDaemonStateAndInterface(t *testing.T) {
 }
 
 func TestUnavailable(t *testing.T) {
-	v := unavailable(fixtureReadAt, fixedClock)
-	want := map[uint32]agentx.VarBind{1: vS(""), 2: vI(0), 3: vI(0), 4: vI(0), 5: vI(0), 6: vI(0),
-		7: vI(0), 8: vS(""), 9: vI(2), 10: vTT(123), 11: vC32(0), 12: vTT(0)}
+	v := Unavailable(fixture.ReadAt, fixture.Clock)
+	want := map[uint32]agentx.VarBind{1: fixture.Str(""), 2: fixture.Int(0), 3: fixture.Int(0), 4: fixture.Int(0), 5: fixture.Int(0), 6: fixture.Int(0),
+		7: fixture.Int(0), 8: fixture.Str(""), 9: fixture.Int(2), 10: fixture.TimeTicks(123), 11: fixture.Counter32(0), 12: fixture.TimeTicks(0)}
 	var walked []agentx.VarBind
 	from := Root
 	for {

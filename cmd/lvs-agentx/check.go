@@ -15,7 +15,9 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/snmptext"
 	"github.com/lvs-agentx/lvs-agentx/internal/snmpvb"
+	"github.com/lvs-agentx/lvs-agentx/ipvslive"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
@@ -150,7 +152,7 @@ func check(ctx context.Context, g *gosnmp.GoSNMP, netns string) (problems []stri
 	if err != nil {
 		return []string{err.Error()}, ""
 	}
-	want := keyedView(mib.Build(snap, mib.NewIndexes(), time.Now))
+	want := keyedView(mib.Build(snap, ipvslive.NewIndexes(), time.Now))
 
 	if v, ok := got["lvsIpvsAvailable"]; ok && v.vb.Int != 1 {
 		// Its tables are empty then: listing every missing value would
@@ -254,7 +256,7 @@ func keyed(vbs []agentx.VarBind) map[string]cell {
 			continue
 		}
 		objs[i], insts[i] = obj, inst
-		if obj.Kind == mib.Name {
+		if obj.Class == mib.ClassName {
 			if rowName[obj.Table] == nil {
 				rowName[obj.Table] = map[string]string{}
 			}
@@ -271,7 +273,7 @@ func keyed(vbs []agentx.VarBind) map[string]cell {
 		}
 		key := obj.Name
 		switch {
-		case obj.Kind == mib.Index:
+		case obj.Class == mib.ClassIndex:
 			continue
 		case obj.Table == mib.ServiceTable:
 			key = fmt.Sprintf("%s[%s]", obj.Name, svcName[inst.String()])
@@ -292,13 +294,13 @@ func keyed(vbs []agentx.VarBind) map[string]cell {
 // own account (data age, changes seen since it started) is not IPVS's:
 // only their types are compared.
 func compareValue(want, got cell) string {
-	switch want.obj.Kind {
-	case mib.Gauge, mib.Agent:
+	switch want.obj.Class {
+	case mib.ClassGauge, mib.ClassAgent:
 		if got.vb.Type != want.vb.Type {
 			return fmt.Sprintf("type %s, want %s", format(got.vb), format(want.vb))
 		}
 		return ""
-	case mib.Counter:
+	case mib.ClassCounter:
 		if got.vb.Type != want.vb.Type {
 			return fmt.Sprintf("type %s, want %s", format(got.vb), format(want.vb))
 		}
@@ -318,7 +320,7 @@ func compareValue(want, got cell) string {
 }
 
 func format(vb agentx.VarBind) string {
-	s, err := mib.FormatVarBind(vb)
+	s, err := snmptext.FormatVarBind(vb)
 	if err != nil {
 		return fmt.Sprintf("unformattable %v", vb.Type)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/ipvslive"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
@@ -34,9 +35,9 @@ func checkSnapshot() *ipvsstats.Snapshot {
 // number, and the index columns are left out.
 func TestKeyedByName(t *testing.T) {
 	snap := checkSnapshot()
-	a := keyedView(mib.Build(snap, mib.NewIndexes(), time.Now))
+	a := keyedView(mib.Build(snap, ipvslive.NewIndexes(), time.Now))
 	// Another numbering: the services in the other order, after others.
-	idx := mib.NewIndexes()
+	idx := ipvslive.NewIndexes()
 	other := checkSnapshot()
 	other.Services = append([]ipvsstats.Service{{ServiceKey: ipvsstats.ServiceKey{Family: ipvsstats.FamilyIPv4, FWMark: 1}}}, other.Services...)
 	mib.Build(other, idx, time.Now)

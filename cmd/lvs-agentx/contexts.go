@@ -13,8 +13,8 @@ import (
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
+	"github.com/lvs-agentx/lvs-agentx/ipvslive"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
-	"github.com/lvs-agentx/lvs-agentx/mib"
 	"github.com/lvs-agentx/lvs-agentx/netns"
 )
 
@@ -63,7 +63,7 @@ func checkSpecs(specs []netns.Spec) error {
 
 // instanceConfig is what every served namespace shares.
 type instanceConfig struct {
-	store       *mib.IndexStore
+	store       *ipvslive.IndexStore
 	cacheTTL    time.Duration
 	refreshWait time.Duration
 	watch       time.Duration
@@ -78,8 +78,9 @@ type instanceConfig struct {
 // notifications.
 type instance struct {
 	name     string // the context; "" for the default context
+	watch    time.Duration
 	reader   *ipvsstats.Reader
-	src      *mib.Source
+	src      *ipvslive.Source
 	notifier *agent.Notifier
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -98,22 +99,22 @@ func (c *instanceConfig) open(ctx context.Context, name, path string) (*instance
 	if name != "" {
 		log = log.With("context", name)
 	}
-	in := &instance{name: name, reader: reader}
+	in := &instance{name: name, watch: c.watch, reader: reader}
 	in.ctx, in.cancel = context.WithCancel(ctx)
-	cfg := mib.SourceConfig{Reader: reader, Indexes: c.store.Indexes(name), CacheTTL: c.cacheTTL,
+	cfg := ipvslive.Config{Reader: reader, Indexes: c.store.Indexes(name), CacheTTL: c.cacheTTL,
 		RefreshWait: c.refreshWait, Logger: log, SysUpTimeAt: c.uptime.At, ReleaseMemory: debug.FreeOSMemory}
 	if c.kinds != 0 {
 		in.notifier = agent.NewNotifier(agent.NotifierConfig{Max: c.notifyMax, Window: c.watch, Context: name, Logger: log})
 		cfg.Notify, cfg.NotifyKinds = in.notifier.Enqueue, c.kinds
 	}
-	in.src = mib.NewSource(in.ctx, cfg)
+	in.src = ipvslive.New(in.ctx, cfg)
 	in.src.Refresh(in.ctx)
 	return in, nil
 }
 
 // run starts the watch and the notifications, sent through a.
-func (in *instance) run(a *agent.Agent, watch time.Duration) {
-	in.wg.Go(func() { in.src.Watch(in.ctx, watch) })
+func (in *instance) run(a *agent.Agent) {
+	in.wg.Go(func() { in.src.Watch(in.ctx, in.watch) })
 	if in.notifier != nil {
 		in.wg.Go(func() { in.notifier.Run(in.ctx, a, in.src.StormNotification) })
 	}
@@ -135,6 +136,16 @@ type contexts struct {
 	warned  bool // the missing CAP_SYS_ADMIN has been logged
 	mu      sync.Mutex
 	running map[string]*instance
+}
+
+// newContexts returns the contexts served through a until ctx ends,
+// warning once when other namespaces cannot be entered.
+func newContexts(ctx context.Context, cfg *instanceConfig, a *agent.Agent) *contexts {
+	capOK := hasSysAdmin()
+	if !capOK {
+		cfg.log.Warn("no CAP_SYS_ADMIN: other network namespaces cannot be entered (setns); --netns and --netns-dir need it as well as CAP_NET_ADMIN")
+	}
+	return &contexts{cfg: cfg, a: a, ctx: ctx, warned: !capOK, running: map[string]*instance{}}
 }
 
 // changed stops serving the namespaces removed and starts serving those
@@ -175,7 +186,7 @@ func (cs *contexts) changed(added, removed []netns.Namespace) {
 		// A refused registration is logged by the agent; the context is
 		// registered again with the next session.
 		_ = cs.a.AddContext(cs.ctx, ns.Name, in.src)
-		in.run(cs.a, cs.cfg.watch)
+		in.run(cs.a)
 		cs.running[ns.Name] = in
 		cs.cfg.log.Info("serving network namespace", "context", ns.Name, "netns", ns.Path)
 	}

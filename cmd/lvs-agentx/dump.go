@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/lvs-agentx/lvs-agentx/internal/snmptext"
+	"github.com/lvs-agentx/lvs-agentx/ipvslive"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 	"github.com/lvs-agentx/lvs-agentx/netns"
@@ -59,11 +61,11 @@ func runDump(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	// The agent's numbering: its state file if there is one (a fresh start
 	// numbers the same configuration the same way), never modified here.
-	store, err := mib.OpenIndexStoreReadOnly(*stateFile)
+	store, err := ipvslive.OpenIndexStoreReadOnly(*stateFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "lvs-agentx dump: warning: %v\n", err)
 	}
-	return mib.WriteOIDs(stdout, mib.Build(snap, store.Indexes(contextName), time.Now))
+	return snmptext.WriteWalk(stdout, mib.Build(snap, store.Indexes(contextName), time.Now), mib.Root)
 }
 
 // readOnce reads one IPVS snapshot in the namespace at netns.

@@ -13,11 +13,13 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
+	"github.com/lvs-agentx/lvs-agentx/ipvslive"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 	"github.com/lvs-agentx/lvs-agentx/netns"
 )
@@ -40,87 +42,141 @@ func disableHugePages(log *slog.Logger) {
 	}
 }
 
+// runConfig is the run command's configuration, parsed and checked.
+type runConfig struct {
+	addr         string // snmpd's AgentX socket
+	priority     uint8
+	ping         time.Duration // agent.Config.PingInterval: negative never pings
+	cacheTTL     time.Duration
+	refreshWait  time.Duration // ipvslive.Config.RefreshWait: negative never waits
+	watch        time.Duration
+	kinds        ipvsevents.Kinds
+	notifyMax    int
+	stateFile    string
+	specs        specList
+	netnsDir     string
+	defaultNetns string // "none": no default context
+	log          *slog.Logger
+}
+
+// multi reports whether other namespaces are served in contexts of their
+// own.
+func (c *runConfig) multi() bool { return len(c.specs) > 0 || c.netnsDir != "" }
+
 // runAgent is the "run" command: serve the LVS-MIB to snmpd until ctx ends.
 // When the command line names no command, run is the default and its
 // --help introduces every command before its own flags.
 func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.Writer) error {
+	cfg, err := parseRun(args, named, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	tuneRuntime(cfg.log)
+	cfg.log.Info("lvs-agentx starting", "version", version, "agentx", cfg.addr, "default_netns", cfg.defaultNetns,
+		"netns", cfg.specs.String(), "netns_dir", cfg.netnsDir,
+		"cache_ttl", cfg.cacheTTL.String(), "refresh_wait", max(cfg.refreshWait, 0).String(), "state_file", cfg.stateFile,
+		"watch_interval", cfg.watch.String(), "notify", cfg.kinds.String(), "notify_max", cfg.notifyMax)
+	return serve(ctx, cfg)
+}
+
+// parseRun parses and checks the run command's flags and environment.
+func parseRun(args []string, named bool, stdout, stderr io.Writer) (*runConfig, error) {
 	fs := newFlagSet("run", "lvs-agentx [run] [flags]", stdout)
 	if !named {
 		fs.usage = topUsage + "\nFlags of run (each also read from the environment variable shown):\n"
 	}
-	addr := fs.String("agentx", agent.DefaultAddress, "snmpd's AgentX socket in agentXSocket syntax: /path, unix:/path or tcp:host:port")
-	ttl := fs.Duration("cache-ttl", mib.DefaultCacheTTL, "how old served data may get before a request triggers a background re-read of IPVS")
-	refreshWait := fs.Duration("refresh-wait", mib.DefaultRefreshWait, "how long a request that finds the data older than --cache-ttl waits for the re-read it starts; past that it is answered from the previous read (lvsDataAge tells how old); keep it well under snmpd's agentXTimeout")
-	stateFile := fs.String("state-file", DefaultStateFile, "file keeping the stable service and real server numbers")
-	var specs specList
-	fs.Var(&specs, "netns", "serve IPVS of the network namespace at PATH (e.g. /run/netns/lb) in the SNMP context NAME (default: the path's last element); repeat for several, or separate them with commas. Given once with neither --netns-dir nor --default-netns, it is served in the default context instead, as before contexts existed. Entering other namespaces needs CAP_SYS_ADMIN")
-	netnsDir := fs.String("netns-dir", "", "serve every network namespace in this directory (e.g. /run/netns, where 'ip netns add' puts them), each in the SNMP context of its file name, following namespaces that appear and disappear; needs CAP_SYS_ADMIN")
-	defaultNetns := fs.String("default-netns", "", "the network namespace served in the default context: a path, or none; empty: the agent's own")
+	c := &runConfig{}
+	fs.StringVar(&c.addr, "agentx", agent.DefaultAddress, "snmpd's AgentX socket in agentXSocket syntax: /path, unix:/path or tcp:host:port")
+	fs.DurationVar(&c.cacheTTL, "cache-ttl", ipvslive.DefaultCacheTTL, "how old served data may get before a request triggers a background re-read of IPVS")
+	fs.DurationVar(&c.refreshWait, "refresh-wait", ipvslive.DefaultRefreshWait, "how long a request that finds the data older than --cache-ttl waits for the re-read it starts; past that it is answered from the previous read (lvsDataAge tells how old); keep it well under snmpd's agentXTimeout")
+	fs.StringVar(&c.stateFile, "state-file", DefaultStateFile, "file keeping the stable service and real server numbers")
+	fs.Var(&c.specs, "netns", "serve IPVS of the network namespace at PATH (e.g. /run/netns/lb) in the SNMP context NAME (default: the path's last element); repeat for several, or separate them with commas. Given once with neither --netns-dir nor --default-netns, it is served in the default context instead, as before contexts existed. Entering other namespaces needs CAP_SYS_ADMIN")
+	fs.StringVar(&c.netnsDir, "netns-dir", "", "serve every network namespace in this directory (e.g. /run/netns, where 'ip netns add' puts them), each in the SNMP context of its file name, following namespaces that appear and disappear; needs CAP_SYS_ADMIN")
+	fs.StringVar(&c.defaultNetns, "default-netns", "", "the network namespace served in the default context: a path, or none; empty: the agent's own")
 	prio := fs.Uint("priority", agent.DefaultPriority, "AgentX registration priority, 1-255, lower wins")
-	ping := fs.Duration("ping-interval", agent.DefaultPingInterval, "how often to ping snmpd to notice a dead master (0: never)")
-	watch := fs.Duration("watch-interval", mib.DefaultWatchInterval, "how often to re-read IPVS in the background to find changes and notify them (a table whose read costs more than a tenth of this, its duration plus the garbage collection it causes, or all of the agent's CPU since the read began while it is otherwise idle, is re-read every ten such costs); 0: no background reads, no notifications")
+	fs.DurationVar(&c.ping, "ping-interval", agent.DefaultPingInterval, "how often to ping snmpd to notice a dead master (0: never)")
+	fs.DurationVar(&c.watch, "watch-interval", ipvslive.DefaultWatchInterval, "how often to re-read IPVS in the background to find changes and notify them (a table whose read costs more than a tenth of this, its duration plus the garbage collection it causes, or all of the agent's CPU since the read began while it is otherwise idle, is re-read every ten such costs); 0: no background reads, no notifications")
 	notify := fs.String("notify", "all", "notifications to send through snmpd (to its trap2sink, informsink and trapsess destinations): all, none, or a comma-separated list of "+strings.Join(ipvsevents.GroupNames(), ", "))
-	notifyMax := fs.Int("notify-max", agent.DefaultNotifyMax, "at most this many notifications per --watch-interval; the rest are counted in one lvsNotificationStorm at the interval's end")
+	fs.IntVar(&c.notifyMax, "notify-max", agent.DefaultNotifyMax, "at most this many notifications per --watch-interval; the rest are counted in one lvsNotificationStorm at the interval's end")
 	var lf logFlags
 	lf.register(fs)
 	if err := parseFlags(fs, args, os.Getenv); err != nil {
-		return err
+		return nil, err
 	}
 	if *prio < 1 || *prio > 255 {
-		return usagef("--priority %d: want 1 to 255", *prio)
+		return nil, usagef("--priority %d: want 1 to 255", *prio)
 	}
-	if *ttl <= 0 {
-		return usagef("--cache-ttl %s: want a positive duration", *ttl)
+	c.priority = uint8(*prio)
+	kinds, err := ipvsevents.ParseKinds(*notify)
+	if err != nil {
+		return nil, usagef("--notify %q: %v", *notify, err)
 	}
-	if *refreshWait < 0 {
-		return usagef("--refresh-wait %s: want 0 (never wait) or a positive duration", *refreshWait)
+	c.kinds = kinds
+	if err := c.check(); err != nil {
+		return nil, err
 	}
-	if *watch < 0 {
-		return usagef("--watch-interval %s: want 0 (no watch) or a positive duration", *watch)
+	if c.log, err = lf.logger(stderr); err != nil {
+		return nil, err
 	}
-	kinds, kerr := ipvsevents.ParseKinds(*notify)
-	if kerr != nil {
-		return usagef("--notify %q: %v", *notify, kerr)
+	return c, nil
+}
+
+// check validates the durations, the socket and the namespaces, and
+// settles what the zero values mean.
+func (c *runConfig) check() error {
+	switch {
+	case c.cacheTTL <= 0:
+		return usagef("--cache-ttl %s: want a positive duration", c.cacheTTL)
+	case c.refreshWait < 0:
+		return usagef("--refresh-wait %s: want 0 (never wait) or a positive duration", c.refreshWait)
+	case c.watch < 0:
+		return usagef("--watch-interval %s: want 0 (no watch) or a positive duration", c.watch)
+	case c.notifyMax < 1:
+		return usagef("--notify-max %d: want 1 or more", c.notifyMax)
 	}
-	if *watch == 0 {
-		kinds = 0
-	}
-	if *notifyMax < 1 {
-		return usagef("--notify-max %d: want 1 or more", *notifyMax)
-	}
-	if _, _, err := agent.ParseAddress(*addr); err != nil {
+	if _, _, err := agent.ParseAddress(c.addr); err != nil {
 		return usagef("--agentx: %v", err)
 	}
-	if err := checkSpecs(specs); err != nil {
+	if err := checkSpecs(c.specs); err != nil {
 		return err
 	}
-	// One --netns and nothing else meant, before contexts, "read this
-	// namespace instead of mine": keep that meaning.
-	if len(specs) == 1 && *netnsDir == "" && *defaultNetns == "" {
-		*defaultNetns, specs = specs[0].Path, nil
+	// One --netns and nothing else means "read this namespace instead of
+	// mine", in the default context.
+	if len(c.specs) == 1 && c.netnsDir == "" && c.defaultNetns == "" {
+		c.defaultNetns, c.specs = c.specs[0].Path, nil
 	}
-	if *defaultNetns != "none" {
-		if err := checkNetNS(*defaultNetns); err != nil {
+	if c.defaultNetns != "none" {
+		if err := checkNetNS(c.defaultNetns); err != nil {
 			return err
 		}
 	}
-	if *netnsDir != "" {
-		if st, err := os.Stat(*netnsDir); err != nil || !st.IsDir() {
-			return usagef("--netns-dir %s: not a directory", *netnsDir)
+	if c.netnsDir != "" {
+		if st, err := os.Stat(c.netnsDir); err != nil || !st.IsDir() {
+			return usagef("--netns-dir %s: not a directory", c.netnsDir)
 		}
 	}
-	multi := len(specs) > 0 || *netnsDir != ""
-	if *defaultNetns == "none" && !multi {
+	if c.defaultNetns == "none" && !c.multi() {
 		return usagef("--default-netns none: with no --netns or --netns-dir there is nothing to serve")
 	}
-	log, err := lf.logger(stderr)
-	if err != nil {
-		return err
+	if c.watch == 0 {
+		c.kinds = 0 // no watch, nothing to notify
 	}
+	if c.ping == 0 {
+		c.ping = -1
+	}
+	if c.refreshWait == 0 {
+		c.refreshWait = -1
+	}
+	return nil
+}
+
+// tuneRuntime sets the Go runtime up for a small, mostly idle daemon that
+// answers in bursts; GOMAXPROCS and GOGC in the environment still win.
+func tuneRuntime(log *slog.Logger) {
 	// The AgentX session blocks in read(2) between requests. With a single
 	// P (one CPU) the runtime hands that P to another thread on each such
 	// read, which costs more than answering the request; a second P avoids
-	// it. GOMAXPROCS in the environment still wins.
+	// it.
 	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < 2 {
 		runtime.GOMAXPROCS(2)
 	}
@@ -128,57 +184,43 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	// collects, several times what a director's table needs, and twice a
 	// large table's live data. At 50 the floor is 2 MiB and the peak 1.5x
 	// the live data: collections come twice as often, and each is short
-	// where the live data is small. GOGC in the environment still wins.
+	// where the live data is small.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 	disableHugePages(log)
-	pingInterval := *ping
-	if pingInterval == 0 {
-		pingInterval = -1 // agent.Config: negative disables pings
-	}
+}
 
-	log.Info("lvs-agentx starting", "version", version, "agentx", *addr, "default_netns", *defaultNetns,
-		"netns", specs.String(), "netns_dir", *netnsDir,
-		"cache_ttl", ttl.String(), "refresh_wait", refreshWait.String(), "state_file", *stateFile,
-		"watch_interval", watch.String(), "notify", kinds.String(), "notify_max", *notifyMax)
-
-	store, err := mib.OpenIndexStore(*stateFile)
+// serve wires the default context and the watched namespaces to one AgentX
+// session and runs it until ctx ends, then saves the index state.
+func serve(ctx context.Context, cfg *runConfig) error {
+	log := cfg.log
+	store, err := ipvslive.OpenIndexStore(cfg.stateFile)
 	if err != nil {
 		log.Warn("index state unusable; numbering afresh", "err", err)
 	}
-	wait := *refreshWait
-	if wait == 0 {
-		wait = -1 // mib.SourceConfig: negative never waits
-	}
 	// The agent learns snmpd's sysUpTime; lvsLastChange and the
 	// notifications' sysUpTime.0 use it too.
-	icfg := &instanceConfig{store: store, cacheTTL: *ttl, refreshWait: wait, watch: *watch, kinds: kinds,
-		notifyMax: *notifyMax, uptime: agent.NewUptime(), log: log}
+	icfg := &instanceConfig{store: store, cacheTTL: cfg.cacheTTL, refreshWait: cfg.refreshWait, watch: cfg.watch,
+		kinds: cfg.kinds, notifyMax: cfg.notifyMax, uptime: agent.NewUptime(), log: log}
 	var def *instance
 	var src agent.ViewSource
-	if *defaultNetns != "none" {
-		if def, err = icfg.open(ctx, "", *defaultNetns); err != nil {
+	if cfg.defaultNetns != "none" {
+		if def, err = icfg.open(ctx, "", cfg.defaultNetns); err != nil {
 			if hint := netns.CapabilityHint(err); hint != "" {
-				log.Error(hint, "netns", *defaultNetns)
+				log.Error(hint, "netns", cfg.defaultNetns)
 			}
 			return err
 		}
-		defer def.stop()
+		defer def.stop() // on the early returns; stop may be called again
 		src = def.src
 	}
-	a, err := agent.New(agent.Config{
-		Address:      *addr,
-		Subtree:      mib.Root,
-		Priority:     uint8(*prio),
-		Description:  "lvs-agentx " + version + ": LVS-MIB (IPVS statistics)",
-		PingInterval: pingInterval,
-		Source:       src,
-		Logger:       log,
-		Uptime:       icfg.uptime,
+	a, err := agent.New(agent.Config{Address: cfg.addr, Subtree: mib.Root, Priority: cfg.priority,
+		Description: "lvs-agentx " + version + ": LVS-MIB (IPVS statistics)", PingInterval: cfg.ping,
+		Source: src, Logger: log, Uptime: icfg.uptime,
 		OnState: func(s agent.State, cause error) {
 			if hint := masterHint(cause); s == agent.StateUnreachable && hint != "" {
-				log.Warn(hint, "master", *addr)
+				log.Warn(hint, "master", cfg.addr)
 			}
 		},
 	})
@@ -191,17 +233,13 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	go logStatusOn(ctx, log, status)
 
 	if def != nil {
-		def.run(a, *watch)
+		def.run(a)
 	}
 	var background sync.WaitGroup
 	var cs *contexts
-	if multi {
-		capOK := hasSysAdmin()
-		if !capOK {
-			log.Warn("no CAP_SYS_ADMIN: other network namespaces cannot be entered (setns); --netns and --netns-dir need it as well as CAP_NET_ADMIN")
-		}
-		cs = &contexts{cfg: icfg, a: a, ctx: ctx, warned: !capOK, running: map[string]*instance{}}
-		w := &netns.Watcher{Specs: specs, Dir: *netnsDir, Logger: log}
+	if cfg.multi() {
+		cs = newContexts(ctx, icfg, a)
+		w := &netns.Watcher{Specs: cfg.specs, Dir: cfg.netnsDir, Logger: log}
 		background.Go(func() { w.Run(ctx, cs.changed) })
 	}
 	err = a.Run(ctx)
@@ -213,7 +251,7 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 		def.stop()
 	}
 	if serr := store.Save(); serr != nil {
-		log.Warn("could not save index state", "file", *stateFile, "err", serr)
+		log.Warn("could not save index state", "file", cfg.stateFile, "err", serr)
 	}
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)

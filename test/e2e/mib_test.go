@@ -165,7 +165,7 @@ func parseWalk(t *testing.T, text string) *walkResult {
 func agentOwned() map[string]bool {
 	own := map[string]bool{}
 	for _, o := range mib.Objects() {
-		if o.Kind == mib.Agent && o.Served() {
+		if o.Class == mib.ClassAgent && o.Served() {
 			own[o.OID.String()+".0"] = true
 		}
 	}

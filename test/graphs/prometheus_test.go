@@ -113,7 +113,7 @@ func TestPrometheusSnmpYmlCoversMIB(t *testing.T) {
 		switch {
 		case inTable && hasHC && ok:
 			t.Errorf("%s exported; export %sHC instead", o.Name, o.Name)
-		case (o.Table == mib.Scalars || inTable && (o.Kind == mib.Counter || o.Kind == mib.Gauge)) && !hasHC && !ok:
+		case (o.Table == mib.Scalars || inTable && (o.Class == mib.ClassCounter || o.Class == mib.ClassGauge)) && !hasHC && !ok:
 			t.Errorf("%s (%v) not exported", o.Name, o.OID)
 		}
 		if !ok {
@@ -122,7 +122,7 @@ func TestPrometheusSnmpYmlCoversMIB(t *testing.T) {
 		if e.oid != o.OID.String() && "."+e.oid != o.OID.String() {
 			t.Errorf("%s: snmp.yml OID %s, MIB %v", o.Name, e.oid, o.OID)
 		}
-		want := map[mib.Kind]string{mib.Counter: "counter", mib.Gauge: "gauge"}[o.Kind]
+		want := map[mib.Class]string{mib.ClassCounter: "counter", mib.ClassGauge: "gauge"}[o.Class]
 		if want != "" && e.typ != want {
 			t.Errorf("%s: type %s, want %s", o.Name, e.typ, want)
 		}
@@ -302,7 +302,7 @@ func compareWithIpvsadm(t *testing.T, m snmpModule, stats, table, scrape1, scrap
 	prefix := map[mib.Table]string{mib.ServiceTable: "lvsServiceStats", mib.RealTable: "lvsRealStats"}
 	for _, mt := range m.Metrics {
 		for _, o := range mib.Objects() {
-			if o.Name == mt.Name && o.Kind == mib.Counter && counters[o.Table] != nil {
+			if o.Name == mt.Name && o.Class == mib.ClassCounter && counters[o.Table] != nil {
 				counters[o.Table][mt.Name] = strings.TrimSuffix(strings.TrimPrefix(mt.Name, prefix[o.Table]), "HC")
 			}
 		}

@@ -512,8 +512,8 @@ func checkTemplateOIDs(t *testing.T, api *zabbixAPI, tplID string, fail func(str
 		if o == nil {
 			continue
 		}
-		if perSecond != (o.Kind == mib.Counter) {
-			t.Errorf("item prototype %s: change per second %v, but %s is a %v", p.Key, perSecond, o.Name, o.Kind)
+		if perSecond != (o.Class == mib.ClassCounter) {
+			t.Errorf("item prototype %s: change per second %v, but %s is a %v", p.Key, perSecond, o.Name, o.Class)
 		}
 		if perSecond {
 			counters = append(counters, p)

@@ -1,7 +1,6 @@
-package mib
+package ipvslive
 
 import (
-	"cmp"
 	"slices"
 	"sync"
 
@@ -11,7 +10,7 @@ import (
 // maxNumber is the highest lvsServiceNumber / lvsRealServerNumber.
 const maxNumber = 65535
 
-// Indexes hands out stable lvsServiceNumber values per service and
+// Indexes is the mib.Numbers of one context: it hands out stable lvsServiceNumber values per service and
 // lvsRealServerNumber values per (service, real server). An identity keeps
 // its number while it exists and gets it back when it reappears; a number
 // goes to a different identity only once 1..65535 are all used, and then
@@ -127,10 +126,11 @@ func (n *numbering[K]) free(gen uint64, recycled func(K)) (uint16, bool) {
 	return best.num, true
 }
 
-// assign numbers the services and their real servers of one snapshot. It
+// Assign numbers the services and their real servers of one snapshot. It
 // returns the service numbers in the order of its services and the real
-// server numbers flattened in the same order (0: not numbered).
-func (x *Indexes) assign(snap *ipvsstats.Snapshot) (svcNums, destNums []uint16) {
+// server numbers flattened in the same order (0: not numbered: all 65535
+// numbers in use).
+func (x *Indexes) Assign(snap *ipvsstats.Snapshot) (svcNums, destNums []uint16) {
 	services := snap.Services
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -139,7 +139,7 @@ func (x *Indexes) assign(snap *ipvsstats.Snapshot) (svcNums, destNums []uint16) 
 	for i := range services {
 		keys[i] = services[i].ServiceKey
 	}
-	svcNums, changed := x.svcs.pass(keys, x.gen, compareServiceKeys,
+	svcNums, changed := x.svcs.pass(keys, x.gen, ipvsstats.ServiceKey.Compare,
 		func(k ipvsstats.ServiceKey) { delete(x.reals, k) })
 	x.dirty = x.dirty || changed
 
@@ -160,26 +160,17 @@ func (x *Indexes) assign(snap *ipvsstats.Snapshot) (svcNums, destNums []uint16) 
 			rn = newNumbering[ipvsstats.DestKey]()
 			x.reals[s.ServiceKey] = rn
 		}
-		nums, changed := rn.pass(dkeys, x.gen, compareDestKeys, nil)
+		nums, changed := rn.pass(dkeys, x.gen, ipvsstats.DestKey.Compare, nil)
 		x.dirty = x.dirty || changed
 		destNums = append(destNums, nums...)
 	}
 	return svcNums, destNums
 }
 
-func compareServiceKeys(a, b ipvsstats.ServiceKey) int {
-	return cmp.Or(cmp.Compare(a.Family, b.Family), cmp.Compare(a.Protocol, b.Protocol),
-		cmp.Compare(a.FWMark, b.FWMark), a.Addr.Compare(b.Addr), cmp.Compare(a.Port, b.Port))
-}
-
-func compareDestKeys(a, b ipvsstats.DestKey) int {
-	return cmp.Or(a.Addr.Compare(b.Addr), cmp.Compare(a.Port, b.Port))
-}
-
-// numbers returns the number of service k and, when d is not nil, that of
+// Lookup returns the number of service k and, when d is not nil, that of
 // its real server d: the numbers they have, or had when last seen (a
 // number is kept until it is recycled); 0 for none.
-func (x *Indexes) numbers(k ipvsstats.ServiceKey, d *ipvsstats.DestKey) (svcNum, destNum uint16) {
+func (x *Indexes) Lookup(k ipvsstats.ServiceKey, d *ipvsstats.DestKey) (svcNum, destNum uint16) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	svcNum = x.svcs.slots[k].num

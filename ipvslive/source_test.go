@@ -1,4 +1,4 @@
-package mib
+package ipvslive
 
 import (
 	"context"
@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
+	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/fixture"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
 var _ agent.ViewSource = (*Source)(nil)
@@ -132,7 +135,7 @@ func newTestSource(t *testing.T, r Reader, clock *fakeClock, logs *logRecorder) 
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	return NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+	return New(ctx, Config{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
 		FirstWait: time.Minute, RefreshWait: -1, Logger: slog.New(logs), Now: clock.Now, AfterFunc: clock.AfterFunc})
 }
 
@@ -145,7 +148,7 @@ func waitIdle(s *Source) {
 
 func TestSourceSingleRefresh(t *testing.T) {
 	r := newFakeReader()
-	clock := &fakeClock{t: fixtureReadAt}
+	clock := &fakeClock{t: fixture.ReadAt}
 	logs := &logRecorder{}
 	s := newTestSource(t, r, clock, logs)
 
@@ -153,10 +156,10 @@ func TestSourceSingleRefresh(t *testing.T) {
 	first := make(chan agent.View)
 	go func() { first <- s.CurrentView() }()
 	<-r.started
-	r.results <- readResult{snap: fixture()}
-	v1 := (<-first).(*View)
-	if !v1.ok || len(v1.services) != 6 {
-		t.Fatalf("first view: available %v, %d services", v1.ok, len(v1.services))
+	r.results <- readResult{snap: fixture.Snapshot()}
+	v1 := (<-first).(*mib.View)
+	if !available(v1) || numServices(v1) != 6 {
+		t.Fatalf("first view: available %v, %d services", available(v1), numServices(v1))
 	}
 	waitIdle(s)
 
@@ -175,7 +178,7 @@ func TestSourceSingleRefresh(t *testing.T) {
 	for range 50 {
 		s.view()
 	}
-	snap := fixture()
+	snap := fixture.Snapshot()
 	snap.Services = snap.Services[:1]
 	r.results <- readResult{snap: snap}
 	waitIdle(s)
@@ -185,35 +188,35 @@ func TestSourceSingleRefresh(t *testing.T) {
 	if len(r.started) != 0 {
 		t.Errorf("%d extra reads started", len(r.started))
 	}
-	if v2 := s.view(); v2 == v1 || len(v2.services) != 1 {
+	if v2 := s.view(); v2 == v1 || numServices(v2) != 1 {
 		t.Errorf("refreshed view not published")
 	}
 }
 
 func TestSourceFailureAndRecovery(t *testing.T) {
 	r := newFakeReader()
-	clock := &fakeClock{t: fixtureReadAt}
+	clock := &fakeClock{t: fixture.ReadAt}
 	logs := &logRecorder{}
 	s := newTestSource(t, r, clock, logs)
 
-	read := func(res readResult) *View { return refreshWith(s, r, clock, res) }
-	v := read(readResult{snap: fixture()})
-	num := Build(fixture(), s.cfg.Indexes, fixedClock).services[0].num
+	read := func(res readResult) *mib.View { return refreshWith(s, r, clock, res) }
+	v := read(readResult{snap: fixture.Snapshot()})
+	num := firstService(mib.Build(fixture.Snapshot(), s.cfg.Indexes, fixture.Clock))
 	fail := errors.New("netlink: no such family")
 	for range 3 {
 		v = read(readResult{err: fail})
-		if v.ok || len(v.services) != 0 || s.view() != v {
-			t.Fatalf("failed read: available %v, %d services", v.ok, len(v.services))
+		if available(v) || numServices(v) != 0 || s.view() != v {
+			t.Fatalf("failed read: available %v, %d services", available(v), numServices(v))
 		}
 	}
-	if got := v.Get(child(child(Root, 9), 0)); got.Int != 2 {
+	if got := v.Get(lvs(9, 0)); got.Int != 2 {
 		t.Errorf("lvsIpvsAvailable = %d, want false(2)", got.Int)
 	}
-	v = read(readResult{snap: fixture()})
-	if !v.ok || v.services[0].num != num {
-		t.Errorf("after recovery: available %v, first number %d want %d", v.ok, v.services[0].num, num)
+	v = read(readResult{snap: fixture.Snapshot()})
+	if !available(v) || firstService(v) != num {
+		t.Errorf("after recovery: available %v, first number %d want %d", available(v), firstService(v), num)
 	}
-	v = read(readResult{snap: fixture()})
+	v = read(readResult{snap: fixture.Snapshot()})
 	if logs.count("IPVS unreadable") != 1 || logs.count("IPVS readable") != 2 {
 		t.Errorf("logged %q, want one line per change", logs.msgs)
 	}
@@ -221,12 +224,12 @@ func TestSourceFailureAndRecovery(t *testing.T) {
 
 func TestSourceFirstWaitBounded(t *testing.T) {
 	r := newFakeReader()
-	clock := &fakeClock{t: fixtureReadAt}
+	clock := &fakeClock{t: fixture.ReadAt}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), FirstWait: time.Millisecond,
+	s := New(ctx, Config{Reader: r, Indexes: NewIndexes(), FirstWait: time.Millisecond,
 		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
 	v := s.view()
-	if v.ok {
+	if available(v) {
 		t.Error("view available before any read finished")
 	}
 	<-r.started
@@ -238,15 +241,15 @@ func TestSourceFirstWaitBounded(t *testing.T) {
 // re-read every cache TTL.
 func TestSourceSlowReadStretchesTTL(t *testing.T) {
 	r := newFakeReader()
-	clock := &fakeClock{t: fixtureReadAt}
+	clock := &fakeClock{t: fixture.ReadAt}
 	s := newTestSource(t, r, clock, &logRecorder{})
 
 	first := make(chan agent.View)
 	go func() { first <- s.CurrentView() }()
 	<-r.started
 	clock.Add(500 * time.Millisecond) // the read takes half a second
-	r.results <- readResult{snap: fixture()}
-	v1 := (<-first).(*View)
+	r.results <- readResult{snap: fixture.Snapshot()}
+	v1 := (<-first).(*mib.View)
 	waitIdle(s)
 
 	for _, step := range []time.Duration{time.Second, 3 * time.Second} { // 4 s < 10 x 0.5 s
@@ -258,7 +261,7 @@ func TestSourceSlowReadStretchesTTL(t *testing.T) {
 	clock.Add(time.Second) // 5 s
 	s.view()
 	<-r.started
-	r.results <- readResult{snap: fixture()}
+	r.results <- readResult{snap: fixture.Snapshot()}
 	waitIdle(s)
 }
 
@@ -278,22 +281,22 @@ func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newFakeReader()
-			clock := &fakeClock{t: fixtureReadAt}
+			clock := &fakeClock{t: fixture.ReadAt}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+			s := New(ctx, Config{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
 				RefreshWait: tc.wait, Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
 			go s.Refresh(ctx)
 			<-r.started
-			r.results <- readResult{snap: fixture()}
+			r.results <- readResult{snap: fixture.Snapshot()}
 			for s.cur.Load() == nil {
 				time.Sleep(time.Millisecond)
 			}
 			clock.Add(15 * time.Second) // idle, longer than the TTL
-			got := make(chan *View)
+			got := make(chan *mib.View)
 			go func() { got <- s.view() }()
 			<-r.started
-			snap := fixture()
+			snap := fixture.Snapshot()
 			snap.Services = snap.Services[:1]
 			if tc.finishes {
 				r.results <- readResult{snap: snap}
@@ -302,12 +305,12 @@ func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 			if !tc.finishes {
 				r.results <- readResult{snap: snap}
 			}
-			if len(v.services) != tc.want {
-				t.Errorf("answered from a view with %d services, want %d", len(v.services), tc.want)
+			if numServices(v) != tc.want {
+				t.Errorf("answered from a view with %d services, want %d", numServices(v), tc.want)
 			}
 			waitIdle(s)
-			if v := s.view(); len(v.services) != 1 {
-				t.Errorf("after the refresh: %d services, want 1", len(v.services))
+			if v := s.view(); numServices(v) != 1 {
+				t.Errorf("after the refresh: %d services, want 1", numServices(v))
 			}
 		})
 	}
@@ -318,24 +321,24 @@ func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 // counted.
 func TestSourceChurnKeepsPreviousView(t *testing.T) {
 	r := newFakeReader()
-	clock := &fakeClock{t: fixtureReadAt}
+	clock := &fakeClock{t: fixture.ReadAt}
 	s := newTestSource(t, r, clock, &logRecorder{})
-	read := func(res readResult) *View { return refreshWith(s, r, clock, res) }
-	v1 := read(readResult{snap: fixture()})
+	read := func(res readResult) *mib.View { return refreshWith(s, r, clock, res) }
+	v1 := read(readResult{snap: fixture.Snapshot()})
 	v2 := read(readResult{err: fmt.Errorf("read: %w", ipvsstats.ErrInconsistent)})
-	if v2 != v1 || s.view() != v1 || !v2.ok {
-		t.Errorf("after a torn read: got a new view (available %v), want the previous one", v2.ok)
+	if v2 != v1 || s.view() != v1 || !available(v2) {
+		t.Errorf("after a torn read: got a new view (available %v), want the previous one", available(v2))
 	}
-	if s.changes.count != 0 {
-		t.Errorf("%d changes counted for a torn read, want 0", s.changes.count)
+	if s.changes.Count != 0 {
+		t.Errorf("%d changes counted for a torn read, want 0", s.changes.Count)
 	}
 }
 
 // refreshWith runs one Refresh of s, a second later on clock, whose read r
 // answers with res.
-func refreshWith(s *Source, r *fakeReader, clock *fakeClock, res readResult) *View {
+func refreshWith(s *Source, r *fakeReader, clock *fakeClock, res readResult) *mib.View {
 	clock.Add(time.Second)
-	done := make(chan *View)
+	done := make(chan *mib.View)
 	go func() { done <- s.Refresh(context.Background()) }()
 	<-r.started
 	r.results <- res
@@ -351,9 +354,9 @@ func TestSourceReleasesMemoryAfterCollectingReads(t *testing.T) {
 	t.Cleanup(cancel)
 	var s *Source
 	var cycles atomic.Uint64
-	var served []*View
-	clock := &fakeClock{t: fixtureReadAt}
-	s = NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+	var served []*mib.View
+	clock := &fakeClock{t: fixture.ReadAt}
+	s = New(ctx, Config{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
 		FirstWait: time.Minute, RefreshWait: -1, Logger: slog.New(&logRecorder{}), Now: clock.Now,
 		AfterFunc: clock.AfterFunc, GCCycles: cycles.Load,
 		ReleaseMemory: func() { served = append(served, s.cur.Load().view) }})
@@ -367,7 +370,7 @@ func TestSourceReleasesMemoryAfterCollectingReads(t *testing.T) {
 			if tt.collects {
 				cycles.Add(1)
 			}
-			r.results <- readResult{snap: fixture(), err: tt.err}
+			r.results <- readResult{snap: fixture.Snapshot(), err: tt.err}
 		}()
 		v := s.Refresh(ctx)
 		switch {
@@ -377,4 +380,19 @@ func TestSourceReleasesMemoryAfterCollectingReads(t *testing.T) {
 			t.Errorf("read %d: ReleaseMemory ran %d times, not once with the read's view served", i+1, len(served)-before)
 		}
 	}
+}
+
+// lvs returns the OID below the LVS-MIB's root.
+func lvs(arcs ...uint32) agentx.OID { return append(append(agentx.OID{}, mib.Root...), arcs...) }
+
+// available is lvsIpvsAvailable.0 of v.
+func available(v *mib.View) bool { return v.Get(lvs(9, 0)).Int == 1 }
+
+// numServices is lvsNumServices.0 of v.
+func numServices(v *mib.View) int { return int(v.Get(lvs(2, 0)).Int) }
+
+// firstService is the lowest lvsServiceNumber v serves.
+func firstService(v *mib.View) int32 {
+	vb, _ := v.Next(nil, lvs(17, 1, 1), false, nil)
+	return vb.Int
 }

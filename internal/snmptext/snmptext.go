@@ -1,4 +1,7 @@
-package mib
+// Package snmptext formats variables as net-snmp 5.9's command-line tools
+// print them with -On and no MIB modules loaded, so that what the agent
+// serves compares line by line with a real snmpwalk.
+package snmptext
 
 import (
 	"bufio"
@@ -8,23 +11,26 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 )
 
-// WriteOIDs writes every variable of v below Root, one per line, exactly
+// Walker is what WriteWalk walks: an agent.View.
+type Walker interface {
+	Next(dst, from agentx.OID, include bool, to agentx.OID) (agentx.VarBind, bool)
+}
+
+// WriteWalk writes every variable of v below root, one per line, exactly
 // as net-snmp 5.9's
 //
-//	snmpwalk -v2c -c COMMUNITY -On -m '' HOST .1.3.6.1.4.1.8225.4711
+//	snmpwalk -v2c -c COMMUNITY -On -m '' HOST ROOT
 //
-// prints them (numeric OIDs, no MIB modules loaded). It is what
-// `lvs-agentx dump --format=oids` prints.
-func WriteOIDs(w io.Writer, v agent.View) error {
+// prints them. It is what `lvs-agentx dump --format=oids` prints.
+func WriteWalk(w io.Writer, v Walker, root agentx.OID) error {
 	bw := bufio.NewWriter(w)
-	from := Root
+	from := root
 	for {
 		vb, ok := v.Next(nil, from, false, nil)
-		if !ok || !vb.Name.HasPrefix(Root) {
+		if !ok || !vb.Name.HasPrefix(root) {
 			break
 		}
 		line, err := FormatVarBind(vb)

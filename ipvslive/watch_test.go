@@ -1,4 +1,4 @@
-package mib
+package ipvslive
 
 import (
 	"context"
@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/internal/fixture"
+	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
 // fakeCPU is a garbage collector's CPU time the test sets.
@@ -31,7 +34,7 @@ func waitTimer(t *testing.T, c *fakeClock, at time.Time) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no timer due at %v", at.Sub(fixtureReadAt))
+			t.Fatalf("no timer due at %v", at.Sub(fixture.ReadAt))
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -48,11 +51,11 @@ func noRead(t *testing.T, r *fakeReader, after string) {
 
 func TestWatch(t *testing.T) {
 	r := newFakeReader()
-	clock := &fakeClock{t: fixtureReadAt}
+	clock := &fakeClock{t: fixture.ReadAt}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var gc fakeCPU // no collection: the clock alone sets the pace
-	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+	s := New(ctx, Config{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
 		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc, GCTime: gc.Time})
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -60,10 +63,10 @@ func TestWatch(t *testing.T) {
 
 	// The first read at once; it takes half a second, so the next is due
 	// ten times that after its start, not one interval.
-	at := func(d time.Duration) time.Time { return fixtureReadAt.Add(d) }
+	at := func(d time.Duration) time.Time { return fixture.ReadAt.Add(d) }
 	<-r.started
 	clock.Add(500 * time.Millisecond)
-	r.results <- readResult{snap: fixture()}
+	r.results <- readResult{snap: fixture.Snapshot()}
 	waitTimer(t, clock, at(5*time.Second))
 	for _, step := range []time.Duration{time.Second, 3 * time.Second} { // 4.5 s < 10 x 0.5 s
 		clock.Add(step)
@@ -71,7 +74,7 @@ func TestWatch(t *testing.T) {
 	}
 	clock.Add(500 * time.Millisecond) // 5 s after the first read started
 	<-r.started
-	r.results <- readResult{snap: fixture()}
+	r.results <- readResult{snap: fixture.Snapshot()}
 
 	// Quick reads: one per interval.
 	for i := range 3 {
@@ -81,7 +84,7 @@ func TestWatch(t *testing.T) {
 		noRead(t, r, "before the interval")
 		clock.Add(100 * time.Millisecond)
 		<-r.started
-		r.results <- readResult{snap: fixture()}
+		r.results <- readResult{snap: fixture.Snapshot()}
 	}
 
 	// A request's refresh restarts the interval: the watch does not read
@@ -90,7 +93,7 @@ func TestWatch(t *testing.T) {
 	clock.Add(700 * time.Millisecond)
 	go s.Refresh(ctx)
 	<-r.started
-	r.results <- readResult{snap: fixture()}
+	r.results <- readResult{snap: fixture.Snapshot()}
 	waitIdle(s)
 	for s.cur.Load().start != at(8700*time.Millisecond) {
 		time.Sleep(time.Millisecond)
@@ -100,7 +103,7 @@ func TestWatch(t *testing.T) {
 	noRead(t, r, "right after a request's refresh")
 	clock.Add(700 * time.Millisecond)
 	<-r.started
-	r.results <- readResult{snap: fixture()}
+	r.results <- readResult{snap: fixture.Snapshot()}
 
 	// Cancelling ends the watch, also while it sleeps.
 	waitTimer(t, clock, at(10700*time.Millisecond))
@@ -122,21 +125,21 @@ func TestWatch(t *testing.T) {
 // that spaces the watch's reads ten times as far.
 func TestWatchGCTime(t *testing.T) {
 	r := newFakeReader()
-	clock := &fakeClock{t: fixtureReadAt}
+	clock := &fakeClock{t: fixture.ReadAt}
 	var gc fakeCPU
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+	s := New(ctx, Config{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
 		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc, GCTime: gc.Time})
 	go s.Watch(ctx, time.Second)
-	at := func(d time.Duration) time.Time { return fixtureReadAt.Add(d) }
+	at := func(d time.Duration) time.Time { return fixture.ReadAt.Add(d) }
 
 	// A 100 ms read and 150 ms of collection: the next read 2.5 s after
 	// it started, not one interval.
 	<-r.started
 	gc.Add(150 * time.Millisecond)
 	clock.Add(100 * time.Millisecond)
-	r.results <- readResult{snap: fixture()}
+	r.results <- readResult{snap: fixture.Snapshot()}
 	waitTimer(t, clock, at(2500*time.Millisecond))
 	// The collector then works another 250 ms: 5 s in all.
 	gc.Add(250 * time.Millisecond)
@@ -145,13 +148,13 @@ func TestWatchGCTime(t *testing.T) {
 	noRead(t, r, "before ten times the read's cost")
 	clock.Add(2500 * time.Millisecond)
 	<-r.started
-	r.results <- readResult{snap: fixture()}
+	r.results <- readResult{snap: fixture.Snapshot()}
 
 	// A cheap read without collection: back to one per interval.
 	waitTimer(t, clock, at(6*time.Second))
 	clock.Add(time.Second)
 	<-r.started
-	r.results <- readResult{snap: fixture()}
+	r.results <- readResult{snap: fixture.Snapshot()}
 }
 
 // TestWatchIdleProcessCPU checks that while nothing but the watch runs,
@@ -159,14 +162,14 @@ func TestWatchGCTime(t *testing.T) {
 // once a request came, only the read and the collector count again.
 func TestWatchIdleProcessCPU(t *testing.T) {
 	r := newFakeReader()
-	clock := &fakeClock{t: fixtureReadAt}
+	clock := &fakeClock{t: fixture.ReadAt}
 	var gc, proc fakeCPU
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+	s := New(ctx, Config{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
 		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc, GCTime: gc.Time, ProcessCPU: proc.Time})
 	go s.Watch(ctx, time.Second)
-	at := func(d time.Duration) time.Time { return fixtureReadAt.Add(d) }
+	at := func(d time.Duration) time.Time { return fixture.ReadAt.Add(d) }
 
 	// A 50 ms read, 100 ms of collection, 300 ms of process CPU in all:
 	// idle, so the next read comes 3 s after the first started.
@@ -174,11 +177,11 @@ func TestWatchIdleProcessCPU(t *testing.T) {
 	gc.Add(100 * time.Millisecond)
 	proc.Add(300 * time.Millisecond)
 	clock.Add(50 * time.Millisecond)
-	r.results <- readResult{snap: fixture()}
+	r.results <- readResult{snap: fixture.Snapshot()}
 	waitTimer(t, clock, at(3*time.Second))
 	clock.Add(2950 * time.Millisecond)
 	<-r.started
-	r.results <- readResult{snap: fixture()}
+	r.results <- readResult{snap: fixture.Snapshot()}
 
 	// The same costs, but a request comes: its CPU is not the refresh's,
 	// so the read and the collector set the pace (10 x 150 ms).
@@ -189,17 +192,17 @@ func TestWatchIdleProcessCPU(t *testing.T) {
 	gc.Add(100 * time.Millisecond)
 	proc.Add(300 * time.Millisecond)
 	clock.Add(50 * time.Millisecond)
-	r.results <- readResult{snap: fixture()}
+	r.results <- readResult{snap: fixture.Snapshot()}
 	s.CurrentView()
 	waitTimer(t, clock, at(5500*time.Millisecond))
 }
 
 func TestProcessCPUTime(t *testing.T) {
-	before := ProcessCPUTime()
+	before := processCPUTime()
 	deadline := time.Now().Add(10 * time.Second)
-	for x := 1; ProcessCPUTime() <= before; x = x*7 + 1 {
+	for x := 1; processCPUTime() <= before; x = x*7 + 1 {
 		if time.Now().After(deadline) {
-			t.Fatalf("ProcessCPUTime stayed at %v over 10 s of busy work", before)
+			t.Fatalf("processCPUTime stayed at %v over 10 s of busy work", before)
 		}
 		sink.Add(int64(x))
 	}
@@ -209,11 +212,11 @@ func TestProcessCPUTime(t *testing.T) {
 var sink atomic.Int64
 
 func TestGCCPUTime(t *testing.T) {
-	before := GCCPUTime()
+	before := gcCPUTime()
 	deadline := time.Now().Add(10 * time.Second)
-	for GCCPUTime() <= before {
+	for gcCPUTime() <= before {
 		if time.Now().After(deadline) {
-			t.Fatalf("GCCPUTime stayed at %v over 10 s of forced collections", before)
+			t.Fatalf("gcCPUTime stayed at %v over 10 s of forced collections", before)
 		}
 		garbage = make([]byte, 1<<20)
 		runtime.GC()
@@ -224,7 +227,7 @@ func TestGCCPUTime(t *testing.T) {
 var garbage []byte
 
 func TestWatchDisabled(t *testing.T) {
-	s := NewSource(context.Background(), SourceConfig{Reader: newFakeReader(), Indexes: NewIndexes()})
+	s := New(context.Background(), Config{Reader: newFakeReader(), Indexes: NewIndexes()})
 	done := make(chan struct{})
 	go func() { s.Watch(context.Background(), 0); close(done) }()
 	select {
@@ -238,26 +241,26 @@ func TestWatchDisabled(t *testing.T) {
 // waits for that read and gets its view; no second read starts.
 func TestRequestJoinsWatchRead(t *testing.T) {
 	r := newFakeReader()
-	clock := &fakeClock{t: fixtureReadAt}
+	clock := &fakeClock{t: fixture.ReadAt}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := NewSource(ctx, SourceConfig{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second, RefreshWait: time.Minute,
+	s := New(ctx, Config{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second, RefreshWait: time.Minute,
 		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
 	done := make(chan struct{})
 	go func() { s.Watch(ctx, time.Second); close(done) }()
 	defer func() { cancel(); <-done }()
 
 	<-r.started
-	r.results <- readResult{snap: fixture()}
-	waitTimer(t, clock, fixtureReadAt.Add(time.Second))
+	r.results <- readResult{snap: fixture.Snapshot()}
+	waitTimer(t, clock, fixture.ReadAt.Add(time.Second))
 	clock.Add(time.Second) // the view is stale, and the watch reads
 	<-r.started
-	got := make(chan *View)
+	got := make(chan *mib.View)
 	go func() { got <- s.view() }()
 	noRead(t, r, "for a request while the watch reads")
-	fewer := fixture()
+	fewer := fixture.Snapshot()
 	fewer.Services = fewer.Services[:1]
 	r.results <- readResult{snap: fewer}
-	if n := (<-got).Get(child(child(Root, 2), 0)); n.Int != 1 {
+	if n := (<-got).Get(lvs(2, 0)); n.Int != 1 {
 		t.Errorf("the request got lvsNumServices %d, want 1 from the watch's read", n.Int)
 	}
 	if n := r.maxSeen.Load(); n != 1 {
@@ -266,9 +269,9 @@ func TestRequestJoinsWatchRead(t *testing.T) {
 }
 
 func TestGCCyclesTotal(t *testing.T) {
-	before := GCCyclesTotal()
+	before := gcCycles()
 	runtime.GC()
-	if after := GCCyclesTotal(); after <= before {
-		t.Errorf("GCCyclesTotal went from %d to %d over a collection", before, after)
+	if after := gcCycles(); after <= before {
+		t.Errorf("gcCycles went from %d to %d over a collection", before, after)
 	}
 }

@@ -1,4 +1,4 @@
-package mib
+package ipvslive
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
 // Reader reads one IPVS snapshot; the ipvsstats reader satisfies it.
@@ -19,22 +20,22 @@ type Reader interface {
 	Read(ctx context.Context) (*ipvsstats.Snapshot, error)
 }
 
-// DefaultCacheTTL is the cache TTL of a SourceConfig that sets none.
+// DefaultCacheTTL is the cache TTL of a Config that sets none.
 const DefaultCacheTTL = time.Second
 
-// Defaults of the other SourceConfig durations.
+// Defaults of the other Config durations.
 const (
 	defaultReadTimeout = 30 * time.Second
 	defaultFirstWait   = 5 * time.Second
 )
 
-// DefaultRefreshWait is the RefreshWait of a SourceConfig that sets none: a
+// DefaultRefreshWait is the RefreshWait of a Config that sets none: a
 // quarter of snmpd's default agentXTimeout (1 s), so a request that waits
 // this long for a re-read still leaves snmpd ample time for the rest.
 const DefaultRefreshWait = 250 * time.Millisecond
 
-// SourceConfig configures a Source. Reader and Indexes are required.
-type SourceConfig struct {
+// Config configures a Source. Reader and Indexes are required.
+type Config struct {
 	Reader  Reader
 	Indexes *Indexes
 	// CacheTTL is how old a view may get before a request starts a
@@ -68,15 +69,15 @@ type SourceConfig struct {
 	Notify      func(trap agentx.OID, vbs []agentx.VarBind)
 	NotifyKinds ipvsevents.Kinds
 	// SysUpTimeAt is the master's sysUpTime at a time, for lvsLastChange
-	// (agent.Uptime's At); nil counts from NewSource.
+	// (agent.Uptime's At); nil counts from New.
 	SysUpTimeAt func(time.Time) uint32
 	// GCTime is the CPU time the garbage collector has used so far
-	// (GCCPUTime when nil). Watch adds what it grows by to a read's cost,
+	// (gcCPUTime when nil). Watch adds what it grows by to a read's cost,
 	// so the collection a read causes, on another core and after the read
 	// returns, counts against the tenth of a CPU too.
 	GCTime func() time.Duration
 	// ProcessCPU is the CPU time the process has used so far
-	// (ProcessCPUTime when nil). Watch counts what it grows by while
+	// (processCPUTime when nil). Watch counts what it grows by while
 	// nothing but the watch runs (see Watch).
 	ProcessCPU func() time.Duration
 	// ReleaseMemory, when set, runs once a read's view is published if the
@@ -87,12 +88,13 @@ type SourceConfig struct {
 	// one read's data. A read small enough to need no collection is left
 	// alone: forcing one there would page in the collector for nothing.
 	ReleaseMemory func()
-	// GCCycles is the number of collections so far (GCCyclesTotal when
-	// nil), for ReleaseMemory.
+	// GCCycles is the number of collections so far (gcCycles when nil),
+	// for ReleaseMemory.
 	GCCycles func() uint64
 }
 
-// Source is the agent.ViewSource that serves the LVS-MIB. It hands out the
+// Source is the live state of one IPVS instance, served as the LVS-MIB: an
+// agent.ViewSource. It hands out the
 // current view and, when that view is older than the cache TTL, starts one
 // background refresh and waits for it at most RefreshWait: a poller that
 // comes after an idle gap gets the kernel's values of now, not those of
@@ -100,7 +102,7 @@ type SourceConfig struct {
 // a request time out.
 type Source struct {
 	ctx     context.Context
-	cfg     SourceConfig
+	cfg     Config
 	cur     atomic.Pointer[entry]
 	pending atomic.Pointer[chan struct{}] // the running background refresh, closed when it publishes
 	read    sync.Mutex                    // one read at a time, background or Refresh
@@ -111,8 +113,8 @@ type Source struct {
 
 	// Guarded by read: what the reads have seen change.
 	tracker   ipvsevents.Tracker
-	lastAvail *View   // the view of the tracker's last successful read
-	changes   changes // lvsChanges and lvsLastChange so far
+	lastAvail *mib.View   // the view of the tracker's last successful read
+	changes   mib.Changes // lvsChanges and lvsLastChange so far
 
 	mu        sync.Mutex // serialises logging state changes
 	logged    bool       // a state has been logged at least once
@@ -122,7 +124,7 @@ type Source struct {
 
 // entry is a published view and whether it has outlived its TTL.
 type entry struct {
-	view      *View
+	view      *mib.View
 	start     time.Time     // when its read started, on the Source's clock
 	cost      time.Duration // how long reading and building it took
 	stale     atomic.Bool
@@ -131,9 +133,9 @@ type entry struct {
 
 var _ agent.ViewSource = (*Source)(nil)
 
-// NewSource returns a Source that reads with cfg.Reader until ctx ends.
-// It does not read until Refresh or the first CurrentView.
-func NewSource(ctx context.Context, cfg SourceConfig) *Source {
+// New returns a Source that reads with cfg.Reader until ctx ends. It does
+// not read until Refresh or the first CurrentView.
+func New(ctx context.Context, cfg Config) *Source {
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
@@ -159,16 +161,16 @@ func NewSource(ctx context.Context, cfg SourceConfig) *Source {
 		cfg.SysUpTimeAt = agent.NewUptime().At
 	}
 	if cfg.GCCycles == nil {
-		cfg.GCCycles = GCCyclesTotal
+		cfg.GCCycles = gcCycles
 	}
 	if cfg.GCTime == nil {
-		cfg.GCTime = GCCPUTime
+		cfg.GCTime = gcCPUTime
 	}
 	if cfg.ProcessCPU == nil {
-		cfg.ProcessCPU = ProcessCPUTime
+		cfg.ProcessCPU = processCPUTime
 	}
 	s := &Source{ctx: ctx, cfg: cfg, done: make(chan struct{})}
-	s.changes.uptimeAt = cfg.SysUpTimeAt
+	s.changes.SysUpTimeAt = cfg.SysUpTimeAt
 	return s
 }
 
@@ -182,7 +184,7 @@ func (s *Source) CurrentView() agent.View {
 }
 
 // view is CurrentView with the concrete type.
-func (s *Source) view() *View {
+func (s *Source) view() *mib.View {
 	s.activity.Add(1)
 	e := s.cur.Load()
 	if e == nil {
@@ -195,7 +197,7 @@ func (s *Source) view() *View {
 		case <-t.C:
 		case <-s.ctx.Done():
 		}
-		return unavailable(s.cfg.Now(), s.cfg.Now)
+		return mib.Unavailable(s.cfg.Now(), s.cfg.Now)
 	}
 	if !e.stale.Load() {
 		return e.view
@@ -255,7 +257,7 @@ func (s *Source) startRefresh() <-chan struct{} {
 // returning services get their numbers back), except when the table only
 // changed too fast to read consistently: then the previous view stays.
 // Background refreshes and Watch call it; `dump` may call it directly.
-func (s *Source) Refresh(ctx context.Context) *View {
+func (s *Source) Refresh(ctx context.Context) *mib.View {
 	s.read.Lock()
 	defer s.read.Unlock()
 	readCtx, cancel := context.WithTimeout(ctx, s.cfg.ReadTimeout)
@@ -276,16 +278,16 @@ func (s *Source) Refresh(ctx context.Context) *View {
 			return e.view
 		}
 	}
-	var v *View
+	var v *mib.View
 	if err != nil {
-		v = unavailable(start, s.cfg.Now)
+		snap, v = nil, mib.Unavailable(start, s.cfg.Now)
 	} else {
-		v = Build(snap, s.cfg.Indexes, s.cfg.Now)
+		v = mib.Build(snap, s.cfg.Indexes, s.cfg.Now)
 	}
 	if ctx.Err() == nil { // a read cut short by shutdown says nothing about IPVS
-		s.compare(v)
+		s.compare(snap, v)
 	}
-	v.changes = s.changes
+	v.SetChanges(s.changes)
 	s.logState(err)
 	s.logSave(s.cfg.Indexes.Save())
 	e := &entry{view: v, start: start, cost: s.cfg.Now().Sub(start)}
@@ -301,17 +303,14 @@ func (s *Source) Refresh(ctx context.Context) *View {
 	return v
 }
 
-// compare counts and notifies the changes from the previous read to v's,
-// and makes v the previous successful read if it is one.
-func (s *Source) compare(v *View) {
-	snap := v.snap
-	if !v.ok {
-		snap = nil // a failed read: the view's snapshot is an empty stand-in
-	}
+// compare counts and notifies the changes from the previous read to snap
+// (nil for a failed read), whose view is v, and makes v the previous
+// successful read if it is one.
+func (s *Source) compare(snap *ipvsstats.Snapshot, v *mib.View) {
 	events := s.tracker.Compare(snap)
 	if len(events) > 0 {
-		s.changes.count += uint64(len(events))
-		s.changes.last = v.readAt
+		s.changes.Count += uint64(len(events))
+		s.changes.Last = v.ReadAt()
 		s.activity.Add(1)
 	}
 	for _, ev := range events {
@@ -319,11 +318,11 @@ func (s *Source) compare(v *View) {
 		if s.cfg.Notify == nil || !s.cfg.NotifyKinds.Has(ev.Kind) {
 			continue
 		}
-		if trap, vbs, ok := notification(ev, s.lastAvail, v, s.cfg.Indexes); ok {
+		if trap, vbs, ok := mib.Notification(ev, s.lastAvail, v, s.cfg.Indexes); ok {
 			s.cfg.Notify(trap, vbs)
 		}
 	}
-	if v.ok {
+	if snap != nil {
 		s.lastAvail = v
 	}
 }
@@ -350,11 +349,11 @@ func (s *Source) logEvent(ev ipvsevents.Event) {
 // left out, with the current lvsChanges and lvsLastChange; it is the
 // summary of an agent.Notifier.
 func (s *Source) StormNotification(n uint32) (agentx.OID, []agentx.VarBind) {
-	v := unavailable(s.cfg.Now(), s.cfg.Now)
+	v := mib.Unavailable(s.cfg.Now(), s.cfg.Now)
 	if e := s.cur.Load(); e != nil {
 		v = e.view
 	}
-	return storm(v, n)
+	return mib.Storm(v, n)
 }
 
 // logState logs the first state and every change between available and

@@ -1,4 +1,4 @@
-package mib
+package snmptext_test
 
 import (
 	"bytes"
@@ -12,10 +12,14 @@ import (
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/fixture"
+	"github.com/lvs-agentx/lvs-agentx/internal/snmptext"
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
+	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
 // TestFormatVarBind pins the formats observed from net-snmp 5.9.3's
-// `snmpwalk -On -m ""`; TestWriteOIDsMatchesSnmpwalk checks them against
+// `snmpwalk -On -m ""`; TestWriteWalkMatchesSnmpwalk checks them against
 // a real snmpwalk.
 func TestFormatVarBind(t *testing.T) {
 	name := agentx.OID{1, 3, 6}
@@ -23,42 +27,42 @@ func TestFormatVarBind(t *testing.T) {
 		vb   agentx.VarBind
 		want string
 	}{
-		{vS("rr"), `STRING: "rr"`},
-		{vS(""), `""`},
-		{vS(`"a"\`), `STRING: "\"a\"\\"`},
-		{vS("a\tb\nc"), "STRING: \"a\tb\nc\""},
-		{vH(10, 99, 0, 1), "Hex-STRING: 0A 63 00 01 "},
-		{vH(65, 66, 67, 68), `STRING: "ABCD"`},
-		{vH(0x40), `STRING: "@"`},
-		{vH(0x80), "Hex-STRING: 80 "},
-		{vH(0), "Hex-STRING: 00 "},
-		{vH('a', 'b', 0), "Hex-STRING: 61 62 00 "},
-		{vH(0x7f), "Hex-STRING: 7F "},
-		{v16("fd00::1"), "Hex-STRING: FD 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 "},
-		{vH(append(bytes.Repeat([]byte{0xff}, 16), 1)...), "Hex-STRING: " + strings.Repeat("FF ", 16) + "\n01 "},
-		{vI(-1), "INTEGER: -1"},
-		{vC32(4294967295), "Counter32: 4294967295"},
-		{vC64(18446744073709551615), "Counter64: 18446744073709551615"},
-		{vG32(3), "Gauge32: 3"},
-		{vIP("10.99.0.1"), "IpAddress: 10.99.0.1"},
-		{vTT(123), "Timeticks: (123) 0:00:01.23"},
-		{vTT(8640000 + 360000*2 + 6000*3 + 400 + 5), "Timeticks: (9378405) 1 day, 2:03:04.05"},
-		{vTT(3 * 8640000), "Timeticks: (25920000) 3 days, 0:00:00.00"},
+		{fixture.Str("rr"), `STRING: "rr"`},
+		{fixture.Str(""), `""`},
+		{fixture.Str(`"a"\`), `STRING: "\"a\"\\"`},
+		{fixture.Str("a\tb\nc"), "STRING: \"a\tb\nc\""},
+		{fixture.Hex(10, 99, 0, 1), "Hex-STRING: 0A 63 00 01 "},
+		{fixture.Hex(65, 66, 67, 68), `STRING: "ABCD"`},
+		{fixture.Hex(0x40), `STRING: "@"`},
+		{fixture.Hex(0x80), "Hex-STRING: 80 "},
+		{fixture.Hex(0), "Hex-STRING: 00 "},
+		{fixture.Hex('a', 'b', 0), "Hex-STRING: 61 62 00 "},
+		{fixture.Hex(0x7f), "Hex-STRING: 7F "},
+		{fixture.IPv6("fd00::1"), "Hex-STRING: FD 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 "},
+		{fixture.Hex(append(bytes.Repeat([]byte{0xff}, 16), 1)...), "Hex-STRING: " + strings.Repeat("FF ", 16) + "\n01 "},
+		{fixture.Int(-1), "INTEGER: -1"},
+		{fixture.Counter32(4294967295), "Counter32: 4294967295"},
+		{fixture.Counter64(18446744073709551615), "Counter64: 18446744073709551615"},
+		{fixture.Gauge32(3), "Gauge32: 3"},
+		{fixture.IP("10.99.0.1"), "IpAddress: 10.99.0.1"},
+		{fixture.TimeTicks(123), "Timeticks: (123) 0:00:01.23"},
+		{fixture.TimeTicks(8640000 + 360000*2 + 6000*3 + 400 + 5), "Timeticks: (9378405) 1 day, 2:03:04.05"},
+		{fixture.TimeTicks(3 * 8640000), "Timeticks: (25920000) 3 days, 0:00:00.00"},
 		{agentx.VarBind{Type: agentx.ObjectIdentifier, OID: agentx.OID{1, 3}}, "OID: .1.3"},
 	}
 	for _, tt := range tests {
 		tt.vb.Name = name
-		got, err := FormatVarBind(tt.vb)
+		got, err := snmptext.FormatVarBind(tt.vb)
 		if want := ".1.3.6 = " + tt.want; err != nil || got != want {
-			t.Errorf("FormatVarBind(%+v) = %q, %v; want %q", tt.vb, got, err, want)
+			t.Errorf("snmptext.FormatVarBind(%+v) = %q, %v; want %q", tt.vb, got, err, want)
 		}
 	}
 	for _, bad := range []agentx.VarBind{
 		{Name: name, Type: agentx.IPAddress, Bytes: make([]byte, 16)},
 		{Name: name, Type: agentx.NoSuchObject},
 	} {
-		if _, err := FormatVarBind(bad); err == nil {
-			t.Errorf("FormatVarBind(%+v) succeeded", bad)
+		if _, err := snmptext.FormatVarBind(bad); err == nil {
+			t.Errorf("snmptext.FormatVarBind(%+v) succeeded", bad)
 		}
 	}
 }
@@ -86,15 +90,15 @@ func passValue(vb agentx.VarBind) (string, string) {
 	return "octet", strings.Join(hex, " ")
 }
 
-// TestWriteOIDsMatchesSnmpwalk serves the fixture view through a real
+// TestWriteWalkMatchesSnmpwalk serves the fixture view through a real
 // snmpd (a `pass` script generated from the view) and compares
-// `snmpwalk -v2c -On -m ""` with WriteOIDs byte for byte.
-func TestWriteOIDsMatchesSnmpwalk(t *testing.T) {
-	snmpd := needTool(t, "snmpd")
-	snmpwalk := needTool(t, "snmpwalk")
-	v := fixtureView(t)
+// `snmpwalk -v2c -On -m ""` with WriteWalk byte for byte.
+func TestWriteWalkMatchesSnmpwalk(t *testing.T) {
+	snmpd := testutil.NeedTool(t, "snmpd", "apt-get install -y snmpd")
+	snmpwalk := testutil.NeedTool(t, "snmpwalk", "apt-get install -y snmp")
+	v := mib.Build(fixture.Snapshot(), fixture.NewNumbers(), fixture.Clock)
 	var want bytes.Buffer
-	if err := WriteOIDs(&want, v); err != nil {
+	if err := snmptext.WriteWalk(&want, v, mib.Root); err != nil {
 		t.Fatal(err)
 	}
 
@@ -103,8 +107,8 @@ func TestWriteOIDsMatchesSnmpwalk(t *testing.T) {
 	dir := t.TempDir()
 	var script strings.Builder
 	script.WriteString("#!/bin/sh\ncase \"$1 $2\" in\n")
-	prev := "-n " + Root.String()
-	for from := Root; ; {
+	prev := "-n " + mib.Root.String()
+	for from := mib.Root; ; {
 		vb, ok := v.Next(nil, from, false, nil)
 		if !ok {
 			break
@@ -121,7 +125,7 @@ func TestWriteOIDsMatchesSnmpwalk(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf := filepath.Join(dir, "snmpd.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf("rocommunity public 127.0.0.1\npass %s %s\n", Root, passPath)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf("rocommunity public 127.0.0.1\npass %s %s\n", mib.Root, passPath)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -143,7 +147,7 @@ func TestWriteOIDsMatchesSnmpwalk(t *testing.T) {
 	for i := range 20 { // wait for snmpd to listen
 		start := time.Now()
 		out, err = exec.Command(snmpwalk, "-v2c", "-c", "public", "-On", "-m", "", "-t", "2", "-r", "1",
-			addr, Root.String()).CombinedOutput()
+			addr, mib.Root.String()).CombinedOutput()
 		t.Logf("attempt %d: %v %v %d bytes", i, time.Since(start), err, len(out))
 		if err == nil && len(out) > 0 {
 			break
@@ -158,9 +162,9 @@ func TestWriteOIDsMatchesSnmpwalk(t *testing.T) {
 		got, exp := strings.Split(string(out), "\n"), strings.Split(want.String(), "\n")
 		for i := range min(len(got), len(exp)) {
 			if got[i] != exp[i] {
-				t.Fatalf("line %d: snmpwalk %q, WriteOIDs %q (%d vs %d lines)", i+1, got[i], exp[i], len(got), len(exp))
+				t.Fatalf("line %d: snmpwalk %q, WriteWalk %q (%d vs %d lines)", i+1, got[i], exp[i], len(got), len(exp))
 			}
 		}
-		t.Fatalf("snmpwalk printed %d lines, WriteOIDs %d", len(got), len(exp))
+		t.Fatalf("snmpwalk printed %d lines, WriteWalk %d", len(got), len(exp))
 	}
 }

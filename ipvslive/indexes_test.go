@@ -1,4 +1,4 @@
-package mib
+package ipvslive
 
 import (
 	"encoding/json"
@@ -11,21 +11,29 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lvs-agentx/lvs-agentx/internal/fixture"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
 // numbersOf maps each service name (and "svc/real" for real servers) to
-// its numbers in the view built from snap.
+// the numbers idx gives them in snap, leaving out what it leaves
+// unnumbered, as a view does.
 func numbersOf(t *testing.T, snap *ipvsstats.Snapshot, idx *Indexes) map[string]string {
 	t.Helper()
-	v := Build(snap, idx, fixedClock)
+	svcNums, destNums := idx.Assign(snap)
 	got := map[string]string{}
-	for _, r := range v.services {
-		got[r.svc.Label()] = itoa(r.num)
-	}
-	for _, r := range v.reals {
-		svc := v.services[slices.IndexFunc(v.services, func(s serviceRow) bool { return s.num == r.svcNum })]
-		got[svc.svc.Label()+"/"+r.dest.Label()] = itoa(r.svcNum) + "." + itoa(r.num)
+	d := 0
+	for i, svc := range snap.Services {
+		if svcNums[i] != 0 {
+			got[svc.Label()] = itoa(svcNums[i])
+		}
+		for _, dest := range svc.Dests {
+			if svcNums[i] != 0 && destNums[d] != 0 {
+				got[svc.Label()+"/"+dest.Label()] = itoa(svcNums[i]) + "." + itoa(destNums[d])
+			}
+			d++
+		}
 	}
 	return got
 }
@@ -40,8 +48,8 @@ func without(snap *ipvsstats.Snapshot, name string) *ipvsstats.Snapshot {
 }
 
 func TestIndexesDeterministic(t *testing.T) {
-	a := numbersOf(t, fixture(), NewIndexes())
-	snap := fixture()
+	a := numbersOf(t, fixture.Snapshot(), NewIndexes())
+	snap := fixture.Snapshot()
 	slices.Reverse(snap.Services)
 	for i := range snap.Services {
 		slices.Reverse(snap.Services[i].Dests)
@@ -62,10 +70,10 @@ func TestIndexesDeterministic(t *testing.T) {
 
 func TestIndexesStable(t *testing.T) {
 	idx := NewIndexes()
-	before := numbersOf(t, fixture(), idx)
+	before := numbersOf(t, fixture.Snapshot(), idx)
 
 	// Delete a service in the middle and a real server: nothing renumbers.
-	snap := without(fixture(), "UDP 10.99.0.2:53")
+	snap := without(fixture.Snapshot(), "UDP 10.99.0.2:53")
 	snap.Services[1].Dests = snap.Services[1].Dests[1:] // drop 127.0.0.1:8080 of TCP 10.99.0.1:80
 	mid := numbersOf(t, snap, idx)
 	for k, n := range mid {
@@ -78,7 +86,7 @@ func TestIndexesStable(t *testing.T) {
 	}
 
 	// A new service gets a fresh number, not the deleted one's.
-	snap = fixture()
+	snap = fixture.Snapshot()
 	snap.Services = append(snap.Services, ipvsstats.Service{ServiceKey: ipvsstats.ServiceKey{
 		Family: ipvsstats.FamilyIPv4, Protocol: ipvsstats.ProtoTCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 1}})
 	snap = without(snap, "UDP 10.99.0.2:53")
@@ -87,7 +95,7 @@ func TestIndexesStable(t *testing.T) {
 	}
 
 	// Re-created service and real server get their old numbers back.
-	after := numbersOf(t, fixture(), idx)
+	after := numbersOf(t, fixture.Snapshot(), idx)
 	for k, n := range before {
 		if after[k] != n {
 			t.Errorf("after re-creation %s is %s, was %s", k, after[k], n)
@@ -101,8 +109,8 @@ func TestIndexesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("missing state file: %v", err)
 	}
-	snap := without(fixture(), "TCP 10.99.0.1:80")
-	numbersOf(t, fixture(), idx)
+	snap := without(fixture.Snapshot(), "TCP 10.99.0.1:80")
+	numbersOf(t, fixture.Snapshot(), idx)
 	before := numbersOf(t, snap, idx) // TCP 10.99.0.1:80 now absent but remembered
 	if err := idx.Save(); err != nil {
 		t.Fatal(err)
@@ -120,7 +128,7 @@ func TestIndexesRestart(t *testing.T) {
 			t.Errorf("after restart %s is %s, was %s", k, after[k], n)
 		}
 	}
-	snap = fixture()
+	snap = fixture.Snapshot()
 	snap.Services = append(snap.Services, ipvsstats.Service{ServiceKey: ipvsstats.ServiceKey{
 		Family: ipvsstats.FamilyIPv4, FWMark: 1}})
 	got := numbersOf(t, snap, idx2)
@@ -152,8 +160,8 @@ func TestIndexStoreContexts(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Two contexts see different tables: each numbers its own.
-	a := numbersOf(t, fixture(), st.Indexes("tenant-a"))
-	b := numbersOf(t, without(fixture(), "TCP 10.99.0.1:80"), st.Indexes("tenant-b"))
+	a := numbersOf(t, fixture.Snapshot(), st.Indexes("tenant-a"))
+	b := numbersOf(t, without(fixture.Snapshot(), "TCP 10.99.0.1:80"), st.Indexes("tenant-b"))
 	if a["UDP 10.99.0.2:53"] != "3" || b["UDP 10.99.0.2:53"] != "2" {
 		t.Fatalf("numbering per context: a %v, b %v", a, b)
 	}
@@ -170,7 +178,7 @@ func TestIndexStoreContexts(t *testing.T) {
 		t.Fatal(err)
 	}
 	// tenant-b comes back first, in a store where tenant-a is not served.
-	if got := numbersOf(t, without(fixture(), "TCP 10.99.0.1:80"), st2.Indexes("tenant-b")); fmt.Sprint(got) != fmt.Sprint(b) {
+	if got := numbersOf(t, without(fixture.Snapshot(), "TCP 10.99.0.1:80"), st2.Indexes("tenant-b")); fmt.Sprint(got) != fmt.Sprint(b) {
 		t.Errorf("tenant-b after restart %v, was %v", got, b)
 	}
 	if err := st2.Save(); err != nil {
@@ -180,7 +188,7 @@ func TestIndexStoreContexts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := numbersOf(t, fixture(), st3.Indexes("tenant-a")); fmt.Sprint(got) != fmt.Sprint(a) {
+	if got := numbersOf(t, fixture.Snapshot(), st3.Indexes("tenant-a")); fmt.Sprint(got) != fmt.Sprint(a) {
 		t.Errorf("tenant-a after two restarts %v, was %v", got, a)
 	}
 
@@ -197,10 +205,10 @@ func TestIndexStoreContexts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := numbersOf(t, without(fixture(), "TCP 10.99.0.1:80"), old.Indexes("")); fmt.Sprint(got) != fmt.Sprint(b) {
+	if got := numbersOf(t, without(fixture.Snapshot(), "TCP 10.99.0.1:80"), old.Indexes("")); fmt.Sprint(got) != fmt.Sprint(b) {
 		t.Errorf("version 1 state as the default context: %v, want %v", got, b)
 	}
-	if got := numbersOf(t, fixture(), old.Indexes("x")); fmt.Sprint(got) != fmt.Sprint(a) {
+	if got := numbersOf(t, fixture.Snapshot(), old.Indexes("x")); fmt.Sprint(got) != fmt.Sprint(a) {
 		t.Errorf("another context in a version 1 store: %v, want the fresh numbering %v", got, a)
 	}
 }
@@ -233,7 +241,7 @@ func TestIndexesBadStateFile(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s: no warning", tt.name)
 		}
-		if got := numbersOf(t, fixture(), idx); got["FWM 7"] != "1" {
+		if got := numbersOf(t, fixture.Snapshot(), idx); got["FWM 7"] != "1" {
 			t.Errorf("%s: numbering after a corrupt file: %v", tt.name, got)
 		}
 		if kept, err := os.ReadFile(path + ".corrupt"); err != nil || string(kept) != tt.content {
@@ -256,7 +264,7 @@ func TestIndexesBadStateFile(t *testing.T) {
 	if err == nil {
 		t.Error("state file below a regular file: no warning")
 	}
-	if got := numbersOf(t, fixture(), idx); len(got) != 14 {
+	if got := numbersOf(t, fixture.Snapshot(), idx); len(got) != 14 {
 		t.Errorf("numbering with an unwritable state file: %v", got)
 	}
 	if err := idx.Save(); err == nil {
@@ -327,7 +335,7 @@ func encode(x *Indexes) ([]byte, error) {
 
 func FuzzDecodeState(f *testing.F) {
 	idx := NewIndexes()
-	Build(fixture(), idx, fixedClock)
+	mib.Build(fixture.Snapshot(), idx, fixture.Clock)
 	good, err := encode(idx)
 	if err != nil {
 		f.Fatal(err)
@@ -343,7 +351,7 @@ func FuzzDecodeState(f *testing.F) {
 		}
 		// A decoded state numbers and re-encodes without trouble.
 		for _, x := range sets {
-			Build(fixture(), x, fixedClock)
+			mib.Build(fixture.Snapshot(), x, fixture.Clock)
 			if _, err := encode(x); err != nil {
 				t.Fatalf("encode after decode: %v", err)
 			}
