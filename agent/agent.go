@@ -1,8 +1,3 @@
-// Package agent is an AgentX subagent (RFC 2741): it connects to a master
-// agent such as net-snmp's snmpd, registers one subtree, in the default
-// context and in any number of named SNMP contexts, and answers the
-// master's requests from each context's View, reconnecting by itself when
-// the master goes away.
 package agent
 
 import (
@@ -105,9 +100,8 @@ type Agent struct {
 	addr    string
 	log     *slog.Logger
 
-	connected atomic.Bool
-	mu        sync.Mutex // guards sess
-	sess      *session
+	mu   sync.Mutex // guards sess
+	sess *session
 
 	// regMu orders changes to the registered contexts with the
 	// registrations a new session makes, so none is lost between them.
@@ -265,9 +259,6 @@ func (a *Agent) session() *session {
 	return a.sess
 }
 
-// Connected reports whether a session is open and the subtree registered.
-func (a *Agent) Connected() bool { return a.connected.Load() }
-
 // Run connects to the master, opens a session, registers the subtree and
 // serves requests until ctx is done. Any failure (master gone, timeout,
 // refused Open or Register) leads to a new connection after a capped
@@ -331,7 +322,6 @@ func (a *Agent) setSession(s *session) {
 	a.mu.Lock()
 	a.sess = s
 	a.mu.Unlock()
-	a.connected.Store(s != nil)
 }
 
 // connect dials the master, opens a session, registers the subtree in

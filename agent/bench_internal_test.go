@@ -6,12 +6,13 @@ import (
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 	"github.com/lvs-agentx/lvs-agentx/agent/internal/sliceview"
+	"github.com/lvs-agentx/lvs-agentx/internal/agentxtest"
 )
 
 // benchAnswer measures the agent's whole per-request CPU path without I/O:
 // decode the request, answer it from a 160k-varbind view, encode the reply.
 func benchAnswer(b *testing.B, pdu agentx.PDU, varbinds int) {
-	base := agentx.MustParseOID("1.3.6.1.4.1.8225.4711")
+	base := agentxtest.OID("1.3.6.1.4.1.8225.4711")
 	a := &Agent{cfg: Config{Source: StaticView{V: sliceview.Table(base, 10000)}}, log: slog.New(slog.DiscardHandler)}
 	s := &session{a: a}
 	enc, err := (&agentx.Packet{PDU: pdu}).Encode()
@@ -39,19 +40,19 @@ func benchAnswer(b *testing.B, pdu agentx.PDU, varbinds int) {
 }
 
 func BenchmarkAnswerGetNext1(b *testing.B) {
-	start := agentx.MustParseOID("1.3.6.1.4.1.8225.4711.1.9.5000")
+	start := agentxtest.OID("1.3.6.1.4.1.8225.4711.1.9.5000")
 	benchAnswer(b, &agentx.GetNext{Ranges: []agentx.SearchRange{{Start: start}}}, 1)
 }
 
 func BenchmarkAnswerGet16(b *testing.B) {
 	g := &agentx.Get{}
 	for c := 1; c <= 16; c++ {
-		g.Ranges = append(g.Ranges, agentx.SearchRange{Start: append(agentx.MustParseOID("1.3.6.1.4.1.8225.4711.1"), uint32(c), 777)})
+		g.Ranges = append(g.Ranges, agentx.SearchRange{Start: append(agentxtest.OID("1.3.6.1.4.1.8225.4711.1"), uint32(c), 777)})
 	}
 	benchAnswer(b, g, 16)
 }
 
 func BenchmarkAnswerGetBulk50(b *testing.B) {
-	start := agentx.MustParseOID("1.3.6.1.4.1.8225.4711.1.4.100")
+	start := agentxtest.OID("1.3.6.1.4.1.8225.4711.1.4.100")
 	benchAnswer(b, &agentx.GetBulk{MaxRepetitions: 50, Ranges: []agentx.SearchRange{{Start: start}}}, 50)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 	"github.com/lvs-agentx/lvs-agentx/agent/internal/sliceview"
+	"github.com/lvs-agentx/lvs-agentx/internal/agentxtest"
 )
 
 // TestAnswersReuseNameStorage answers requests one after the other in one
@@ -13,7 +14,7 @@ import (
 // against the view, including a GetBulk whose names outgrow the storage the
 // session keeps, and that a warm session answers a walk allocating nothing.
 func TestAnswersReuseNameStorage(t *testing.T) {
-	base := agentx.MustParseOID("1.3.6.1.4.1.8225.4711")
+	base := agentxtest.OID("1.3.6.1.4.1.8225.4711")
 	v := sliceview.Table(base, 300)
 	s := &session{a: &Agent{cfg: Config{Source: StaticView{V: v}}, log: slog.New(slog.DiscardHandler)}}
 	all := v.VarBinds()

@@ -13,13 +13,14 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 	"github.com/lvs-agentx/lvs-agentx/agent/internal/sliceview"
+	"github.com/lvs-agentx/lvs-agentx/internal/agentxtest"
 	"github.com/lvs-agentx/lvs-agentx/internal/snmptext"
 	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 )
 
 // base is the subtree the test agents register.
-var base = agentx.MustParseOID("1.3.6.1.4.1.8225.4711")
+var base = agentxtest.OID("1.3.6.1.4.1.8225.4711")
 
 // running is an agent started by startAgent.
 type running struct {

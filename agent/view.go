@@ -30,9 +30,3 @@ type View interface {
 type ViewSource interface {
 	CurrentView() View
 }
-
-// StaticView is a ViewSource that always returns the same view.
-type StaticView struct{ V View }
-
-// CurrentView returns s.V.
-func (s StaticView) CurrentView() View { return s.V }

@@ -325,7 +325,7 @@ func TestDecodeDaemonInfoConfig(t *testing.T) {
 }
 
 // TestDecodeMalformed feeds broken messages: each must fail with
-// ErrMalformed, not panic and not succeed.
+// errMalformed, not panic and not succeed.
 func TestDecodeMalformed(t *testing.T) {
 	svc := func(fn func(n *netlink.AttributeEncoder)) []byte {
 		return enc(t, func(ae *netlink.AttributeEncoder) {
@@ -371,8 +371,8 @@ func TestDecodeMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.dec(tt.b); !errors.Is(err, ErrMalformed) {
-				t.Errorf("error %v, want ErrMalformed", err)
+			if err := tt.dec(tt.b); !errors.Is(err, errMalformed) {
+				t.Errorf("error %v, want errMalformed", err)
 			}
 		})
 	}
@@ -388,8 +388,8 @@ func TestNextMsgMalformed(t *testing.T) {
 		for len(rest) > 0 && err == nil {
 			_, rest, err = nextMsg(rest)
 		}
-		if !errors.Is(err, ErrMalformed) {
-			t.Errorf("cut at %d: error %v, want ErrMalformed", cut, err)
+		if !errors.Is(err, errMalformed) {
+			t.Errorf("cut at %d: error %v, want errMalformed", cut, err)
 		}
 	}
 }

@@ -18,8 +18,6 @@ var (
 	// ErrInconsistent: the IPVS table kept changing while it was read, so
 	// every attempt saw a torn dump.
 	ErrInconsistent = errors.New("IPVS table changed during every read attempt")
-	// ErrMalformed: the kernel sent a message the reader could not decode.
-	ErrMalformed = errMalformed
 )
 
 // classify attaches the typed error a caller can act on to a kernel error.

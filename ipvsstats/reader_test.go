@@ -250,13 +250,13 @@ func TestReadErrors(t *testing.T) {
 		{"undecodable service", onNth(cmdGetService, 1, func(m [][]byte) [][]byte {
 			m[1] = rawMsg(replayFamily, nlmFMulti, []byte{cmdNewService, 1, 0, 0, 8, 0, 9, 0, 1, 2})
 			return m
-		}), ErrMalformed},
+		}), errMalformed},
 		{"unexpected message type", onNth(cmdGetDaemon, 1, func(m [][]byte) [][]byte {
 			return append([][]byte{rawMsg(99, nlmFMulti, nil)}, m...)
-		}), ErrMalformed},
+		}), errMalformed},
 		{"short error message", onNth(cmdGetConfig, 1, func(m [][]byte) [][]byte {
 			return [][]byte{rawMsg(nlmsgError, 0, []byte{1})}
-		}), ErrMalformed},
+		}), errMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,7 +291,7 @@ func TestReadDatagramErrors(t *testing.T) {
 		err  error
 	}{
 		{"receive fails", datagram{err: syscall.ENOBUFS}, syscall.ENOBUFS},
-		{"truncated datagram", datagram{b: []byte{40, 0, 0, 0, 0x1c, 0}}, ErrMalformed},
+		{"truncated datagram", datagram{b: []byte{40, 0, 0, 0, 0x1c, 0}}, errMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -321,8 +321,8 @@ func TestReadKeepsInStep(t *testing.T) {
 		m[0] = rawMsg(replayFamily, nlmFMulti, []byte{cmdNewDaemon, 1, 0, 0})
 		return m
 	})(r)
-	if _, err := openReplay(t, r, Options{}).Read(context.Background()); !errors.Is(err, ErrMalformed) {
-		t.Fatalf("error %v, want ErrMalformed", err)
+	if _, err := openReplay(t, r, Options{}).Read(context.Background()); !errors.Is(err, errMalformed) {
+		t.Fatalf("error %v, want errMalformed", err)
 	}
 	if last := r.requests[len(r.requests)-1]; last.cmd != cmdGetDaemon || r.unread != 0 {
 		t.Errorf("last request: command %d; %d datagrams of its reply unread", last.cmd, r.unread)

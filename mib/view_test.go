@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/agentxtest"
 	"github.com/lvs-agentx/lvs-agentx/internal/fixture"
 )
 
@@ -196,7 +197,7 @@ func TestValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.oid, func(t *testing.T) {
-			oid := append(append(agentx.OID{}, Root...), agentx.MustParseOID(tt.oid)...)
+			oid := append(append(agentx.OID{}, Root...), agentxtest.OID(tt.oid)...)
 			got := v.Get(oid)
 			if got.Name.Compare(oid) != 0 || !sameValue(got, tt.want) {
 				t.Errorf("Get(%s) = %+v, want %+v", tt.oid, got, tt.want)
@@ -311,7 +312,7 @@ func TestGetNextEdges(t *testing.T) {
 		if s == "" {
 			return agentx.OID{}
 		}
-		return agentx.MustParseOID(s)
+		return agentxtest.OID(s)
 	}
 	lvs := Root.String()
 	gets := []struct {

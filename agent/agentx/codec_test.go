@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-var lvs = MustParseOID("1.3.6.1.4.1.8225.4711")
+var lvs = mustParseOID("1.3.6.1.4.1.8225.4711")
 
 func allVarBinds() []VarBind {
 	n := lvs
@@ -16,7 +16,7 @@ func allVarBinds() []VarBind {
 		{Name: append(n, 2), Type: OctetString, Bytes: []byte("hello")},
 		{Name: append(n, 3), Type: OctetString, Bytes: []byte{}},
 		{Name: append(n, 4), Type: Null},
-		{Name: append(n, 5), Type: ObjectIdentifier, OID: MustParseOID("1.3.6.1.2.1.1")},
+		{Name: append(n, 5), Type: ObjectIdentifier, OID: mustParseOID("1.3.6.1.2.1.1")},
 		{Name: append(n, 6), Type: IPAddress, Bytes: []byte{10, 0, 0, 1}},
 		{Name: append(n, 7), Type: Counter32, Uint: 4294967295},
 		{Name: append(n, 8), Type: Gauge32, Uint: 7},
@@ -26,15 +26,15 @@ func allVarBinds() []VarBind {
 		{Name: append(n, 12), Type: NoSuchObject},
 		{Name: append(n, 13), Type: NoSuchInstance},
 		{Name: append(n, 14), Type: EndOfMIBView},
-		{Name: MustParseOID("1.2.840.10006"), Type: ObjectIdentifier, OID: OID{}},
+		{Name: mustParseOID("1.2.840.10006"), Type: ObjectIdentifier, OID: OID{}},
 	}
 }
 
 func allPDUs() []PDU {
 	rs := []SearchRange{
-		{Start: append(OID{}, lvs...), Include: true, End: MustParseOID("1.3.6.1.4.1.8225.4712")},
-		{Start: MustParseOID("1.3.6.1.4.1.8225.4711.1.1"), Include: false},
-		{Start: MustParseOID("0.0")},
+		{Start: append(OID{}, lvs...), Include: true, End: mustParseOID("1.3.6.1.4.1.8225.4712")},
+		{Start: mustParseOID("1.3.6.1.4.1.8225.4711.1.1"), Include: false},
+		{Start: mustParseOID("0.0")},
 	}
 	return []PDU{
 		&Open{Timeout: 5, ID: lvs, Description: []byte("lvs-agentx")},
@@ -134,7 +134,7 @@ func TestKnownEncodings(t *testing.T) {
 	}, {
 		name: "response big-endian, prefix-compressed name, padded string",
 		p: Packet{Flags: FlagNetworkByteOrder, PacketID: 3, PDU: &Response{SysUpTime: 258, Error: NotWritable, Index: 1,
-			VarBinds: []VarBind{{Name: MustParseOID("1.3.6.1.2.1.1.1.0"), Type: OctetString, Bytes: []byte("ab")}}}},
+			VarBinds: []VarBind{{Name: mustParseOID("1.3.6.1.2.1.1.1.0"), Type: OctetString, Bytes: []byte("ab")}}}},
 		want: []byte{1, 18, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 40,
 			0, 0, 1, 2, 0, 17, 0, 1,
 			0, 4, 0, 0, 4, 2, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0,
@@ -286,3 +286,12 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 }
 
 var errEOF = errors.New("EOF")
+
+// mustParseOID parses an OID the test spells out.
+func mustParseOID(s string) OID {
+	o, err := ParseOID(s)
+	if err != nil {
+		panic(err)
+	}
+	return o
+}

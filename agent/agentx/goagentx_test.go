@@ -39,7 +39,7 @@ func TestGoAgentXEncodings(t *testing.T) {
 				{Name: append(append(OID{}, lvs...), 3), Type: Counter32, Uint: 99},
 				{Name: append(append(OID{}, lvs...), 4), Type: Gauge32, Uint: 100},
 				{Name: append(append(OID{}, lvs...), 5), Type: Counter64, Uint: 1<<40 + 3},
-				{Name: append(append(OID{}, lvs...), 6), Type: ObjectIdentifier, OID: MustParseOID("1.3.6.1.2.1")},
+				{Name: append(append(OID{}, lvs...), 6), Type: ObjectIdentifier, OID: mustParseOID("1.3.6.1.2.1")},
 				{Name: append(append(OID{}, lvs...), 7), Type: NoSuchInstance},
 			}}},
 	}

@@ -1,6 +1,3 @@
-// Package agentx implements the AgentX wire format of RFC 2741: the header,
-// the PDU payloads of section 6, object identifiers, search ranges and
-// variable bindings, in both byte orders.
 package agentx
 
 import (
@@ -28,16 +25,6 @@ func ParseOID(s string) (OID, error) {
 		o[i] = uint32(v)
 	}
 	return o, nil
-}
-
-// MustParseOID is ParseOID for constants known to be valid; it panics on a
-// syntax error and must not be used on input from outside the program.
-func MustParseOID(s string) OID {
-	o, err := ParseOID(s)
-	if err != nil {
-		panic(err)
-	}
-	return o
 }
 
 // OIDSyntaxError reports an OID string that is not dotted decimal.

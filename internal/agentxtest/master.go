@@ -186,3 +186,12 @@ func (c *Conn) Quiet(d time.Duration) bool {
 	_, _, err := c.r.Next()
 	return err != nil
 }
+
+// OID parses an OID the test spells out; it panics on a syntax error.
+func OID(s string) agentx.OID {
+	o, err := agentx.ParseOID(s)
+	if err != nil {
+		panic(err)
+	}
+	return o
+}
