@@ -81,23 +81,33 @@ const (
 	fwdMask = 0x7 // IP_VS_CONN_F_FWD_MASK
 )
 
-// decodeFlat passes each of the attributes b to set; what names the
-// reply in errors.
-func decodeFlat(b []byte, what string, set func(a *attrs)) error {
+// decodeFlat decodes attributes b that are the fields of a T: set stores
+// the one a points at in v. what names the T in errors.
+func decodeFlat[T any](b []byte, what string, set func(v *T, a *attrs)) (T, error) {
+	var v T
 	a := attrs{b: b}
 	for a.next() {
-		set(&a)
+		set(&v, &a)
 	}
 	if a.err != nil {
-		return fmt.Errorf("%s: %w", what, a.err)
+		return *new(T), fmt.Errorf("%s: %w", what, a.err)
 	}
-	return nil
+	return v, nil
+}
+
+// decodeNested decodes a dump message whose attribute typ nests the
+// attributes of one T, with decode.
+func decodeNested[T any](b []byte, typ uint16, what string, decode func(p []byte, v *T) error) (T, error) {
+	var v T
+	if err := decodeMessage(b, typ, what, func(p []byte) error { return decode(p, &v) }); err != nil {
+		return *new(T), err
+	}
+	return v, nil
 }
 
 // decodeInfo decodes the attributes of a GET_INFO reply.
 func decodeInfo(b []byte) (Info, error) {
-	var info Info
-	err := decodeFlat(b, "info", func(a *attrs) {
+	return decodeFlat(b, "info", func(info *Info, a *attrs) {
 		switch a.typ {
 		case attrInfoVersion:
 			info.VersionCode = a.u32()
@@ -105,16 +115,11 @@ func decodeInfo(b []byte) (Info, error) {
 			info.ConnTableSize = a.u32()
 		}
 	})
-	if err != nil {
-		return Info{}, err
-	}
-	return info, nil
 }
 
 // decodeConfig decodes the attributes of a GET_CONFIG reply.
 func decodeConfig(b []byte) (Timeouts, error) {
-	var t Timeouts
-	err := decodeFlat(b, "config", func(a *attrs) {
+	return decodeFlat(b, "config", func(t *Timeouts, a *attrs) {
 		switch a.typ {
 		case attrCmdTimeoutTCP:
 			t.TCP = a.u32()
@@ -124,10 +129,6 @@ func decodeConfig(b []byte) (Timeouts, error) {
 			t.UDP = a.u32()
 		}
 	})
-	if err != nil {
-		return Timeouts{}, err
-	}
-	return t, nil
 }
 
 // decodeMessage passes the payload of each attribute typ of a dump
@@ -156,49 +157,39 @@ func decodeMessage(b []byte, typ uint16, what string, fn func(payload []byte) er
 
 // decodeDaemon decodes the attributes of one GET_DAEMON dump message.
 func decodeDaemon(b []byte) (Daemon, error) {
-	var d Daemon
-	err := decodeMessage(b, attrCmdDaemon, "daemon", func(p []byte) error {
-		n := attrs{b: p}
-		for n.next() {
-			switch n.typ {
-			case attrDaemonState:
-				d.State = DaemonState(n.u32())
-			case attrDaemonMcastIfn:
-				d.Interface = string(n.str())
-			case attrDaemonSyncID:
-				d.SyncID = n.u32()
-			case attrDaemonSyncMaxLen:
-				d.MaxLen = n.u16()
-			case attrDaemonMcastGroup:
-				d.Group = addr(&n, FamilyIPv4)
-			case attrDaemonMcastGrp6:
-				d.Group = addr(&n, FamilyIPv6)
-			case attrDaemonMcastPort:
-				d.Port = n.u16()
-			case attrDaemonMcastTTL:
-				d.TTL = n.u8()
-			}
-		}
-		if n.err != nil {
-			return fmt.Errorf("daemon: %w", n.err)
-		}
-		return nil
+	return decodeNested(b, attrCmdDaemon, "daemon", func(p []byte, d *Daemon) (err error) {
+		*d, err = decodeFlat(p, "daemon", setDaemon)
+		return err
 	})
-	if err != nil {
-		return Daemon{}, err
+}
+
+// setDaemon stores one sync daemon attribute in d.
+func setDaemon(d *Daemon, a *attrs) {
+	switch a.typ {
+	case attrDaemonState:
+		d.State = DaemonState(a.u32())
+	case attrDaemonMcastIfn:
+		d.Interface = string(a.str())
+	case attrDaemonSyncID:
+		d.SyncID = a.u32()
+	case attrDaemonSyncMaxLen:
+		d.MaxLen = a.u16()
+	case attrDaemonMcastGroup:
+		d.Group = addr(a, FamilyIPv4)
+	case attrDaemonMcastGrp6:
+		d.Group = addr(a, FamilyIPv6)
+	case attrDaemonMcastPort:
+		d.Port = a.u16()
+	case attrDaemonMcastTTL:
+		d.TTL = a.u8()
 	}
-	return d, nil
 }
 
 // decodeService decodes the attributes of one GET_SERVICE dump message.
 func decodeService(b []byte) (Service, error) {
-	var s Service
-	if err := decodeMessage(b, attrCmdService, "service", func(p []byte) error {
-		return decodeServiceAttrs(p, &s, false)
-	}); err != nil {
-		return Service{}, err
-	}
-	return s, nil
+	return decodeNested(b, attrCmdService, "service", func(p []byte, s *Service) error {
+		return decodeServiceAttrs(p, s, false)
+	})
 }
 
 // decodeServiceKey decodes only the identity of a GET_SERVICE dump message,
@@ -293,13 +284,9 @@ func decodeServiceAttrs(b []byte, s *Service, keyOnly bool) error {
 // servers of kernels without IPVS_DEST_ATTR_ADDR_FAMILY have the service's
 // family.
 func decodeDest(b []byte, svcFamily Family) (Dest, error) {
-	var d Dest
-	if err := decodeMessage(b, attrCmdDest, "dest", func(p []byte) error {
-		return decodeDestAttrs(p, &d, svcFamily)
-	}); err != nil {
-		return Dest{}, err
-	}
-	return d, nil
+	return decodeNested(b, attrCmdDest, "dest", func(p []byte, d *Dest) error {
+		return decodeDestAttrs(p, d, svcFamily)
+	})
 }
 
 func decodeDestAttrs(b []byte, d *Dest, svcFamily Family) error {

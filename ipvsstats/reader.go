@@ -149,31 +149,16 @@ func newConn(ep endpoint) *conn { return &conn{endpoint: ep} }
 // errTorn when the table changed in a way that may have torn a dump.
 func (c *conn) read() (*Snapshot, error) {
 	s := &Snapshot{Daemons: []Daemon{}, Services: make([]Service, 0, c.nServices)}
-	var err error
-	if _, err = c.exchange(cmdGetInfo, false, nil, func(b []byte) error {
-		s.Info, err = decodeInfo(b)
-		return err
-	}); err != nil {
+	if err := collect(c, cmdGetInfo, false, decodeInfo, func(i Info) { s.Info = i }); err != nil {
 		return nil, fmt.Errorf("get info: %w", err)
 	}
-	if _, err = c.exchange(cmdGetConfig, false, nil, func(b []byte) error {
-		s.Timeouts, err = decodeConfig(b)
-		return err
-	}); err != nil {
+	if err := collect(c, cmdGetConfig, false, decodeConfig, func(t Timeouts) { s.Timeouts = t }); err != nil {
 		return nil, fmt.Errorf("get config: %w", err)
 	}
-	if _, err = c.exchange(cmdGetDaemon, true, nil, func(b []byte) error {
-		d, err := decodeDaemon(b)
-		s.Daemons = append(s.Daemons, d)
-		return err
-	}); err != nil {
+	if err := collect(c, cmdGetDaemon, true, decodeDaemon, func(d Daemon) { s.Daemons = append(s.Daemons, d) }); err != nil {
 		return nil, fmt.Errorf("get daemons: %w", err)
 	}
-	if _, err = c.exchange(cmdGetService, true, nil, func(b []byte) error {
-		svc, err := decodeService(b)
-		s.Services = append(s.Services, svc)
-		return err
-	}); err != nil {
+	if err := collect(c, cmdGetService, true, decodeService, func(v Service) { s.Services = append(s.Services, v) }); err != nil {
 		return nil, fmt.Errorf("get services: %w", err)
 	}
 	if k, dup := dupService(s.Services); dup {
@@ -224,6 +209,19 @@ func (c *conn) read() (*Snapshot, error) {
 	}
 	c.nServices, c.nDests = len(s.Services), len(all)
 	return s, nil
+}
+
+// collect runs cmd (a dump when dump is set) and hands each reply, decoded
+// with decode, to keep.
+func collect[T any](c *conn, cmd uint8, dump bool, decode func([]byte) (T, error), keep func(T)) error {
+	_, err := c.exchange(cmd, dump, nil, func(b []byte) error {
+		v, err := decode(b)
+		if err == nil {
+			keep(v)
+		}
+		return err
+	})
+	return err
 }
 
 // exchange sends one request and passes the attributes of every reply to
