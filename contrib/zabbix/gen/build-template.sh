@@ -15,7 +15,7 @@ trap '"$zsh" stop "$work"; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$zsh" start "$work"
 "$zsh" web "$work" "$port"
-(cd "$repo" && go run ./contrib/zabbix/gen) >"$work/source.json"
+(cd "$repo" && "${GO:-go}" run ./contrib/zabbix/gen) >"$work/source.json"
 mkdir -p "$repo/contrib/zabbix"
 python3 - "http://127.0.0.1:$port/api_jsonrpc.php" "$work/source.json" >"$repo/contrib/zabbix/template_lvs_agentx.yaml" <<'PY'
 import json, sys, urllib.request
