@@ -26,7 +26,7 @@ TEST_DEBS := snmpd snmp snmptrapd ipvsadm qemu-system-x86 cpio kmod busybox-stat
 # yardstick (it is not installed for the tests).
 BENCH_DEBS := keepalived
 
-.PHONY: all build test unit e2e demo bench fuzz soak lint install deb deps clean prometheus
+.PHONY: all build test unit e2e demo bench fuzz soak lint install deb deps clean generate prometheus cacti zabbix
 
 all: build
 
@@ -97,11 +97,34 @@ soak: deps
 	SOAK_OUTAGE_MINUTES=$(SOAK_OUTAGE_MINUTES) $(GO) run ./test/bench -soak $(SOAK_MINUTES) > $(BUILDDIR)/soak.txt; \
 		rc=$$?; cat $(BUILDDIR)/soak.txt; exit $$rc
 
+# Regenerates every generated file in contrib/. Each generator sits beside
+# what it makes; each needs the program its output is for (Debian's
+# prometheus-snmp-generator, Cacti, Zabbix: make deps installs them).
+generate: prometheus cacti zabbix
+
 # Regenerates contrib/prometheus/snmp.yml from generator.yml with Debian's
 # prometheus-snmp-generator (in prometheus-snmp-exporter); test/graphs fails
 # when the committed file differs from a fresh generation.
 prometheus:
 	contrib/prometheus/generate.sh
+
+# Regenerates contrib/zabbix/template_lvs_agentx.yaml: the source that
+# contrib/zabbix/gen makes from the MIB package's column table, imported
+# into a private Zabbix 6.0 and exported again, so the file is Zabbix's own.
+# contrib/zabbix/gen's test (in unit) fails when the committed file lacks
+# anything the generator makes.
+zabbix:
+	GO=$(GO) contrib/zabbix/gen/build-template.sh
+
+# Regenerates Cacti's files: the data query definitions
+# (contrib/cacti/resource/snmp_queries, which Cacti reads as they are) from
+# the MIB package's column table, then the templates: the source that
+# contrib/cacti/gen makes, imported into a private Cacti and exported again,
+# so the files are Cacti's own. contrib/cacti/gen's tests (in unit) fail
+# when either is not what the generator makes today.
+cacti:
+	$(GO) generate ./contrib/cacti/gen
+	GO=$(GO) contrib/cacti/gen/build-templates.sh
 
 lint:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

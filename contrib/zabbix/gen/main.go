@@ -1,9 +1,10 @@
-// Command zabbix-template writes the source of the Zabbix 6.0 template for
-// the LVS-MIB (JSON, in configuration.import's format) to stdout. It is a
-// maintainer tool: test/graphs/zabbix-build-template.sh imports its output
+// Command gen writes the source of the Zabbix 6.0 template for the LVS-MIB
+// (JSON, in configuration.import's format) to stdout. It is a maintainer
+// tool: build-template.sh, beside it (`make zabbix`), imports its output
 // into a real Zabbix and commits what Zabbix exports
 // (contrib/zabbix/template_lvs_agentx.yaml), so the shipped file is
-// Zabbix's own YAML and imports cleanly.
+// Zabbix's own YAML and imports cleanly; main_test.go fails when that file
+// lacks anything this command makes today.
 //
 // Every OID comes from mib.Objects(), the column table the agent serves
 // from; each item's key is its object's descriptor, so a reader of the
@@ -24,7 +25,7 @@ import (
 func main() {
 	b, err := Source()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "zabbix-template:", err)
+		fmt.Fprintln(os.Stderr, "contrib/zabbix/gen:", err)
 		os.Exit(1)
 	}
 	os.Stdout.Write(b)

@@ -1,20 +1,21 @@
 #!/bin/bash
-# zabbix-build-template.sh: rebuild contrib/zabbix/template_lvs_agentx.yaml
-# (maintainer tool). Generates the template source from the MIB package's
-# column table (go run ./test/cmd/zabbix-template), imports it into a
-# private Zabbix 6.0 (zabbix.sh) through the API and writes what Zabbix's
-# configuration.export makes of it: the committed file is Zabbix's own
-# output, so it imports cleanly.
+# build-template.sh: rebuild contrib/zabbix/template_lvs_agentx.yaml
+# (maintainer tool; `make zabbix`). Generates the template source from the
+# MIB package's column table (go run ./contrib/zabbix/gen), imports it into
+# a private Zabbix 6.0 (test/graphs/zabbix.sh, the graph tests' instance)
+# through the API and writes what Zabbix's configuration.export makes of
+# it: the committed file is Zabbix's own output, so it imports cleanly.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+repo=$(cd "$here/../../.." && pwd)
+zsh=$repo/test/graphs/zabbix.sh
 work=$(mktemp -d /var/tmp/lvs-zabbix-build.XXXXXX)
-trap '"$here/zabbix.sh" stop "$work"; rm -rf "$work"' EXIT
+trap '"$zsh" stop "$work"; rm -rf "$work"' EXIT
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$here/zabbix.sh" start "$work"
-"$here/zabbix.sh" web "$work" "$port"
-(cd "$repo" && go run ./test/cmd/zabbix-template) >"$work/source.json"
+"$zsh" start "$work"
+"$zsh" web "$work" "$port"
+(cd "$repo" && "${GO:-go}" run ./contrib/zabbix/gen) >"$work/source.json"
 mkdir -p "$repo/contrib/zabbix"
 python3 - "http://127.0.0.1:$port/api_jsonrpc.php" "$work/source.json" >"$repo/contrib/zabbix/template_lvs_agentx.yaml" <<'PY'
 import json, sys, urllib.request
