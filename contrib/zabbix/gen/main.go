@@ -168,7 +168,33 @@ func Source() ([]byte, error) {
 		}
 		return "", fmt.Errorf("%s is not an object the agent serves", name)
 	}
+	items, err := scalarItems(oid)
+	if err != nil {
+		return nil, err
+	}
+	svcRule, err := serviceRule(oid)
+	if err != nil {
+		return nil, err
+	}
+	realRule, err := realServerRule(oid)
+	if err != nil {
+		return nil, err
+	}
+	export := obj{"zabbix_export": obj{
+		"version":   "6.0",
+		"groups":    []obj{{"uuid": uuid("group", "Templates/Applications"), "name": "Templates/Applications"}},
+		"templates": []obj{template(items, svcRule, realRule)},
+	}}
+	b, err := json.MarshalIndent(export, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
 
+// scalarItems returns an item per scalar, with the triggers on IPVS
+// being unavailable and the agent's data growing old.
+func scalarItems(oid func(string) (string, error)) ([]obj, error) {
 	var items []obj
 	for _, c := range scalars {
 		o, err := oid(c.object)
@@ -197,32 +223,42 @@ func Source() ([]byte, error) {
 		}
 		items = append(items, it)
 	}
+	return items, nil
+}
 
-	svcName, err := oid("lvsServiceName")
-	if err != nil {
-		return nil, err
-	}
-	realName, err := oid("lvsRealServerName")
-	if err != nil {
-		return nil, err
-	}
-	svcKey := fmt.Sprintf(`["%s"]`, ServiceMacro)
-	realKey := fmt.Sprintf(`["%s","%s"]`, ServiceMacro, RealMacro)
-	svcRule, err := rule("Virtual services", "lvs.services.discovery",
-		fmt.Sprintf("discovery[%s,%s]", ServiceMacro, svcName), serviceColumns, serviceGraphs,
-		"Service "+ServiceMacro+": ", svcKey, "service", oid)
-	if err != nil {
-		return nil, err
-	}
-	svcRule["filter"] = obj{
+// Item keys of the discovered rows.
+var (
+	svcKey  = fmt.Sprintf(`["%s"]`, ServiceMacro)
+	realKey = fmt.Sprintf(`["%s","%s"]`, ServiceMacro, RealMacro)
+)
+
+// serviceFilter keeps the services whose names the template's macros
+// select, for both discovery rules.
+func serviceFilter() obj {
+	return obj{
 		"evaltype": "AND",
 		"conditions": []obj{
 			{"macro": ServiceMacro, "value": "{$LVS.SERVICE.MATCHES}", "formulaid": "A"},
 			{"macro": ServiceMacro, "value": "{$LVS.SERVICE.NOT_MATCHES}", "operator": "NOT_MATCHES_REGEX", "formulaid": "B"},
 		},
 	}
+}
+
+// serviceRule discovers the virtual services, with the trigger on a
+// service left without a usable real server.
+func serviceRule(oid func(string) (string, error)) (obj, error) {
+	svcName, err := oid("lvsServiceName")
+	if err != nil {
+		return nil, err
+	}
+	svcRule, err := rule("Virtual services", "lvs.services.discovery",
+		fmt.Sprintf("discovery[%s,%s]", ServiceMacro, svcName), serviceColumns, serviceGraphs,
+		"Service "+ServiceMacro+": ", svcKey, "service", oid)
+	if err != nil {
+		return nil, err
+	}
+	svcRule["filter"] = serviceFilter()
 	svcRule["description"] = "One row per virtual service of lvsServiceTable, keyed by lvsServiceName (such as \"TCP 10.99.0.1:80\"), so an item keeps its history when the agent renumbers the rows."
-	// The trigger on the number of usable real servers.
 	for _, p := range svcRule["item_prototypes"].([]obj) {
 		if p["key"] == "lvsServiceNumAvailDests"+svcKey {
 			p["trigger_prototypes"] = []obj{{
@@ -234,7 +270,19 @@ func Source() ([]byte, error) {
 			}}
 		}
 	}
+	return svcRule, nil
+}
 
+// realServerRule discovers the real servers, each named with its service.
+func realServerRule(oid func(string) (string, error)) (obj, error) {
+	svcName, err := oid("lvsServiceName")
+	if err != nil {
+		return nil, err
+	}
+	realName, err := oid("lvsRealServerName")
+	if err != nil {
+		return nil, err
+	}
 	realRule, err := rule("Real servers", "lvs.reals.discovery",
 		fmt.Sprintf("discovery[%s,%s,%s,%s]", RealMacro, realName, ServiceMacro, svcName), realColumns, realGraphs,
 		"Real server "+RealMacro+" of "+ServiceMacro+": ", realKey, "real", oid)
@@ -242,15 +290,13 @@ func Source() ([]byte, error) {
 		return nil, err
 	}
 	realRule["preprocessing"] = []obj{{"type": "JAVASCRIPT", "parameters": []string{realJoin}}}
-	realRule["filter"] = obj{
-		"evaltype": "AND",
-		"conditions": []obj{
-			{"macro": ServiceMacro, "value": "{$LVS.SERVICE.MATCHES}", "formulaid": "A"},
-			{"macro": ServiceMacro, "value": "{$LVS.SERVICE.NOT_MATCHES}", "operator": "NOT_MATCHES_REGEX", "formulaid": "B"},
-		},
-	}
+	realRule["filter"] = serviceFilter()
 	realRule["description"] = "One row per real server of lvsRealTable, keyed by its service's lvsServiceName and its lvsRealServerName (such as \"127.0.0.1:8080\")."
+	return realRule, nil
+}
 
+// template assembles the template from its items and discovery rules.
+func template(items []obj, rules ...obj) obj {
 	var vms []obj
 	for _, name := range []string{"LvsDaemonState", "TruthValue"} {
 		var m []obj
@@ -259,8 +305,7 @@ func Source() ([]byte, error) {
 		}
 		vms = append(vms, obj{"uuid": uuid("valuemap", name), "name": name, "mappings": m})
 	}
-
-	tpl := obj{
+	return obj{
 		"uuid":     uuid("template", TemplateName),
 		"template": TemplateName,
 		"name":     TemplateVisibleName,
@@ -268,7 +313,7 @@ func Source() ([]byte, error) {
 			mib.Root.String() + "). Discovers the virtual services and real servers by name. See https://github.com/lvs-agentx/lvs-agentx.",
 		"groups":          []obj{{"name": "Templates/Applications"}},
 		"items":           items,
-		"discovery_rules": []obj{svcRule, realRule},
+		"discovery_rules": rules,
 		"macros": []obj{
 			{"macro": "{$LVS.INTERVAL}", "value": "1m", "description": "How often the items are polled."},
 			{"macro": "{$LVS.LLD.INTERVAL}", "value": "1h", "description": "How often services and real servers are discovered."},
@@ -279,16 +324,6 @@ func Source() ([]byte, error) {
 		},
 		"valuemaps": vms,
 	}
-	export := obj{"zabbix_export": obj{
-		"version":   "6.0",
-		"groups":    []obj{{"uuid": uuid("group", "Templates/Applications"), "name": "Templates/Applications"}},
-		"templates": []obj{tpl},
-	}}
-	b, err := json.MarshalIndent(export, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
 }
 
 // rule builds a discovery rule with an item prototype per column and the
