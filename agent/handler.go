@@ -25,6 +25,7 @@ func (s *session) handle(h agentx.Header, payload []byte) error {
 	default:
 		if _, ok := p.PDU.(*agentx.CleanupSet); ok {
 			// RFC 2741 section 7.2.4.4: CleanupSet is not answered.
+			s.setPhase(nil, p.TransactionID, p.PDU, res)
 			return nil
 		}
 		s.answer(p, res)
@@ -74,17 +75,8 @@ func (s *session) answer(p *agentx.Packet, res *agentx.Response) {
 		}
 	case *agentx.GetBulk:
 		res.VarBinds = s.names.bulk(res.VarBinds, view(src), q)
-	case *agentx.TestSet:
-		// Everything this agent serves is read-only.
-		res.Error = agentx.NotWritable
-		if len(q.VarBinds) > 0 {
-			res.Index = 1
-		}
-	case *agentx.CommitSet:
-		// No TestSet ever succeeds, so there is nothing to commit.
-		res.Error = agentx.CommitFailed
-	case *agentx.UndoSet:
-		// Nothing was changed, so undoing succeeds.
+	case *agentx.TestSet, *agentx.CommitSet, *agentx.UndoSet:
+		s.setPhase(src, p.TransactionID, q, res)
 	case *agentx.Ping:
 	default:
 		// Subagent-to-master PDUs (Open, Register, Notify, ...) sent to us.

@@ -30,6 +30,10 @@ type session struct {
 	dec   agentx.Decoder
 	res   agentx.Response
 	names names
+	txn   SetTxn // the open set transaction, nil when none
+	txnID uint32 // its transaction id
+	// txnFailed: its commit failed and no UndoSet has come yet.
+	txnFailed bool
 
 	wmu  sync.Mutex
 	wbuf []byte // encoded PDUs not yet written
@@ -96,6 +100,7 @@ func (s *session) write(p *agentx.Packet, flush bool) error {
 }
 
 func (s *session) readLoop() {
+	defer s.endSet() // a transaction the master never ended
 	for {
 		h, payload, err := s.rd.Next()
 		if err != nil {

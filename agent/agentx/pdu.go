@@ -39,9 +39,15 @@ const (
 	NoError               ErrorStatus = 0
 	GenErr                ErrorStatus = 5
 	NoAccess              ErrorStatus = 6
-	NotWritable           ErrorStatus = 17
+	WrongType             ErrorStatus = 7
+	WrongLength           ErrorStatus = 8
+	WrongValue            ErrorStatus = 10
+	NoCreation            ErrorStatus = 11
+	InconsistentValue     ErrorStatus = 12
+	ResourceUnavailable   ErrorStatus = 13
 	CommitFailed          ErrorStatus = 14
 	UndoFailed            ErrorStatus = 15
+	NotWritable           ErrorStatus = 17
 	OpenFailed            ErrorStatus = 256
 	NotOpen               ErrorStatus = 257
 	IndexWrongType        ErrorStatus = 258
