@@ -21,7 +21,7 @@ BUILDDIR ?= bin
 # on a kernel with IPVS they serve only the scenarios that unload ip_vs. Cacti with MariaDB and PHP, and Zabbix 6.0's server and
 # frontend, serve the graph tests' private instances (no web server).
 TEST_DEBS := snmpd snmp snmptrapd ipvsadm qemu-system-x86 cpio kmod busybox-static user-mode-linux smitools curl dpkg groff-base man-db \
-	lintian rpmlint rpm systemd adduser \
+	lintian rpmlint rpm systemd adduser file git \
 	erlang-snmp iproute2 util-linux procps libcap2-bin \
 	rrdtool cacti mariadb-server php-cli php-snmp php-intl php8.2-cgi \
 	prometheus-snmp-exporter prometheus \
@@ -139,7 +139,7 @@ lint:
 	$(GO) vet ./...
 
 # Installs the binary, the MIB modules, the systemd unit, the example
-# environment file and the man page. Honours DESTDIR and PREFIX; the unit and
+# environment file, the sysusers.d file and the man page. Honours DESTDIR and PREFIX; the unit and
 # /etc files go where systemd and Debian expect them whatever PREFIX is.
 install: build
 	install -D -m 0755 $(BUILDDIR)/lvs-agentx $(DESTDIR)$(PREFIX)/sbin/lvs-agentx
@@ -149,6 +149,7 @@ install: build
 	install -D -m 0644 dist/lvs-agentx.service $(DESTDIR)/lib/systemd/system/lvs-agentx.service
 	sed -i 's|/usr/sbin/lvs-agentx|$(PREFIX)/sbin/lvs-agentx|' $(DESTDIR)/lib/systemd/system/lvs-agentx.service
 	install -D -m 0644 dist/lvs-agentx.default $(DESTDIR)/etc/default/lvs-agentx
+	install -D -m 0644 dist/lvs-agentx.sysusers $(DESTDIR)/usr/lib/sysusers.d/lvs-agentx.conf
 	install -D -m 0644 dist/snmpd.conf.example $(DESTDIR)$(PREFIX)/share/doc/lvs-agentx/snmpd.conf.example
 
 # The Debian and RPM packages of the same files (PREFIX=/usr), built by
