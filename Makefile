@@ -5,7 +5,11 @@ SHELL := /bin/bash
 GO      ?= go
 PREFIX  ?= /usr/local
 DESTDIR ?=
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The version: the VERSION file's release on its release commit, else
+# VERSION+gitYYYYMMDD.N.HASH (dist/version.sh; without git, the release).
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell dist/version.sh)
+endif
 LDFLAGS := -X main.version=$(VERSION)
 # Where build, install and deb put what they make; a test sets its own so
 # that concurrent runs do not collide.
@@ -17,6 +21,7 @@ BUILDDIR ?= bin
 # on a kernel with IPVS they serve only the scenarios that unload ip_vs. Cacti with MariaDB and PHP, and Zabbix 6.0's server and
 # frontend, serve the graph tests' private instances (no web server).
 TEST_DEBS := snmpd snmp snmptrapd ipvsadm qemu-system-x86 cpio kmod busybox-static user-mode-linux smitools curl dpkg groff-base man-db \
+	lintian rpmlint rpm systemd adduser file git \
 	erlang-snmp iproute2 util-linux procps libcap2-bin \
 	rrdtool cacti mariadb-server php-cli php-snmp php-intl php8.2-cgi \
 	prometheus-snmp-exporter prometheus \
@@ -26,12 +31,15 @@ TEST_DEBS := snmpd snmp snmptrapd ipvsadm qemu-system-x86 cpio kmod busybox-stat
 # yardstick (it is not installed for the tests).
 BENCH_DEBS := keepalived
 
-.PHONY: all build test unit e2e demo bench fuzz soak lint install deb deps clean generate prometheus cacti zabbix
+.PHONY: all build test unit e2e demo bench fuzz soak lint install deb rpm deps clean generate prometheus cacti zabbix version pkgbin
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BUILDDIR)/lvs-agentx ./cmd/lvs-agentx
+
+version:
+	@echo $(VERSION)
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.25 or newer (https://go.dev/doc/install)" >&2; exit 1; }
@@ -131,7 +139,7 @@ lint:
 	$(GO) vet ./...
 
 # Installs the binary, the MIB modules, the systemd unit, the example
-# environment file and the man page. Honours DESTDIR and PREFIX; the unit and
+# environment file, the sysusers.d file and the man page. Honours DESTDIR and PREFIX; the unit and
 # /etc files go where systemd and Debian expect them whatever PREFIX is.
 install: build
 	install -D -m 0755 $(BUILDDIR)/lvs-agentx $(DESTDIR)$(PREFIX)/sbin/lvs-agentx
@@ -141,19 +149,19 @@ install: build
 	install -D -m 0644 dist/lvs-agentx.service $(DESTDIR)/lib/systemd/system/lvs-agentx.service
 	sed -i 's|/usr/sbin/lvs-agentx|$(PREFIX)/sbin/lvs-agentx|' $(DESTDIR)/lib/systemd/system/lvs-agentx.service
 	install -D -m 0644 dist/lvs-agentx.default $(DESTDIR)/etc/default/lvs-agentx
+	install -D -m 0644 dist/lvs-agentx.sysusers $(DESTDIR)/usr/lib/sysusers.d/lvs-agentx.conf
 	install -D -m 0644 dist/snmpd.conf.example $(DESTDIR)$(PREFIX)/share/doc/lvs-agentx/snmpd.conf.example
 
-# A Debian package of the same files (PREFIX=/usr), built with dpkg-deb.
-DEB_VERSION := $(shell echo '$(VERSION)' | sed -e 's/^v//' -e 's/[^A-Za-z0-9.+~]/+/g' -e 's/^[^0-9]/0+&/')
-DEB_ROOT := $(abspath $(BUILDDIR))/deb
-deb:
-	rm -rf $(DEB_ROOT) && $(MAKE) --no-print-directory install DESTDIR=$(DEB_ROOT) PREFIX=/usr
-	gzip -9n $(DEB_ROOT)/usr/share/man/man8/lvs-agentx.8
-	install -d $(DEB_ROOT)/DEBIAN
-	sed -e 's/@VERSION@/$(DEB_VERSION)/' -e "s/@ARCH@/$$(dpkg --print-architecture)/" dist/debian/control > $(DEB_ROOT)/DEBIAN/control
-	install -m 0755 dist/debian/postinst dist/debian/prerm dist/debian/postrm $(DEB_ROOT)/DEBIAN/
-	echo /etc/default/lvs-agentx > $(DEB_ROOT)/DEBIAN/conffiles
-	dpkg-deb --root-owner-group --build $(DEB_ROOT) $(BUILDDIR)/lvs-agentx_$(DEB_VERSION)_$$(dpkg --print-architecture).deb
+# The Debian and RPM packages of the same files (PREFIX=/usr), built by
+# dist/pkg with nfpm from the one description dist/nfpm.yaml, from a
+# stripped binary. dist/pkg is a module of its own (nfpm's requirements stay
+# out of the agent's go.mod; it needs Go 1.26.4, which the go command
+# fetches when older). The packages land in BUILDDIR.
+PKG_BIN = $(abspath $(BUILDDIR))/pkg/lvs-agentx
+pkgbin:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o $(PKG_BIN) ./cmd/lvs-agentx
+deb rpm: pkgbin
+	$(GO) -C dist/pkg run . -repo $(CURDIR) -version '$(VERSION)' -bin $(PKG_BIN) -out $(abspath $(BUILDDIR)) $@
 
 clean:
 	rm -rf bin

@@ -7,11 +7,26 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is the version "lvs-agentx version" prints. make build sets it
+// with -ldflags "-X main.version=..." to what dist/version.sh computes: the
+// VERSION file's release version, or VERSION+gitYYYYMMDD.N.HASH for a build
+// of later commits. A build without it (go build, go install) takes the
+// module version Go recorded, else "dev".
+var version = ""
+
+func init() {
+	if version == "" {
+		version = "dev"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			version = strings.TrimPrefix(bi.Main.Version, "v")
+		}
+	}
+}
 
 // usageError is a mistake on the command line: one line, exit status 2.
 type usageError struct{ msg string }
