@@ -58,33 +58,18 @@ func main() {
 
 // build makes one package and returns its path.
 func build(format, repo, version, arch, bin, out string) (string, error) {
-	repo, err := filepath.Abs(repo)
-	if err != nil {
-		return "", err
-	}
-	abs := func(p string) (string, error) {
-		if filepath.IsAbs(p) {
-			return p, nil
+	var err error
+	for _, p := range []*string{&repo, &bin, &out} {
+		if *p, err = filepath.Abs(*p); err != nil {
+			return "", err
 		}
-		return filepath.Abs(p)
-	}
-	if bin, err = abs(bin); err != nil {
-		return "", err
-	}
-	if out, err = abs(out); err != nil {
-		return "", err
 	}
 	log, err := readChangelog(filepath.Join(repo, "CHANGELOG.md"))
 	if err != nil {
 		return "", err
 	}
-	base, _, _ := strings.Cut(version, "+")
-	if len(log.Releases) == 0 || log.Releases[0].Version != base {
-		newest := "none"
-		if len(log.Releases) > 0 {
-			newest = log.Releases[0].Version
-		}
-		return "", fmt.Errorf("CHANGELOG.md's newest release is %s, the version %s is of %s: add its entry (README.md, Releasing)", newest, version, base)
+	if err := log.checkRelease(version); err != nil {
+		return "", err
 	}
 	stage := filepath.Join(out, "pkgstage-"+format)
 	if err := os.RemoveAll(stage); err != nil {
@@ -93,35 +78,69 @@ func build(format, repo, version, arch, bin, out string) (string, error) {
 	if err := os.MkdirAll(stage, 0o755); err != nil {
 		return "", err
 	}
-	vars := map[string]string{"VERSION": version, "ARCH": arch, "BIN": bin, "STAGE": stage}
-	cfg, err := nfpm.ParseFileWithEnvMapping(filepath.Join(repo, "dist", "nfpm.yaml"), func(k string) string {
-		v, ok := vars[k]
-		if !ok {
-			err = errors.Join(err, fmt.Errorf("dist/nfpm.yaml: unknown variable ${%s}", k))
-		}
-		return v
-	})
+	info, err := describe(repo, format, map[string]string{"VERSION": version, "ARCH": arch, "BIN": bin, "STAGE": stage})
 	if err != nil {
 		return "", err
 	}
-	info, err := cfg.Get(format)
+	if err := stageFiles(repo, stage, format, version, log, info); err != nil {
+		return "", err
+	}
+	path, err := write(repo, out, format, info)
 	if err != nil {
 		return "", err
+	}
+	return path, os.RemoveAll(stage)
+}
+
+// checkRelease refuses a version whose release has no entry in the
+// changelog yet.
+func (log *changelog) checkRelease(version string) error {
+	base, _, _ := strings.Cut(version, "+")
+	if len(log.Releases) > 0 && log.Releases[0].Version == base {
+		return nil
+	}
+	newest := "none"
+	if len(log.Releases) > 0 {
+		newest = log.Releases[0].Version
+	}
+	return fmt.Errorf("CHANGELOG.md's newest release is %s, the version %s is of %s: add its entry (README.md, Releasing)", newest, version, base)
+}
+
+// describe reads dist/nfpm.yaml for format with its variables set.
+func describe(repo, format string, vars map[string]string) (*nfpm.Info, error) {
+	var unknown error
+	cfg, err := nfpm.ParseFileWithEnvMapping(filepath.Join(repo, "dist", "nfpm.yaml"), func(k string) string {
+		v, ok := vars[k]
+		if !ok && !strings.HasPrefix(k, "NFPM_") { // nfpm asks for its signing passphrases itself
+			unknown = errors.Join(unknown, fmt.Errorf("dist/nfpm.yaml: unknown variable ${%s}", k))
+		}
+		return v
+	})
+	if err = errors.Join(err, unknown); err != nil {
+		return nil, err
+	}
+	info, err := cfg.Get(format)
+	if err != nil {
+		return nil, err
 	}
 	info = nfpm.WithDefaults(info)
 	if format == "deb" {
 		// A native Debian package: no revision. The release is the RPM's.
 		info.Release = ""
 	}
+	return info, nil
+}
 
-	// Generated files.
+// stageFiles writes what the description takes from ${STAGE}: the man page
+// and CHANGELOG.md compressed, and the changelogs in the format's own form.
+func stageFiles(repo, stage, format, version string, log *changelog, info *nfpm.Info) error {
 	man, err := os.ReadFile(filepath.Join(repo, "dist", "lvs-agentx.8"))
 	if err != nil {
-		return "", err
+		return err
 	}
 	md, err := os.ReadFile(filepath.Join(repo, "CHANGELOG.md"))
 	if err != nil {
-		return "", err
+		return err
 	}
 	entries := log.entries(version)
 	files := map[string][]byte{
@@ -132,17 +151,21 @@ func build(format, repo, version, arch, bin, out string) (string, error) {
 	if format == "rpm" {
 		y, err := rpmChangelog(info.Maintainer, info.Release, entries)
 		if err != nil {
-			return "", err
+			return err
 		}
 		files["changelog.rpm.yml"] = y
 		info.Changelog = filepath.Join(stage, "changelog.rpm.yml")
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(stage, name), data, 0o644); err != nil {
-			return "", err
+			return err
 		}
 	}
+	return nil
+}
 
+// write packages info into out and returns the package's path.
+func write(repo, out, format string, info *nfpm.Info) (string, error) {
 	// nfpm reads the description's relative paths from the working
 	// directory.
 	if err := os.Chdir(repo); err != nil {
@@ -165,10 +188,7 @@ func build(format, repo, version, arch, bin, out string) (string, error) {
 		os.Remove(path)
 		return "", err
 	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	return path, os.RemoveAll(stage)
+	return path, f.Close()
 }
 
 // gz compresses data as gzip -9n does: best compression, no name or time.
