@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvs-agentx/lvs-agentx/test/scenario"
 	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
@@ -72,15 +73,7 @@ for ns in default red green blue; do listings $ns; done
 // while the agent runs, restarts the agent and re-creates the deleted one.
 const contextsRun = `
 mkdir -p persist
-cat > snmpd.conf <<CONF
-SNMPD_CONF
-CONF
-snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 & SNMPD=$!
-startagent() {
-	lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --netns-dir /run/netns \
-		--cache-ttl 1s --log-level debug 2>>agent.log &
-	AGENT=$!
-}
+startsnmpd
 v2c() { # CONTEXT TOOL ARGS...: a net-snmp tool reaching CONTEXT by its community
 	c=public; [ "$1" = default ] || c=pub$1
 	shift; tool=$1; shift
@@ -90,27 +83,20 @@ v3() { # CONTEXT TOOL ARGS...
 	ctx=$1; shift; tool=$1; shift
 	$tool -v3 -l authPriv -u CTX_USER -a SHA -A CTX_PASS -x AES -X CTX_PASS -n "$ctx" -On -m '' -t 5 -r 1 127.0.0.1:1161 "$@"
 }
-# served CONTEXT: the agent answers in it (lvsIpvsAvailable.0 = true(1)).
+# ctxserved CONTEXT: the agent answers in it (lvsIpvsAvailable.0 = true(1)).
 # One quick try: snmpd drops a v2c request for a context nobody serves, and
 # the default timeout would make each miss cost seconds.
-served() {
+ctxserved() {
 	c=public; [ "$1" = default ] || c=pub$1
 	snmpget -v2c -c "$c" -On -m '' -t 0.5 -r 0 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711.9.0 2>/dev/null | grep -q 'INTEGER: 1'
 }
-# waitfor WHAT CMD...: until CMD succeeds, at most 60 s; prints the seconds
-# since $T0 (or since it started).
-waitfor() {
-	local t0=${T0:-$EPOCHREALTIME}
-	for i in $(seq 300); do
-		if "${@:2}"; then awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f\n", b - a }'; return 0; fi
-		sleep 0.2
-	done
-	echo "never: $1" >&2; return 1
-}
+# waitfor polls every 0.2 s here, at most 60 s; it prints the seconds since
+# $T0 (when set) or since it began.
+POLL=0.2
 startagent
-waitfor default served default > /dev/null
+waitfor 60 ctxserved default > /dev/null
 for ns in default red green blue; do
-	waitfor $ns served $ns > /dev/null
+	waitfor 60 ctxserved $ns > /dev/null
 	v2c $ns snmpwalk .1.3.6.1.4.1.8225.4711 > $ns-v2c.txt
 done
 for ns in red green blue; do v3 $ns snmpwalk .1.3.6.1.4.1.8225.4711 > $ns-v3.txt; done
@@ -125,8 +111,8 @@ v3 default snmpwalk .1.3.6.1.4.1.8225.4711 > default-v3-nocontext.txt || true
 
 # A fourth namespace while the agent runs: the time from its creation until
 # it is served through snmpd.
-T0=$EPOCHREALTIME; ip netns add yellow
-waitfor yellow served yellow > yellow-served.txt
+T0=${EPOCHREALTIME/./}; ip netns add yellow
+waitfor 60 ctxserved yellow > yellow-served.txt
 ip -n yellow link set lo up
 ip netns exec yellow ipvsadm -A -t 10.4.0.1:80 -s rr
 ip netns exec yellow ipvsadm -a -t 10.4.0.1:80 -r 10.4.1.1:80 -g
@@ -137,15 +123,15 @@ v3 yellow snmpwalk .1.3.6.1.4.1.8225.4711 > yellow-v3.txt
 # One deleted while the agent runs: its context goes.
 gone() { ! snmpget -v3 -l authPriv -u CTX_USER -a SHA -A CTX_PASS -x AES -X CTX_PASS -n green -On -m '' -t 0.5 -r 0 \
 	127.0.0.1:1161 .1.3.6.1.4.1.8225.4711.9.0 2>/dev/null | grep -q 'INTEGER'; }
-T0=$EPOCHREALTIME; ip netns del green
-waitfor green-gone gone > green-gone.txt
+T0=${EPOCHREALTIME/./}; ip netns del green
+waitfor 60 gone > green-gone.txt
 unset T0
 
 # An agent restart, then green re-created with its services in another
 # order: each context keeps its numbers.
-kill -TERM $AGENT; wait $AGENT; echo "agent exit $?" > agent-exit.txt
+stopagent; echo "agent exit $?" > agent-exit.txt
 startagent
-for ns in red blue yellow; do waitfor $ns served $ns > /dev/null; v3 $ns snmpwalk .1.3.6.1.4.1.8225.4711 > $ns-restarted.txt; done
+for ns in red blue yellow; do waitfor 60 ctxserved $ns > /dev/null; v3 $ns snmpwalk .1.3.6.1.4.1.8225.4711 > $ns-restarted.txt; done
 ip netns add green; ip -n green link set lo up
 ip netns exec green ipvsadm -A -t 10.2.0.9:25 -s lc
 ip netns exec green ipvsadm -a -t 10.2.0.9:25 -r 10.2.1.2:25 -g
@@ -153,9 +139,9 @@ ip netns exec green ipvsadm -A -f 7 -s rr
 ip netns exec green ipvsadm -a -f 7 -r 10.2.1.1 -g -w 0
 ip netns exec green ipvsadm -A -t 10.2.0.1:80 -s rr
 ip netns exec green ipvsadm -a -t 10.2.0.1:80 -r 127.0.0.1:8081 -m
-waitfor green served green > /dev/null
+waitfor 60 ctxserved green > /dev/null
 v3 green snmpwalk .1.3.6.1.4.1.8225.4711 > green-recreated.txt
-kill -TERM $AGENT; wait $AGENT
+stopagent
 `
 
 // TestContexts serves three network namespaces and the scenario's own
@@ -167,14 +153,15 @@ kill -TERM $AGENT; wait $AGENT
 func TestContexts(t *testing.T) {
 	t.Parallel()
 	names := []string{"red", "green", "blue", "yellow"}
-	conf := snmpd.RenderConfig(snmpd.ConfigParams{AgentXSocket: "$WORK/agentx.sock", PersistentDir: "$WORK/persist",
-		Extra: snmpd.ContextConfig(names...)})
-	run := strings.NewReplacer("SNMPD_CONF", strings.TrimRight(conf, "\n"), "CTX_USER", snmpd.ContextUser,
-		"CTX_PASS", snmpd.ContextPass).Replace(contextsRun)
+	conf := scenario.Master(snmpd.ContextConfig(names...)...)
+	conf.PersistentDir = "$WORK/persist"
+	agent := e2eAgent()
+	agent.NetnsDir, agent.LogLevel = "/run/netns", "debug"
+	run := strings.NewReplacer("CTX_USER", snmpd.ContextUser, "CTX_PASS", snmpd.ContextPass).Replace(contextsRun)
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  8 * time.Minute,
-		Script:   contextsSetup + run,
+		Script:   scenario.Script(scenario.Setup{SNMPD: conf, Agent: agent}, contextsSetup+run),
 	})
 	agentLog := string(r.File(t, "agent.log"))
 	defer func() {

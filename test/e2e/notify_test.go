@@ -8,22 +8,31 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
+	"github.com/lvs-agentx/lvs-agentx/test/scenario"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
-// notifySetup runs snmpd with a v2c trap2sink and an SNMPv3 inform
-// session, each to its own snmptrapd (one notification per line: "TRAP"
-// and the varbinds, tab-separated), and the agent watching every second.
-// waittrap LOG NAME N LIMIT waits until LOG holds N notifications NAME
-// (lvs.0.X) and prints the seconds it took.
-var notifySetup = `
-set -u
-cat > snmpd.conf <<CONF
-` + snmpd.RenderConfig(snmpd.ConfigParams{AgentXSocket: "$WORK/agentx.sock", Extra: []string{
+// notifyConf is snmpd.conf with a v2c trap2sink and an SNMPv3 inform
+// session, each to its own snmptrapd.
+var notifyConf = scenario.Master(
 	"trap2sink 127.0.0.1:1162 public",
 	"trapsess -Ci -v3 -u lvstrap -l authPriv -a SHA -A trappass1 -x AES -X trappass2 127.0.0.1:1163",
-}}) + `CONF
+)
+
+// notifyAgent watches every second and logs at debug level.
+func notifyAgent() scenario.Agent {
+	a := scenario.DefaultAgent()
+	a.WatchInterval, a.LogLevel = "1s", "debug"
+	return a
+}
+
+// notifySetup starts the two trap receivers (one notification per line:
+// "TRAP" and the varbinds, tab-separated), snmpd and the agent. step NAME
+// KIND N writes "NAME V2C V3 PROBE" to kv.txt: the seconds until each
+// receiver holds N notifications KIND (lvs.0.KIND), at most 30, and one of
+// snmpd's own round trips.
+const notifySetup = `
+set -u
 cat > trapd.conf <<CONF
 authCommunity log public
 createUser lvstrap SHA trappass1 AES trappass2
@@ -32,28 +41,16 @@ CONF
 trapd() { SNMP_PERSISTENT_DIR=$WORK/trapd-$1 snmptrapd -f -m '' -On -C -c trapd.conf -Lf trapd-$1.log -F 'TRAP %v\n' udp:127.0.0.1:$2 & }
 trapd v2c 1162
 trapd v3 1163
-snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 &
-lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --watch-interval 1s --log-level debug 2> agent.log &
-AGENT=$!
-get1() { snmpget -v2c -c public -On -m '' -t 2 -r 0 127.0.0.1:1161 "$@" 2>/dev/null; }
-for i in $(seq 200); do [[ "$(get1 .1.3.6.1.4.1.8225.4711.1.0)" == *STRING* ]] && break; sleep 0.1; done
-mkfifo nap.fifo && exec 9<> nap.fifo
-nap() { read -t "$1" -u 9 || true; }
-count() { grep -c "OID: .1.3.6.1.4.1.8225.4711.0.$2	" "$1" 2>/dev/null || true; }
-waittrap() { # from T0, the moment step began
-	local t0=$T0 limit=$(($4 * 1000000))
-	until [ "$(count "$1" $2)" -ge $3 ]; do
-		if (( ${EPOCHREALTIME/./} - t0 > limit )); then echo "timeout"; return 1; fi
-		nap 0.05
-	done
-	local d=$(( ${EPOCHREALTIME/./} - t0 ))
-	printf '%d.%06d\n' $((d / 1000000)) $((d % 1000000))
-}
+startsnmpd
+startagent
+GET1_TIMEOUT=2
+for i in $(seq 200); do [[ "$(get1 $LVS.1.0)" == *STRING* ]] && break; sleep 0.1; done
+count() { grep -c "OID: $LVS.0.$2	" "$1" 2>/dev/null || true; }
+trapped() { [ "$(count "$1" $2)" -ge $3 ]; } # LOG KIND N
 probe() { # one of snmpd's own round trips, in seconds
-	local t0=${EPOCHREALTIME/./}; get1 .1.3.6.1.2.1.1.3.0 > /dev/null; local d=$(( ${EPOCHREALTIME/./} - t0 ))
-	printf '%d.%06d\n' $((d / 1000000)) $((d % 1000000))
+	local t0=$(us); get1 .1.3.6.1.2.1.1.3.0 > /dev/null; secs $(( $(us) - t0 ))
 }
-step() { T0=${EPOCHREALTIME/./}; echo "$1 $(waittrap trapd-v2c.log $2 $3 30) $(waittrap trapd-v3.log $2 $3 30) $(probe)" >> kv.txt; }
+step() { T0=$(us); echo "$1 $(waitfor 30 trapped trapd-v2c.log $2 $3) $(waitfor 30 trapped trapd-v3.log $2 $3) $(probe)" >> kv.txt; }
 `
 
 // TestNotifications provokes each kind of change with ipvsadm and checks
@@ -68,12 +65,12 @@ func TestNotifications(t *testing.T) {
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  6 * time.Minute,
-		Script: `
+		Script: scenario.Script(scenario.Setup{SNMPD: notifyConf, Agent: notifyAgent()}, `
 ip link set lo multicast on
 ipvsadm -A -t 10.97.0.1:80 -s rr
 ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.1:80 -m -w 1
 ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.2:80 -m -w 1
-` + notifySetup + `
+`+notifySetup+`
 nap 2.5 # the first read is the baseline: no notifications
 cp trapd-v2c.log start-v2c.log
 
@@ -112,7 +109,7 @@ step overload_cleared 12 1
 exec 5>&- 6>&-
 
 # A storm: 2,000 real servers added at once to a service that has one.
-changes0=$(get1 .1.3.6.1.4.1.8225.4711.11.0 | sed 's/.*: //')
+changes0=$(get1 $LVS.11.0 | sed 's/.*: //')
 for i in $(seq 2000); do echo "-a -t 10.97.0.1:80 -r 10.95.$((i / 250)).$((i % 250 + 1)):80 -m -w 1"; done > storm.rules
 ipvsadm -R < storm.rules
 step storm 15 1
@@ -124,7 +121,7 @@ step storm 15 1
 # just after the read that counts its changes).
 settled=0
 for i in $(seq 300); do
-	changes1=$(get1 .1.3.6.1.4.1.8225.4711.11.0 | sed 's/.*: //')
+	changes1=$(get1 $LVS.11.0 | sed 's/.*: //')
 	begun=$(grep -c 'msg="notification storm:' agent.log); over=$(grep -c 'msg="notification storm over"' agent.log)
 	if [ "$((changes1 - changes0))" -ge 2000 ] && [ "$begun" = "$over" ] &&
 		[ "$(count trapd-v2c.log 15)" -ge "$over" ] && [ "$(count trapd-v3.log 15)" -ge "$over" ]; then
@@ -140,7 +137,7 @@ echo "storm_changes $((changes1 - changes0))" >> kv.txt
 echo "storm_added $(count trapd-v2c.log 7)" >> kv.txt
 kill $AGENT; wait $AGENT
 exit 0
-`})
+`)})
 	kv := readKV(t, r, "kv.txt")
 	t.Logf("measurements (step: v2c s, v3 s, snmpd round trip s): %v", kv)
 	v2c := parseTraps(string(r.File(t, "trapd-v2c.log")))
@@ -313,12 +310,12 @@ func TestNotificationsIPVSUnloaded(t *testing.T) {
 		NoIPVS:   true,
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  4 * time.Minute,
-		Script: `
+		Script: scenario.Script(scenario.Setup{SNMPD: notifyConf, Agent: notifyAgent()}, `
 rm /run/modprobe.d/lvs-agentx-noipvs.conf
 modprobe ip_vs && modprobe ip_vs_rr || exit 1
 ipvsadm -A -t 10.97.0.1:80 -s rr
 ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.1:80 -m
-` + notifySetup + `
+`+notifySetup+`
 nap 2.5
 ipvsadm -C
 rmmod ip_vs_rr ip_vs || exit 1
@@ -327,7 +324,7 @@ modprobe ip_vs || exit 1
 step readable 2 1
 kill $AGENT; wait $AGENT
 exit 0
-`})
+`)})
 	kv := readKV(t, r, "kv.txt")
 	t.Logf("measurements (step: v2c s, v3 s, snmpd round trip s): %v", kv)
 	for _, step := range []string{"unreadable", "readable"} {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvs-agentx/lvs-agentx/test/scenario"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
@@ -16,7 +17,8 @@ import (
 // under /run, the scenario's own tmpfs, not the host's /var) and defines
 // helpers: snmpd_start CONF, snmpd_stop, agent_as CAPS LOG [flags] (starts
 // lvs-agentx as nobody:nogroup holding exactly CAPS, e.g. "+net_admin" or
-// "" for none), agent_stop, served (waits until snmpd serves the agent).
+// "" for none), agent_stop; waitserved (test/scenario) waits until snmpd
+// serves the agent.
 const productionSetup = `
 export SNMP_PERSISTENT_DIR=$WORK/persist
 mkdir -p $WORK/persist /run/lvs-agentx mibs
@@ -51,13 +53,6 @@ agent_as() {
 	AGENT=$!
 }
 agent_stop() { kill -TERM $AGENT; wait $AGENT; echo "agent exit $?"; }
-served() {
-	for i in $(seq 100); do
-		snmpget -v2c -c public -On 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711.9.0 2>/dev/null | grep -q INTEGER && return 0
-		sleep 0.2
-	done
-	echo "the agent never answered through snmpd" >&2; return 1
-}
 `
 
 // TestProduction runs the agent as an operator would, with real IPVS and a real
@@ -71,15 +66,15 @@ func TestProduction(t *testing.T) {
 	r := testbed.Run(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  6 * time.Minute,
-		Script: scenarioSetup + `
+		Script: scenario.Script(scenario.Setup{}, scenarioSetup+`
 set +e
 for i in 1 2 3 4 5 6; do curl -sf -o /dev/null http://10.99.0.1/; done
 sleep 3
-` + productionSetup + `
+`+productionSetup+`
 # a. least privilege: nobody with CAP_NET_ADMIN only.
 snmpd_start snmpd-good.conf
 agent_as ,+net_admin agent.log
-served
+waitserved
 grep Cap /proc/$AGENT/status > agent-caps.txt
 ps -o user= -p $AGENT > agent-user.txt
 snmpbulkwalk -v2c -c public -On -t 5 -Cr50 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711 > walk.txt
@@ -101,7 +96,7 @@ rm -f /run/lvs-agentx/indexes.json
 
 # c. no capability: the agent keeps running and says what is missing.
 agent_as "" agent-nocap.log
-served
+waitserved
 sleep 0.5
 snmpget -v2c -c public -On 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711.9.0 > nocap-available.txt
 lvs-agentx check --snmp udp:127.0.0.1:1161 > check-nocap.txt 2>&1; echo "exit $?" >> check-nocap.txt
@@ -112,7 +107,7 @@ snmpd_stop
 # d. SIGTERM: exit 0, Close seen by snmpd (its AgentX debug log), state written.
 snmpd_start snmpd-good.conf -Dagentx/master
 agent_as ,+net_admin agent-term.log
-served
+waitserved
 agent_stop > agent-exit.txt
 sleep 0.5
 grep -i 'close' /run/snmpd.log > snmpd-close.txt
@@ -136,7 +131,7 @@ lvs-agentx check --snmp udp:127.0.0.1:1161 > check-nomaster.txt 2>&1; echo "exit
 agent_stop > /dev/null
 snmpd_stop
 exit 0
-`})
+`)})
 	if r.ExitCode != 0 {
 		t.Fatalf("guest: %s", r.Describe())
 	}
