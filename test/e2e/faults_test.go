@@ -18,10 +18,7 @@ import (
 // faultHelpers are the fault scenarios' own: avail prints
 // lvsIpvsAvailable; is AVAIL NSERVICES tests lvsIpvsAvailable and
 // lvsNumServices, in one snmpget.
-const faultHelpers = `
-avail() { get1 $LVS.9.0 | sed -n 's/.*INTEGER: //p'; }
-is() { [[ "$(get1 $LVS.9.0 $LVS.2.0)" == *"9.0 = INTEGER: $1"*"2.0 = INTEGER: $2" ]]; }
-`
+var faultHelpers = sh("faults-lib.sh")
 
 // faultScript is a fault scenario's script: snmpd.conf and the agent's
 // flags of the e2e scenarios, the shared helpers and faultHelpers, then
@@ -61,42 +58,7 @@ func TestFaultIPVSAbsentAndUnloaded(t *testing.T) {
 		NoIPVS:   true,
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  3 * time.Minute,
-		Script: faultScript(`
-set -u
-addsvcs() {
-	for s in "$@"; do
-		ipvsadm -A -t 10.7.0.$s:80 -s rr
-		for d in 1 2; do ipvsadm -a -t 10.7.0.$s:80 -r 10.8.$s.$d:8080 -m; done
-	done
-}
-startsnmpd
-startagent
-waitfor 20 served > /dev/null || exit 1
-echo "avail0 $(avail)" >> kv.txt
-for i in 1 2 3; do walk > walk0.txt; nap 0.6; done
-cp agent.log agent0.log
-
-rm /run/modprobe.d/lvs-agentx-noipvs.conf
-modprobe ip_vs && modprobe ip_vs_rr || exit 1
-addsvcs 1 2 3
-t=$(waitfor 20 is 1 3) || exit 1
-echo "loaded_served $t" >> kv.txt
-walk > walk1.txt
-
-ipvsadm -C
-rmmod ip_vs_rr ip_vs || exit 1
-t=$(waitfor 20 is 2 0) || exit 1
-echo "unloaded_seen $t" >> kv.txt
-walk > walk2.txt
-kill -0 $AGENT && echo "alive_unloaded yes" >> kv.txt
-
-modprobe ip_vs && modprobe ip_vs_rr || exit 1
-addsvcs 3 2 1 4   # other order, and one new service
-t=$(waitfor 20 is 1 4) || exit 1
-echo "reloaded_served $t" >> kv.txt
-walk > walk3.txt
-stopagent; echo "agent_exit $?" >> kv.txt
-`)})
+		Script:   faultScript(sh("faults-absent.sh"))})
 	kv := readKV(t, r, "kv.txt")
 	agentLog := string(r.File(t, "agent.log"))
 	t.Logf("guest measurements: %v\nagent log:\n%s", kv, agentLog)
@@ -148,25 +110,7 @@ stopagent; echo "agent_exit $?" >> kv.txt
 // and a new service appears. Every real server's address names its
 // service (mksvc): service 10.9.0.S:80 only ever has real servers
 // 10.10.S.R:8080. mksvc logs each service it creates to churn.log.
-const churnScript = `
-for s in $(seq 12); do mksvc $s 3; done
-churn() {
-	local i=0 end=$((SECONDS + CHURN))
-	while (( SECONDS < end )); do
-		i=$((i + 1))
-		s=$(( i % 12 + 1 ))
-		ipvsadm -D -t 10.9.0.$s:80
-		ipvsadm -a -t 10.9.0.$(( (s % 12) + 1 )):80 -r 10.10.$(( (s % 12) + 1 )).$(( 4 + i % 5 )):8080 -m 2>/dev/null
-		sleep 0.25
-		mksvc $s $(( 1 + i % 4 ))
-		ipvsadm -d -t 10.9.0.$(( (s % 12) + 1 )):80 -r 10.10.$(( (s % 12) + 1 )).$(( 4 + (i + 2) % 5 )):8080 2>/dev/null
-		[ $(( i % 3 )) = 0 ] && mksvc $(( 100 + i )) 2
-		sleep 0.25
-	done
-	echo "rounds $i" >> kv.txt
-	: > churn.done
-}
-`
+var churnScript = sh("faults-churn-lib.sh")
 
 // TestFaultChurnWhileWalking changes services and real servers twice a
 // second while 8 managers bulk-walk the LVS-MIB through snmpd: every walk
@@ -177,20 +121,7 @@ func TestFaultChurnWhileWalking(t *testing.T) {
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  4 * time.Minute,
-		Script: faultScript(churnScript + `
-set -u
-CHURN=30
-mkdir walks
-startsnmpd
-startagent
-waitfor 20 served > /dev/null || exit 1
-churn & CH=$!
-WALKERS=
-for k in 1 2 3 4 5 6 7 8; do walker $k churn.done 60 & WALKERS="$WALKERS $!"; done
-wait $CH $WALKERS
-kill -0 $AGENT && echo "alive yes" >> kv.txt
-stopagent; echo "agent_exit $?" >> kv.txt
-`)})
+		Script:   faultScript(churnScript + sh("faults-churn.sh"))})
 	kv := readKV(t, r, "kv.txt")
 	if kv["alive"] != "yes" || kv["agent_exit"] != "0" {
 		t.Errorf("agent alive %q, exit %q; want yes and 0\nagent log:\n%s", kv["alive"], kv["agent_exit"], r.File(t, "agent.log"))
@@ -295,46 +226,7 @@ func TestFaultSnmpdRestarts(t *testing.T) {
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  4 * time.Minute,
-		Script: faultScript(`
-set -u
-for s in $(seq 10); do
-	ipvsadm -A -t 10.9.0.$s:80 -s rr
-	for d in 1 2 3; do ipvsadm -a -t 10.9.0.$s:80 -r 10.10.$s.$d:8080 -m; done
-done
-echo '{"version": 1, "services": [{"proto' > state.json   # truncated JSON
-startagent --log-level debug
-sleep 3
-kill -0 $AGENT && echo "alive_nosnmpd yes" >> kv.txt
-startsnmpd
-echo "snmpd_ready_late $(waitfor 20 snmpdup)" >> kv.txt
-echo "served_late $(waitfor 10 served)" >> kv.txt
-echo "probe_late $(waitfor 10 snmpdup)" >> kv.txt
-
-WALKERS=
-for k in 1 2 3 4 5 6 7 8; do walker $k walk.stop 100 & WALKERS="$WALKERS $!"; done
-round=0
-for sig in KILL TERM KILL; do
-	round=$((round+1))
-	nap 4
-	kill -$sig $SNMPD; wait $SNMPD 2>/dev/null
-	if [ $round = 2 ]; then # away for 8 s: the agent must not spin
-		c0=$(ticks $AGENT); sleep 8; echo "down_ticks $(( $(ticks $AGENT) - c0 ))" >> kv.txt
-	fi
-	sleep 0.5
-	startsnmpd
-	waitfor 20 snmpdup > /dev/null || exit 1
-	echo "served_$round $(waitfor 10 served)" >> kv.txt
-	echo "probe_$round $(waitfor 10 snmpdup)" >> kv.txt
-done
-sleep 4
-: > walk.stop; wait $WALKERS
-kill -0 $AGENT && echo "alive_end yes" >> kv.txt
-bulkwalk > final.txt
-echo "walks_ok $(cat walks/*.rc | grep -cx 0)" >> kv.txt
-stopagent; echo "agent_exit $?" >> kv.txt
-ls state.json.corrupt >/dev/null && echo "corrupt_aside yes" >> kv.txt
-kill $SNMPD
-`)})
+		Script:   faultScript(sh("faults-restarts.sh"))})
 	kv := readKV(t, r, "kv.txt")
 	agentLog := string(r.File(t, "agent.log"))
 	t.Logf("guest measurements: %v", kv)

@@ -26,32 +26,9 @@ func notifyAgent() scenario.Agent {
 	return a
 }
 
-// notifySetup starts the two trap receivers (one notification per line:
-// "TRAP" and the varbinds, tab-separated), snmpd and the agent. step NAME
-// KIND N writes "NAME V2C V3 PROBE" to kv.txt: the seconds until each
-// receiver holds N notifications KIND (lvs.0.KIND), at most 30, and one of
-// snmpd's own round trips.
-const notifySetup = `
-set -u
-cat > trapd.conf <<CONF
-authCommunity log public
-createUser lvstrap SHA trappass1 AES trappass2
-authUser log lvstrap
-CONF
-trapd() { SNMP_PERSISTENT_DIR=$WORK/trapd-$1 snmptrapd -f -m '' -On -C -c trapd.conf -Lf trapd-$1.log -F 'TRAP %v\n' udp:127.0.0.1:$2 & }
-trapd v2c 1162
-trapd v3 1163
-startsnmpd
-startagent
-GET1_TIMEOUT=2
-for i in $(seq 200); do [[ "$(get1 $LVS.1.0)" == *STRING* ]] && break; sleep 0.1; done
-count() { grep -c "OID: $LVS.0.$2	" "$1" 2>/dev/null || true; }
-trapped() { [ "$(count "$1" $2)" -ge $3 ]; } # LOG KIND N
-probe() { # one of snmpd's own round trips, in seconds
-	local t0=$(us); get1 .1.3.6.1.2.1.1.3.0 > /dev/null; secs $(( $(us) - t0 ))
-}
-step() { T0=$(us); echo "$1 $(waitfor 30 trapped trapd-v2c.log $2 $3) $(waitfor 30 trapped trapd-v3.log $2 $3) $(probe)" >> kv.txt; }
-`
+// notifySetup is notify-lib.sh: notifystart starts the trap receivers,
+// snmpd and the agent; step measures a change's notifications.
+var notifySetup = sh("notify-lib.sh")
 
 // TestNotifications provokes each kind of change with ipvsadm and checks
 // what reaches a v2c trap receiver (trap2sink) and an SNMPv3 inform
@@ -65,79 +42,7 @@ func TestNotifications(t *testing.T) {
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  6 * time.Minute,
-		Script: scenario.Script(scenario.Setup{SNMPD: notifyConf, Agent: notifyAgent()}, `
-ip link set lo multicast on
-ipvsadm -A -t 10.97.0.1:80 -s rr
-ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.1:80 -m -w 1
-ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.2:80 -m -w 1
-`+notifySetup+`
-nap 2.5 # the first read is the baseline: no notifications
-cp trapd-v2c.log start-v2c.log
-
-# Sorry-server moment: every weight to 0, then one back.
-ipvsadm -e -t 10.97.0.1:80 -r 10.96.0.1:80 -m -w 0
-ipvsadm -e -t 10.97.0.1:80 -r 10.96.0.2:80 -m -w 0
-step down 13 1
-ipvsadm -e -t 10.97.0.1:80 -r 10.96.0.1:80 -m -w 1
-step up 14 1
-# A real server added, then removed.
-ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.3:80 -m -w 2
-step added 7 1
-ipvsadm -d -t 10.97.0.1:80 -r 10.96.0.3:80
-step removed 8 1
-# A service added and removed; a sync daemon started and stopped.
-ipvsadm -A -t 10.97.0.2:80 -s rr
-step svc_added 5 1
-ipvsadm -D -t 10.97.0.2:80
-step svc_removed 6 1
-ipvsadm --start-daemon master --mcast-interface lo --syncid 7
-step sync_started 3 1
-ipvsadm --stop-daemon master
-step sync_stopped 4 1
-# Upper threshold 2: two connections held open overload the real server;
-# raising the threshold clears it.
-ip addr add 10.97.0.3/32 dev lo
-mkdir -p /tmp/www && echo hi > /tmp/www/index.html
-busybox httpd -p 127.0.0.1:8080 -h /tmp/www
-# One restore, so no read falls between the service and its real server.
-printf '%s\n' '-A -t 10.97.0.3:80 -s rr' '-a -t 10.97.0.3:80 -r 127.0.0.1:8080 -m -x 2 -y 1' | ipvsadm -R
-nap 2.5
-exec 5<>/dev/tcp/10.97.0.3/80 6<>/dev/tcp/10.97.0.3/80
-step overloaded 11 1
-ipvsadm -e -t 10.97.0.3:80 -r 127.0.0.1:8080 -m -x 100 -y 1
-step overload_cleared 12 1
-exec 5>&- 6>&-
-
-# A storm: 2,000 real servers added at once to a service that has one.
-changes0=$(get1 $LVS.11.0 | sed 's/.*: //')
-for i in $(seq 2000); do echo "-a -t 10.97.0.1:80 -r 10.95.$((i / 250)).$((i % 250 + 1)):80 -m -w 1"; done > storm.rules
-ipvsadm -R < storm.rules
-step storm 15 1
-# Where the kernel is slow (an emulator), the restore spans several watch
-# intervals, and the watch, spaced by what reading 2,000 servers costs
-# there, may see it as several storms, each summarised. Wait until the
-# agent has counted every change, no storm is under way and both
-# receivers have every summary, twice in a row (a storm's start is logged
-# just after the read that counts its changes).
-settled=0
-for i in $(seq 300); do
-	changes1=$(get1 $LVS.11.0 | sed 's/.*: //')
-	begun=$(grep -c 'msg="notification storm:' agent.log); over=$(grep -c 'msg="notification storm over"' agent.log)
-	if [ "$((changes1 - changes0))" -ge 2000 ] && [ "$begun" = "$over" ] &&
-		[ "$(count trapd-v2c.log 15)" -ge "$over" ] && [ "$(count trapd-v3.log 15)" -ge "$over" ]; then
-		settled=$((settled + 1))
-		[ $settled = 2 ] && break
-		nap 1.5
-	else
-		settled=0
-		nap 0.2
-	fi
-done
-echo "storm_changes $((changes1 - changes0))" >> kv.txt
-echo "storm_added $(count trapd-v2c.log 7)" >> kv.txt
-kill $AGENT; wait $AGENT
-exit 0
-`)})
+		Script:   scenario.Script(scenario.Setup{SNMPD: notifyConf, Agent: notifyAgent()}, notifySetup+sh("notify.sh"))})
 	kv := readKV(t, r, "kv.txt")
 	t.Logf("measurements (step: v2c s, v3 s, snmpd round trip s): %v", kv)
 	v2c := parseTraps(string(r.File(t, "trapd-v2c.log")))
@@ -310,12 +215,12 @@ func TestNotificationsIPVSUnloaded(t *testing.T) {
 		NoIPVS:   true,
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  4 * time.Minute,
-		Script: scenario.Script(scenario.Setup{SNMPD: notifyConf, Agent: notifyAgent()}, `
+		Script: scenario.Script(scenario.Setup{SNMPD: notifyConf, Agent: notifyAgent()}, notifySetup+`
 rm /run/modprobe.d/lvs-agentx-noipvs.conf
 modprobe ip_vs && modprobe ip_vs_rr || exit 1
 ipvsadm -A -t 10.97.0.1:80 -s rr
 ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.1:80 -m
-`+notifySetup+`
+notifystart
 nap 2.5
 ipvsadm -C
 rmmod ip_vs_rr ip_vs || exit 1
