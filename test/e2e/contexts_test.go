@@ -18,13 +18,13 @@ import (
 // is stopped once the traffic is counted and ipvsadm's listings are saved
 // as NAME-ln.txt, NAME-stats.txt and NAME-rate.txt (default-... for the
 // scenario's own).
-var contextsSetup = sh("contexts-setup.sh")
+var contextsSetup = scriptOf("contexts-setup.sh")
 
 // contextsRun starts snmpd (contexts reachable by v2c community and by
 // SNMPv3 context name) and the agent serving /run/netns, walks every
 // context both ways, then follows a namespace created and one deleted
 // while the agent runs, restarts the agent and re-creates the deleted one.
-var contextsRun = sh("contexts-run.sh")
+var contextsRun = scriptOf("contexts-run.sh")
 
 // TestContexts serves three network namespaces and the scenario's own
 // through one agent: each context, walked through snmpd by SNMPv3 context

@@ -18,7 +18,7 @@ import (
 // faultHelpers are the fault scenarios' own: avail prints
 // lvsIpvsAvailable; is AVAIL NSERVICES tests lvsIpvsAvailable and
 // lvsNumServices, in one snmpget.
-var faultHelpers = sh("faults-lib.sh")
+var faultHelpers = scriptOf("faults-lib.sh")
 
 // faultScript is a fault scenario's script: snmpd.conf and the agent's
 // flags of the e2e scenarios, the shared helpers and faultHelpers, then
@@ -58,7 +58,7 @@ func TestFaultIPVSAbsentAndUnloaded(t *testing.T) {
 		NoIPVS:   true,
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  3 * time.Minute,
-		Script:   faultScript(sh("faults-absent.sh"))})
+		Script:   faultScript(scriptOf("faults-absent.sh"))})
 	kv := readKV(t, r, "kv.txt")
 	agentLog := string(r.File(t, "agent.log"))
 	t.Logf("guest measurements: %v\nagent log:\n%s", kv, agentLog)
@@ -110,7 +110,7 @@ func TestFaultIPVSAbsentAndUnloaded(t *testing.T) {
 // and a new service appears. Every real server's address names its
 // service (mksvc): service 10.9.0.S:80 only ever has real servers
 // 10.10.S.R:8080. mksvc logs each service it creates to churn.log.
-var churnScript = sh("faults-churn-lib.sh")
+var churnScript = scriptOf("faults-churn-lib.sh")
 
 // TestFaultChurnWhileWalking changes services and real servers twice a
 // second while 8 managers bulk-walk the LVS-MIB through snmpd: every walk
@@ -121,7 +121,7 @@ func TestFaultChurnWhileWalking(t *testing.T) {
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  4 * time.Minute,
-		Script:   faultScript(churnScript + sh("faults-churn.sh"))})
+		Script:   faultScript(churnScript + scriptOf("faults-churn.sh"))})
 	kv := readKV(t, r, "kv.txt")
 	if kv["alive"] != "yes" || kv["agent_exit"] != "0" {
 		t.Errorf("agent alive %q, exit %q; want yes and 0\nagent log:\n%s", kv["alive"], kv["agent_exit"], r.File(t, "agent.log"))
@@ -226,7 +226,7 @@ func TestFaultSnmpdRestarts(t *testing.T) {
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  4 * time.Minute,
-		Script:   faultScript(sh("faults-restarts.sh"))})
+		Script:   faultScript(scriptOf("faults-restarts.sh"))})
 	kv := readKV(t, r, "kv.txt")
 	agentLog := string(r.File(t, "agent.log"))
 	t.Logf("guest measurements: %v", kv)

@@ -26,7 +26,7 @@ const ipvsdumpPkg = "github.com/lvs-agentx/lvs-agentx/test/cmd/ipvsdump"
 // schedulers rr, wrr, wlc, sh (with flags) and mh; masq, route, tunnel
 // (ipip, gue, gre) and local real servers; weight 0; thresholds; both
 // sync daemons; custom timeouts; and two services carrying traffic.
-var scenarioSetup = sh("table.sh")
+var scenarioSetup = scriptOf("table.sh")
 
 // trafficThenFreeze sends requests through the scenario's two web services,
 // stops the estimator once their counters are folded in, and saves the
@@ -376,7 +376,7 @@ func TestIPVSStatsChurn(t *testing.T) {
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"ipvsdump": ipvsdumpPkg},
 		Timeout:  5 * time.Minute,
-		Script:   sh("ipvsstats-churn.sh")})
+		Script:   scriptOf("ipvsstats-churn.sh")})
 	var ok, inconsistent int
 	for i, line := range strings.Split(strings.TrimSpace(string(r.File(t, "churn.jsonl"))), "\n") {
 		var e struct{ Error string }

@@ -17,8 +17,8 @@ func TestMain(m *testing.M) { testbed.Main(m) }
 //go:embed scripts/*.sh
 var scripts embed.FS
 
-// sh returns scripts/name.
-func sh(name string) string {
+// scriptOf returns scripts/name.
+func scriptOf(name string) string {
 	b, err := scripts.ReadFile("scripts/" + name)
 	if err != nil {
 		panic(err)

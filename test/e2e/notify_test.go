@@ -28,7 +28,7 @@ func notifyAgent() scenario.Agent {
 
 // notifySetup is notify-lib.sh: notifystart starts the trap receivers,
 // snmpd and the agent; step measures a change's notifications.
-var notifySetup = sh("notify-lib.sh")
+var notifySetup = scriptOf("notify-lib.sh")
 
 // TestNotifications provokes each kind of change with ipvsadm and checks
 // what reaches a v2c trap receiver (trap2sink) and an SNMPv3 inform
@@ -42,7 +42,7 @@ func TestNotifications(t *testing.T) {
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  6 * time.Minute,
-		Script:   scenario.Script(scenario.Setup{SNMPD: notifyConf, Agent: notifyAgent()}, notifySetup+sh("notify.sh"))})
+		Script:   scenario.Script(scenario.Setup{SNMPD: notifyConf, Agent: notifyAgent()}, notifySetup+scriptOf("notify.sh"))})
 	kv := readKV(t, r, "kv.txt")
 	t.Logf("measurements (step: v2c s, v3 s, snmpd round trip s): %v", kv)
 	v2c := parseTraps(string(r.File(t, "trapd-v2c.log")))

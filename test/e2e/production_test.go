@@ -22,7 +22,7 @@ func TestProduction(t *testing.T) {
 	r := testbed.Run(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  6 * time.Minute,
-		Script:   scenario.Script(scenario.Setup{}, scenarioSetup+sh("production.sh"))})
+		Script:   scenario.Script(scenario.Setup{}, scenarioSetup+scriptOf("production.sh"))})
 	if r.ExitCode != 0 {
 		t.Fatalf("guest: %s", r.Describe())
 	}
