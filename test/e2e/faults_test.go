@@ -11,46 +11,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
+	"github.com/lvs-agentx/lvs-agentx/test/scenario"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
-// guestFaultHelpers defines, for fault scenarios, bash functions to start
-// and stop snmpd and the agent separately and to wait for conditions with
-// the elapsed time measured in the scenario.
-var guestFaultHelpers = snmpd.GuestMaster() + `
-shopt -s extglob
-startagent() {
-	lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --cache-ttl 1s "$@" 2>>agent.log &
-	AGENT=$!
+// faultHelpers are the fault scenarios' own: avail prints
+// lvsIpvsAvailable; is AVAIL NSERVICES tests lvsIpvsAvailable and
+// lvsNumServices, in one snmpget.
+var faultHelpers = scriptOf("faults-lib.sh")
+
+// faultScript is a fault scenario's script: snmpd.conf and the agent's
+// flags of the e2e scenarios, the shared helpers and faultHelpers, then
+// body.
+func faultScript(body string) string {
+	return scenario.Script(scenario.Setup{SNMPD: scenario.Master(), Agent: e2eAgent()}, faultHelpers+body)
 }
-walk() { snmpwalk -v2c -c public -On -m '' -t 5 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711; }
-bulkwalk() { snmpbulkwalk -v2c -c public -On -m '' -t 5 -Cr50 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711; }
-get1() { snmpget -v2c -c public -On -m '' -t 0.5 -r 0 127.0.0.1:1161 "$@" 2>/dev/null; }
-avail() { get1 .1.3.6.1.4.1.8225.4711.9.0 | sed -n 's/.*INTEGER: //p'; }
-# is AVAIL NSERVICES: lvsIpvsAvailable and lvsNumServices, in one snmpget.
-is() { [[ "$(get1 .1.3.6.1.4.1.8225.4711.9.0 .1.3.6.1.4.1.8225.4711.2.0)" == *"9.0 = INTEGER: $1"*"2.0 = INTEGER: $2" ]]; }
-# Times come from bash's clock, in microseconds: an emulated kernel makes every process
-# the polling spawns expensive, so the loops spawn as few as they can.
-now() { NOW=${EPOCHREALTIME/./}; }
-secs() { printf '%d.%06d\n' $(($1 / 1000000)) $(($1 % 1000000)); }
-mkfifo nap.fifo && exec 9<> nap.fifo
-nap() { read -t "$1" -u 9 || true; }
-# waitfor LIMIT CMD...: run CMD every 0.05 s until it succeeds; prints the
-# seconds it took, or fails after LIMIT seconds.
-waitfor() {
-	local limit=$(($1 * 1000000)) t0=${EPOCHREALTIME/./}; shift
-	until "$@"; do
-		if (( ${EPOCHREALTIME/./} - t0 > limit )); then echo "timeout: $*" >&2; return 1; fi
-		nap 0.05
-	done
-	secs $(( ${EPOCHREALTIME/./} - t0 ))
-}
-# lvsVersion is an empty string while IPVS is missing; snmpget prints "".
-served() { [[ "$(get1 .1.3.6.1.4.1.8225.4711.1.0)" == *"4711.1.0 = "@(STRING: *|\"\") ]]; }
-snmpdup() { [[ "$(get1 .1.3.6.1.2.1.1.3.0)" == *Timeticks* ]]; }
-cputicks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
-`
 
 // readKV parses the scenario's "key value" lines in file into a map.
 func readKV(t *testing.T, r *testbed.Result, file string) map[string]string {
@@ -83,42 +58,7 @@ func TestFaultIPVSAbsentAndUnloaded(t *testing.T) {
 		NoIPVS:   true,
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  3 * time.Minute,
-		Script: guestFaultHelpers + `
-set -u
-addsvcs() {
-	for s in "$@"; do
-		ipvsadm -A -t 10.7.0.$s:80 -s rr
-		for d in 1 2; do ipvsadm -a -t 10.7.0.$s:80 -r 10.8.$s.$d:8080 -m; done
-	done
-}
-startsnmpd
-startagent
-waitfor 20 served > /dev/null || exit 1
-echo "avail0 $(avail)" >> kv.txt
-for i in 1 2 3; do walk > walk0.txt; nap 0.6; done
-cp agent.log agent0.log
-
-rm /run/modprobe.d/lvs-agentx-noipvs.conf
-modprobe ip_vs && modprobe ip_vs_rr || exit 1
-addsvcs 1 2 3
-t=$(waitfor 20 is 1 3) || exit 1
-echo "loaded_served $t" >> kv.txt
-walk > walk1.txt
-
-ipvsadm -C
-rmmod ip_vs_rr ip_vs || exit 1
-t=$(waitfor 20 is 2 0) || exit 1
-echo "unloaded_seen $t" >> kv.txt
-walk > walk2.txt
-kill -0 $AGENT && echo "alive_unloaded yes" >> kv.txt
-
-modprobe ip_vs && modprobe ip_vs_rr || exit 1
-addsvcs 3 2 1 4   # other order, and one new service
-t=$(waitfor 20 is 1 4) || exit 1
-echo "reloaded_served $t" >> kv.txt
-walk > walk3.txt
-kill -TERM $AGENT; wait $AGENT; echo "agent_exit $?" >> kv.txt
-`})
+		Script:   faultScript(scriptOf("faults-absent.sh"))})
 	kv := readKV(t, r, "kv.txt")
 	agentLog := string(r.File(t, "agent.log"))
 	t.Logf("guest measurements: %v\nagent log:\n%s", kv, agentLog)
@@ -168,38 +108,9 @@ kill -TERM $AGENT; wait $AGENT; echo "agent_exit $?" >> kv.txt
 // churnScript changes the table about every 0.5 s for CHURN seconds: a
 // service is deleted and re-created, another gains and loses a real server,
 // and a new service appears. Every real server's address names its
-// service: service 10.9.0.S:80 only ever has real servers 10.10.S.R:8080.
-// It logs each service it creates to churn.log.
-const churnScript = `
-mksvc() { ipvsadm -A -t 10.9.0.$1:80 -s rr; echo "10.9.0.$1:80" >> churn.log
-	for d in $(seq $2); do ipvsadm -a -t 10.9.0.$1:80 -r 10.10.$1.$d:8080 -m; done; }
-for s in $(seq 12); do mksvc $s 3; done
-churn() {
-	local i=0 end=$((SECONDS + CHURN))
-	while (( SECONDS < end )); do
-		i=$((i + 1))
-		s=$(( i % 12 + 1 ))
-		ipvsadm -D -t 10.9.0.$s:80
-		ipvsadm -a -t 10.9.0.$(( (s % 12) + 1 )):80 -r 10.10.$(( (s % 12) + 1 )).$(( 4 + i % 5 )):8080 -m 2>/dev/null
-		sleep 0.25
-		mksvc $s $(( 1 + i % 4 ))
-		ipvsadm -d -t 10.9.0.$(( (s % 12) + 1 )):80 -r 10.10.$(( (s % 12) + 1 )).$(( 4 + (i + 2) % 5 )):8080 2>/dev/null
-		[ $(( i % 3 )) = 0 ] && mksvc $(( 100 + i )) 2
-		sleep 0.25
-	done
-	echo "rounds $i" >> kv.txt
-	: > churn.done
-}
-# walker K: bulk walks until churn.done (at most 60), each into its own file.
-walker() {
-	local j=0
-	while [ ! -e churn.done ] && [ $j -lt 60 ]; do
-		j=$((j + 1))
-		bulkwalk > walks/w$1-$j.txt 2> walks/w$1-$j.err
-		echo $? > walks/w$1-$j.rc
-	done
-}
-`
+// service (mksvc): service 10.9.0.S:80 only ever has real servers
+// 10.10.S.R:8080. mksvc logs each service it creates to churn.log.
+var churnScript = scriptOf("faults-churn-lib.sh")
 
 // TestFaultChurnWhileWalking changes services and real servers twice a
 // second while 8 managers bulk-walk the LVS-MIB through snmpd: every walk
@@ -210,20 +121,7 @@ func TestFaultChurnWhileWalking(t *testing.T) {
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  4 * time.Minute,
-		Script: guestFaultHelpers + churnScript + `
-set -u
-CHURN=30
-mkdir walks
-startsnmpd
-startagent
-waitfor 20 served > /dev/null || exit 1
-churn & CH=$!
-WALKERS=
-for k in 1 2 3 4 5 6 7 8; do walker $k & WALKERS="$WALKERS $!"; done
-wait $CH $WALKERS
-kill -0 $AGENT && echo "alive yes" >> kv.txt
-kill -TERM $AGENT; wait $AGENT; echo "agent_exit $?" >> kv.txt
-`})
+		Script:   faultScript(churnScript + scriptOf("faults-churn.sh"))})
 	kv := readKV(t, r, "kv.txt")
 	if kv["alive"] != "yes" || kv["agent_exit"] != "0" {
 		t.Errorf("agent alive %q, exit %q; want yes and 0\nagent log:\n%s", kv["alive"], kv["agent_exit"], r.File(t, "agent.log"))
@@ -328,47 +226,7 @@ func TestFaultSnmpdRestarts(t *testing.T) {
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  4 * time.Minute,
-		Script: guestFaultHelpers + `
-set -u
-for s in $(seq 10); do
-	ipvsadm -A -t 10.9.0.$s:80 -s rr
-	for d in 1 2 3; do ipvsadm -a -t 10.9.0.$s:80 -r 10.10.$s.$d:8080 -m; done
-done
-echo '{"version": 1, "services": [{"proto' > state.json   # truncated JSON
-startagent --log-level debug
-sleep 3
-kill -0 $AGENT && echo "alive_nosnmpd yes" >> kv.txt
-startsnmpd
-echo "snmpd_ready_late $(waitfor 20 snmpdup)" >> kv.txt
-echo "served_late $(waitfor 10 served)" >> kv.txt
-echo "probe_late $(waitfor 10 snmpdup)" >> kv.txt
-
-walker() { local j=0; while [ ! -e walk.stop ] && [ $j -lt 100 ]; do j=$((j+1)); bulkwalk > /dev/null 2>&1 && echo ok >> walks.ok || echo fail >> walks.fail; done; }
-WALKERS=
-for k in 1 2 3 4 5 6 7 8; do walker $k & WALKERS="$WALKERS $!"; done
-round=0
-for sig in KILL TERM KILL; do
-	round=$((round+1))
-	nap 4
-	kill -$sig $SNMPD; wait $SNMPD 2>/dev/null
-	if [ $round = 2 ]; then # away for 8 s: the agent must not spin
-		c0=$(cputicks $AGENT); sleep 8; echo "down_ticks $(( $(cputicks $AGENT) - c0 ))" >> kv.txt
-	fi
-	sleep 0.5
-	startsnmpd
-	waitfor 20 snmpdup > /dev/null || exit 1
-	echo "served_$round $(waitfor 10 served)" >> kv.txt
-	echo "probe_$round $(waitfor 10 snmpdup)" >> kv.txt
-done
-sleep 4
-: > walk.stop; wait $WALKERS
-kill -0 $AGENT && echo "alive_end yes" >> kv.txt
-bulkwalk > final.txt
-echo "walks_ok $(wc -l < walks.ok)" >> kv.txt
-kill -TERM $AGENT; wait $AGENT; echo "agent_exit $?" >> kv.txt
-ls state.json.corrupt >/dev/null && echo "corrupt_aside yes" >> kv.txt
-kill $SNMPD
-`})
+		Script:   faultScript(scriptOf("faults-restarts.sh"))})
 	kv := readKV(t, r, "kv.txt")
 	agentLog := string(r.File(t, "agent.log"))
 	t.Logf("guest measurements: %v", kv)

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
+	"github.com/lvs-agentx/lvs-agentx/test/scenario"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
@@ -18,7 +18,8 @@ func TestFreshAfterIdleGap(t *testing.T) {
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  3 * time.Minute,
-		Script: snmpd.GuestMaster() + `
+		// The agent's default flags: the freshness a poller gets.
+		Script: scenario.Script(scenario.Setup{SNMPD: scenario.Master(), Agent: scenario.DefaultAgent()}, `
 set -eu
 ip addr add 10.98.0.1/32 dev lo
 ipvsadm -A -t 10.98.0.1:80 -s rr
@@ -26,7 +27,7 @@ ipvsadm -a -t 10.98.0.1:80 -r 127.0.0.1:8080 -m
 mkdir -p /tmp/www && head -c 1000 /dev/zero > /tmp/www/index.html
 busybox httpd -p 127.0.0.1:8080 -h /tmp/www
 startsnmpd
-lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" 2> agent.log &
+startagent
 CONNS=.1.3.6.1.4.1.8225.4711.17.1.25.1
 get() { snmpget -v2c -c public -On -m '' -Oqv 127.0.0.1:1161 $CONNS; }
 for i in $(seq 100); do [ "$(get 2>/dev/null)" = 0 ] && break; sleep 0.2; done
@@ -36,7 +37,7 @@ sleep 15 # idle: the kernel's estimator folds the counters, the agent's data age
 echo "first_get $(get)" >> kv.txt
 ipvsadm -Ln --stats --exact -t 10.98.0.1:80 | awk '$1 == "TCP" { print "kernel", $3 }' >> kv.txt
 echo "second_get $(get)" >> kv.txt
-`})
+`)})
 	kv := readKV(t, r, "kv.txt")
 	t.Logf("measurements: %v", kv)
 	if kv["poll"] != "0" {

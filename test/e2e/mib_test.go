@@ -7,28 +7,25 @@ import (
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/mib"
-	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
+	"github.com/lvs-agentx/lvs-agentx/test/scenario"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
 const agentPkg = "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"
 
-// guestSNMP starts snmpd as AgentX master and lvs-agentx in the scenario, and
-// defines walk and waitserved for the rest of the script.
-var guestSNMP = snmpd.GuestMaster() + `
+// e2eAgent is the agent the e2e scenarios run unless they say otherwise:
+// the default flags with a 1 s cache TTL, so a change in IPVS is served
+// within a second.
+func e2eAgent() scenario.Agent {
+	a := scenario.DefaultAgent()
+	a.CacheTTL = "1s"
+	return a
+}
+
+// startServed starts snmpd and the agent and waits until the agent answers
+// through snmpd.
+const startServed = `
 startsnmpd
-startagent() {
-	lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --cache-ttl 1s "$@" 2>>agent.log &
-	AGENT=$!
-}
-walk() { snmpwalk -v2c -c public -On -m '' -t 5 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711; }
-waitserved() { # until the agent answers through snmpd
-	for i in $(seq 100); do
-		snmpget -v2c -c public -On -m '' 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711.1.0 2>/dev/null | grep -q STRING && return 0
-		sleep 0.2
-	done
-	echo "the agent never answered through snmpd" >&2; return 1
-}
 startagent
 waitserved
 `
@@ -44,7 +41,8 @@ func TestLVSMIBThroughSnmpd(t *testing.T) {
 		Modules:  []string{"ip_vs_sh", "ip_vs_mh"},
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  5 * time.Minute,
-		Script: scenarioSetup + trafficThenFreeze + guestSNMP + `
+		Script: scenario.Script(scenario.Setup{SNMPD: scenario.Master(), Agent: e2eAgent()},
+			scenarioSetup+trafficThenFreeze+startServed+`
 walk > walk.txt
 snmpbulkwalk -v2c -c public -On -m '' -Cr50 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711 > bulkwalk.txt
 lvs-agentx dump --format=oids --state-file "$WORK/state.json" > dump.txt
@@ -57,7 +55,7 @@ snmpwalk -v2c -c public -M +$WORK/mibs -m LVS-MIB 127.0.0.1:1161 LVS-MIB::lvs > 
 ipvsadm -D -t 10.99.0.2:8083
 sleep 1.2; walk > /dev/null; sleep 0.5  # the first request after the TTL starts the refresh
 walk > walk-deleted.txt
-kill -TERM $AGENT; wait $AGENT; echo "agent exit $?" > agent-exit.txt
+stopagent; echo "agent exit $?" > agent-exit.txt
 startagent
 waitserved
 walk > walk-restarted.txt
@@ -65,8 +63,8 @@ ipvsadm -A -t 10.99.0.2:8083 -s wlc
 ipvsadm -a -t 10.99.0.2:8083 -r 10.99.0.2:8083 -g
 sleep 1.2; walk > /dev/null; sleep 0.5
 walk > walk-recreated.txt
-kill -TERM $AGENT; wait $AGENT
-`})
+stopagent
+`)})
 	t.Logf("agent log:\n%s", r.File(t, "agent.log"))
 	walk := string(r.File(t, "walk.txt"))
 	w := parseWalk(t, walk)

@@ -8,53 +8,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
+	"github.com/lvs-agentx/lvs-agentx/test/scenario"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
-// notifySetup runs snmpd with a v2c trap2sink and an SNMPv3 inform
-// session, each to its own snmptrapd (one notification per line: "TRAP"
-// and the varbinds, tab-separated), and the agent watching every second.
-// waittrap LOG NAME N LIMIT waits until LOG holds N notifications NAME
-// (lvs.0.X) and prints the seconds it took.
-var notifySetup = `
-set -u
-cat > snmpd.conf <<CONF
-` + snmpd.RenderConfig(snmpd.ConfigParams{AgentXSocket: "$WORK/agentx.sock", Extra: []string{
+// notifyConf is snmpd.conf with a v2c trap2sink and an SNMPv3 inform
+// session, each to its own snmptrapd.
+var notifyConf = scenario.Master(
 	"trap2sink 127.0.0.1:1162 public",
 	"trapsess -Ci -v3 -u lvstrap -l authPriv -a SHA -A trappass1 -x AES -X trappass2 127.0.0.1:1163",
-}}) + `CONF
-cat > trapd.conf <<CONF
-authCommunity log public
-createUser lvstrap SHA trappass1 AES trappass2
-authUser log lvstrap
-CONF
-trapd() { SNMP_PERSISTENT_DIR=$WORK/trapd-$1 snmptrapd -f -m '' -On -C -c trapd.conf -Lf trapd-$1.log -F 'TRAP %v\n' udp:127.0.0.1:$2 & }
-trapd v2c 1162
-trapd v3 1163
-snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 &
-lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/state.json" --watch-interval 1s --log-level debug 2> agent.log &
-AGENT=$!
-get1() { snmpget -v2c -c public -On -m '' -t 2 -r 0 127.0.0.1:1161 "$@" 2>/dev/null; }
-for i in $(seq 200); do [[ "$(get1 .1.3.6.1.4.1.8225.4711.1.0)" == *STRING* ]] && break; sleep 0.1; done
-mkfifo nap.fifo && exec 9<> nap.fifo
-nap() { read -t "$1" -u 9 || true; }
-count() { grep -c "OID: .1.3.6.1.4.1.8225.4711.0.$2	" "$1" 2>/dev/null || true; }
-waittrap() { # from T0, the moment step began
-	local t0=$T0 limit=$(($4 * 1000000))
-	until [ "$(count "$1" $2)" -ge $3 ]; do
-		if (( ${EPOCHREALTIME/./} - t0 > limit )); then echo "timeout"; return 1; fi
-		nap 0.05
-	done
-	local d=$(( ${EPOCHREALTIME/./} - t0 ))
-	printf '%d.%06d\n' $((d / 1000000)) $((d % 1000000))
+)
+
+// notifyAgent watches every second and logs at debug level.
+func notifyAgent() scenario.Agent {
+	a := scenario.DefaultAgent()
+	a.WatchInterval, a.LogLevel = "1s", "debug"
+	return a
 }
-probe() { # one of snmpd's own round trips, in seconds
-	local t0=${EPOCHREALTIME/./}; get1 .1.3.6.1.2.1.1.3.0 > /dev/null; local d=$(( ${EPOCHREALTIME/./} - t0 ))
-	printf '%d.%06d\n' $((d / 1000000)) $((d % 1000000))
-}
-step() { T0=${EPOCHREALTIME/./}; echo "$1 $(waittrap trapd-v2c.log $2 $3 30) $(waittrap trapd-v3.log $2 $3 30) $(probe)" >> kv.txt; }
-`
+
+// notifySetup is notify-lib.sh: notifystart starts the trap receivers,
+// snmpd and the agent; step measures a change's notifications.
+var notifySetup = scriptOf("notify-lib.sh")
 
 // TestNotifications provokes each kind of change with ipvsadm and checks
 // what reaches a v2c trap receiver (trap2sink) and an SNMPv3 inform
@@ -68,79 +42,7 @@ func TestNotifications(t *testing.T) {
 	r := testbed.MustRun(t, testbed.Scenario{
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  6 * time.Minute,
-		Script: `
-ip link set lo multicast on
-ipvsadm -A -t 10.97.0.1:80 -s rr
-ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.1:80 -m -w 1
-ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.2:80 -m -w 1
-` + notifySetup + `
-nap 2.5 # the first read is the baseline: no notifications
-cp trapd-v2c.log start-v2c.log
-
-# Sorry-server moment: every weight to 0, then one back.
-ipvsadm -e -t 10.97.0.1:80 -r 10.96.0.1:80 -m -w 0
-ipvsadm -e -t 10.97.0.1:80 -r 10.96.0.2:80 -m -w 0
-step down 13 1
-ipvsadm -e -t 10.97.0.1:80 -r 10.96.0.1:80 -m -w 1
-step up 14 1
-# A real server added, then removed.
-ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.3:80 -m -w 2
-step added 7 1
-ipvsadm -d -t 10.97.0.1:80 -r 10.96.0.3:80
-step removed 8 1
-# A service added and removed; a sync daemon started and stopped.
-ipvsadm -A -t 10.97.0.2:80 -s rr
-step svc_added 5 1
-ipvsadm -D -t 10.97.0.2:80
-step svc_removed 6 1
-ipvsadm --start-daemon master --mcast-interface lo --syncid 7
-step sync_started 3 1
-ipvsadm --stop-daemon master
-step sync_stopped 4 1
-# Upper threshold 2: two connections held open overload the real server;
-# raising the threshold clears it.
-ip addr add 10.97.0.3/32 dev lo
-mkdir -p /tmp/www && echo hi > /tmp/www/index.html
-busybox httpd -p 127.0.0.1:8080 -h /tmp/www
-# One restore, so no read falls between the service and its real server.
-printf '%s\n' '-A -t 10.97.0.3:80 -s rr' '-a -t 10.97.0.3:80 -r 127.0.0.1:8080 -m -x 2 -y 1' | ipvsadm -R
-nap 2.5
-exec 5<>/dev/tcp/10.97.0.3/80 6<>/dev/tcp/10.97.0.3/80
-step overloaded 11 1
-ipvsadm -e -t 10.97.0.3:80 -r 127.0.0.1:8080 -m -x 100 -y 1
-step overload_cleared 12 1
-exec 5>&- 6>&-
-
-# A storm: 2,000 real servers added at once to a service that has one.
-changes0=$(get1 .1.3.6.1.4.1.8225.4711.11.0 | sed 's/.*: //')
-for i in $(seq 2000); do echo "-a -t 10.97.0.1:80 -r 10.95.$((i / 250)).$((i % 250 + 1)):80 -m -w 1"; done > storm.rules
-ipvsadm -R < storm.rules
-step storm 15 1
-# Where the kernel is slow (an emulator), the restore spans several watch
-# intervals, and the watch, spaced by what reading 2,000 servers costs
-# there, may see it as several storms, each summarised. Wait until the
-# agent has counted every change, no storm is under way and both
-# receivers have every summary, twice in a row (a storm's start is logged
-# just after the read that counts its changes).
-settled=0
-for i in $(seq 300); do
-	changes1=$(get1 .1.3.6.1.4.1.8225.4711.11.0 | sed 's/.*: //')
-	begun=$(grep -c 'msg="notification storm:' agent.log); over=$(grep -c 'msg="notification storm over"' agent.log)
-	if [ "$((changes1 - changes0))" -ge 2000 ] && [ "$begun" = "$over" ] &&
-		[ "$(count trapd-v2c.log 15)" -ge "$over" ] && [ "$(count trapd-v3.log 15)" -ge "$over" ]; then
-		settled=$((settled + 1))
-		[ $settled = 2 ] && break
-		nap 1.5
-	else
-		settled=0
-		nap 0.2
-	fi
-done
-echo "storm_changes $((changes1 - changes0))" >> kv.txt
-echo "storm_added $(count trapd-v2c.log 7)" >> kv.txt
-kill $AGENT; wait $AGENT
-exit 0
-`})
+		Script:   scenario.Script(scenario.Setup{SNMPD: notifyConf, Agent: notifyAgent()}, notifySetup+scriptOf("notify.sh"))})
 	kv := readKV(t, r, "kv.txt")
 	t.Logf("measurements (step: v2c s, v3 s, snmpd round trip s): %v", kv)
 	v2c := parseTraps(string(r.File(t, "trapd-v2c.log")))
@@ -313,12 +215,12 @@ func TestNotificationsIPVSUnloaded(t *testing.T) {
 		NoIPVS:   true,
 		Binaries: map[string]string{"lvs-agentx": agentPkg},
 		Timeout:  4 * time.Minute,
-		Script: `
+		Script: scenario.Script(scenario.Setup{SNMPD: notifyConf, Agent: notifyAgent()}, notifySetup+`
 rm /run/modprobe.d/lvs-agentx-noipvs.conf
 modprobe ip_vs && modprobe ip_vs_rr || exit 1
 ipvsadm -A -t 10.97.0.1:80 -s rr
 ipvsadm -a -t 10.97.0.1:80 -r 10.96.0.1:80 -m
-` + notifySetup + `
+notifystart
 nap 2.5
 ipvsadm -C
 rmmod ip_vs_rr ip_vs || exit 1
@@ -327,7 +229,7 @@ modprobe ip_vs || exit 1
 step readable 2 1
 kill $AGENT; wait $AGENT
 exit 0
-`})
+`)})
 	kv := readKV(t, r, "kv.txt")
 	t.Logf("measurements (step: v2c s, v3 s, snmpd round trip s): %v", kv)
 	for _, step := range []string{"unreadable", "readable"} {

@@ -18,7 +18,7 @@
 # cacti mariadb-server php-snmp php-intl rrdtool snmp (see README).
 set -euo pipefail
 
-die() { echo "cacti.sh: $*" >&2; exit 1; }
+. "$(dirname "$(realpath "$0")")/common.sh" # die
 [ $# -ge 2 ] || die "usage: cacti.sh start|stop|sql|php DIR ..."
 cmd=$1 dir=$(realpath -m "$2")
 shift 2

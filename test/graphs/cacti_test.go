@@ -90,17 +90,16 @@ func TestCactiImportsAndGraphsTheAgent(t *testing.T) {
 	// scenario's eth0).
 	ns := newPollerNetns(t)
 
-	script := "set -eu\n" + fmt.Sprintf("ip addr add %s/30 dev eth0\nip link set eth0 up\n", cactiGuestAddr) +
-		fmt.Sprintf("SNMPD_LISTEN=udp:%s:161 SNMPD_ADDR=%s\n", cactiGuestAddr, cactiGuestAddr) +
-		trafficSetup + agentSetup + `
+	script := directorScript(cactiGuestAddr, "set -eu\n"+fmt.Sprintf("ip addr add %s/30 dev eth0\nip link set eth0 up\n", cactiGuestAddr)+
+		trafficSetup+agentSetup+`
 touch "$CTL/ready"
-` + directorWait + `waitfor go
-` + strings.Replace(trafficRun, "TRAFFIC_SECONDS", "90", 1) + `
+waithost go
+`+strings.Replace(trafficRun, "TRAFFIC_SECONDS", "90", 1)+`
 sleep 3 # the kernel's estimator tick
 touch "$CTL/traffic-done"
-waitfor stop
+waithost stop
 ipvsadm -Ln --stats --exact
-`
+`)
 	d := bootDirector(t, testbed.Scenario{
 		Timeout:  12 * time.Minute,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},

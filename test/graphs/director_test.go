@@ -26,7 +26,7 @@ type directorResult struct {
 }
 
 // bootDirector boots s in a fresh work directory without waiting for it.
-// release names the files the script waits for with waitfor, which a
+// release names the files the script waits for with waithost, which a
 // failing test creates so that the guest ends at once.
 func bootDirector(t *testing.T, s testbed.Scenario, release ...string) *director {
 	t.Helper()
@@ -43,12 +43,7 @@ func bootDirector(t *testing.T, s testbed.Scenario, release ...string) *director
 	return d
 }
 
-// directorWait is the shell function a director's script waits for the
-// host with: waitfor NAME returns once $CTL/NAME exists.
-const directorWait = `waitfor() { for i in $(seq 600); do [ -e "$CTL/$1" ] && return; sleep 1; done; echo "no $1 from the host"; exit 1; }
-`
-
-// touch creates $CTL/name, the signal the script's waitfor name waits for.
+// touch creates $CTL/name, the signal the script's waithost name waits for.
 func (d *director) touch(name string) { _ = os.WriteFile(filepath.Join(d.ctl, name), nil, 0o644) }
 
 // exists reports whether the script has created $CTL/name.

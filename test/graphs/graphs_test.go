@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
+	"github.com/lvs-agentx/lvs-agentx/test/scenario"
+	"github.com/lvs-agentx/lvs-agentx/test/snmpd"
 	"github.com/lvs-agentx/lvs-agentx/test/testbed"
 )
 
@@ -45,23 +47,25 @@ ipvsadm -a -t 10.99.0.2:80 -r 127.0.0.1:8082 -m
 // File sizes served by trafficSetup, by service name.
 var trafficFileSize = map[string]int{"TCP 10.99.0.1:80": 20000, "TCP 10.99.0.2:80": 50000}
 
-// agentSetup starts snmpd (listening on $SNMPD_LISTEN) as AgentX master and
-// lvs-agentx as its subagent, and waits until the LVS-MIB answers.
+// directorScript is the script of a director whose snmpd listens on
+// addr:161 and answers community public from anywhere, its AgentX socket
+// in /run, the agent with a 1 s cache TTL: scenario.Script's prelude, then
+// body.
+func directorScript(addr, body string) string {
+	agent := scenario.DefaultAgent()
+	agent.AgentX, agent.CacheTTL = "unix:/run/agentx.sock", "1s"
+	return scenario.Script(scenario.Setup{
+		SNMPD:  &snmpd.ConfigParams{AgentXSocket: "/run/agentx.sock", AnySource: true},
+		Listen: "udp:" + addr + ":161", Target: addr, Agent: agent,
+	}, body)
+}
+
+// agentSetup starts snmpd as AgentX master and lvs-agentx as its subagent,
+// and waits until the LVS-MIB serves the first service.
 const agentSetup = `
-cat > "$WORK/snmpd.conf" <<EOF
-master agentx
-agentXSocket /run/agentx.sock
-agentXPerms 0777 0777
-rocommunity public
-EOF
-snmpd -C -c "$WORK/snmpd.conf" -Lf "$WORK/snmpd.log" -p /run/snmpd.pid "$SNMPD_LISTEN"
-lvs-agentx run --agentx unix:/run/agentx.sock --cache-ttl 1s --state-file "$WORK/state.json" 2> "$WORK/agent.log" &
-up=
-for i in $(seq 100); do
-	if snmpget -v2c -c public -Oqv "$SNMPD_ADDR" .1.3.6.1.4.1.8225.4711.17.1.34.1 2>/dev/null | grep -q TCP; then up=1; break; fi
-	sleep 0.2
-done
-[ -n "$up" ] || { echo "LVS-MIB not served through snmpd"; cat "$WORK/agent.log" "$WORK/snmpd.log"; exit 1; }
+startsnmpd
+startagent
+waitserved 100 $LVS.17.1.34.1 TCP || { echo "LVS-MIB not served through snmpd"; cat "$WORK/agent.log" "$WORK/snmpd.log"; exit 1; }
 `
 
 // trafficRun drives HTTP requests at both services for TRAFFIC_SECONDS,
@@ -104,7 +108,7 @@ func TestGraphsRRDtool(t *testing.T) {
 		Timeout:  8 * time.Minute,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Files:    map[string][]byte{"lvs-rrd.sh": script},
-		Script: "set -eu\nSNMPD_LISTEN=udp:127.0.0.1:161 SNMPD_ADDR=127.0.0.1\n" + trafficSetup + agentSetup + fmt.Sprintf(`
+		Script: directorScript("127.0.0.1", "set -eu\n"+trafficSetup+agentSetup+fmt.Sprintf(`
 rrd() { bash "$WORK/lvs-rrd.sh" -H 127.0.0.1 -s %d -b 60 -d "$WORK/rrd" "$@"; }
 rrd run & poller=$!
 sleep %d # two updates before any traffic: the first only sets the baseline
@@ -114,7 +118,7 @@ kill $poller
 wait $poller || true
 rrd -S end-180s -e now graph
 ipvsadm -Ln --stats --exact
-`, step, 2*step+1, strings.Replace(trafficRun, "TRAFFIC_SECONDS", strconv.Itoa(trafficSeconds), 1), 2*step+3),
+`, step, 2*step+1, strings.Replace(trafficRun, "TRAFFIC_SECONDS", strconv.Itoa(trafficSeconds), 1), 2*step+3)),
 	})
 	rrdDir := filepath.Join(r.Dir, "rrd")
 	names := readNames(t, rrdDir)

@@ -258,7 +258,7 @@ func TestPrometheusExporterMatchesIpvsadm(t *testing.T) {
 		Timeout:  6 * time.Minute,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Files:    map[string][]byte{"snmp.yml": snmpYml},
-		Script: "set -eu\nSNMPD_LISTEN=udp:127.0.0.1:161 SNMPD_ADDR=127.0.0.1\n" + trafficSetup + agentSetup + `
+		Script: directorScript("127.0.0.1", "set -eu\n"+trafficSetup+agentSetup+`
 prometheus-snmp-exporter --config.file="$WORK/snmp.yml" --web.listen-address=127.0.0.1:9116 2> "$WORK/exporter.log" &
 up=
 for i in $(seq 100); do
@@ -266,21 +266,21 @@ for i in $(seq 100); do
 	sleep 0.2
 done
 [ -n "$up" ] || { echo "snmp_exporter did not start"; cat "$WORK/exporter.log"; exit 1; }
-` + strings.Replace(trafficRun, "TRAFFIC_SECONDS", "15", 1) + `
+`+strings.Replace(trafficRun, "TRAFFIC_SECONDS", "15", 1)+`
 # Traffic has stopped; the kernel folds its per-CPU counters every 2 s.
 # A first scrape makes the agent re-read IPVS after that, so that the
 # next ones are answered from a settled read even when a read outlasts
 # --refresh-wait in an emulated guest. Both scrapes must agree with each
 # other as well as with ipvsadm between them.
 sleep 6
-` + scrape + ` > /dev/null
+`+scrape+` > /dev/null
 sleep 2
-` + scrape + ` > scrape1.txt
+`+scrape+` > scrape1.txt
 ipvsadm -Ln --stats --exact > stats.txt
 ipvsadm -Ln > table.txt
-` + scrape + ` > scrape2.txt
+`+scrape+` > scrape2.txt
 cat stats.txt
-`,
+`),
 	})
 
 	compareWithIpvsadm(t, readSnmpModule(t), string(r.File(t, "stats.txt")), string(r.File(t, "table.txt")),

@@ -18,7 +18,7 @@
 # mariadb-server php-cli php-mysql php-gd php-bcmath php-mbstring php-xml
 set -euo pipefail
 
-die() { echo "zabbix.sh: $*" >&2; exit 1; }
+. "$(dirname "$(realpath "$0")")/common.sh" # die
 [ $# -ge 2 ] || die "usage: zabbix.sh start|web|server|stop|sql DIR ..."
 cmd=$1 dir=$(realpath -m "$2")
 shift 2

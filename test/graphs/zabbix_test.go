@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -70,34 +69,33 @@ func TestZabbixImportsAndMonitorsTheAgent(t *testing.T) {
 
 	// The director first: its guest boots while Zabbix is set up.
 	ns := newPollerNetns(t)
-	script := "set -eu\n" + fmt.Sprintf("ip addr add %s/30 dev eth0\nip link set eth0 up\n", zabbixGuestAddr) +
-		fmt.Sprintf("SNMPD_LISTEN=udp:%s:161 SNMPD_ADDR=%s\n", zabbixGuestAddr, zabbixGuestAddr) + `
+	script := directorScript(zabbixGuestAddr, "set -eu\n"+fmt.Sprintf("ip addr add %s/30 dev eth0\nip link set eth0 up\n", zabbixGuestAddr)+`
 rm /run/modprobe.d/lvs-agentx-noipvs.conf
 modprobe ip_vs && modprobe ip_vs_rr
-` + trafficSetup + `
+`+trafficSetup+`
 # Gauges that hold still after the traffic: persistence templates on the
 # second service, a weight other than 1 on a real server.
 ipvsadm -E -t 10.99.0.2:80 -s rr -p 300
 ipvsadm -e -t 10.99.0.1:80 -r 127.0.0.1:8081 -m -w 3
-` + agentSetup + `
+`+agentSetup+`
 touch "$CTL/ready"
-` + directorWait + `waitfor go
-` + strings.Replace(trafficRun, "TRAFFIC_SECONDS", "40", 1) + `
+waithost go
+`+strings.Replace(trafficRun, "TRAFFIC_SECONDS", "40", 1)+`
 sleep 3 # the kernel's estimator tick
 # The second service's only real server quiesced: no usable real server.
 ipvsadm -e -t 10.99.0.2:80 -r 127.0.0.1:8082 -m -w 0
 touch "$CTL/traffic-done"
-waitfor snap
+waithost snap
 ipvsadm -Ln --stats --exact > "$CTL/stats.txt"
 ipvsadm -Ln --persistent-conn > "$CTL/conns.txt"
 touch "$CTL/snapped"
-waitfor unload
+waithost unload
 ipvsadm -C
 rmmod ip_vs_rr ip_vs || { echo "rmmod failed"; lsmod; }
 touch "$CTL/unloaded"
-waitfor stop
+waithost stop
 cat "$CTL/stats.txt" "$CTL/conns.txt"
-`
+`)
 	d := bootDirector(t, testbed.Scenario{
 		Timeout:  10 * time.Minute,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
@@ -112,7 +110,7 @@ cat "$CTL/stats.txt" "$CTL/conns.txt"
 	// the way the README says.
 	start := time.Now()
 	zabbix("start")
-	port := freePort(t)
+	port := testutil.FreePort(t, "tcp")
 	zabbix("web", strconv.Itoa(port))
 	api := &zabbixAPI{url: fmt.Sprintf("http://127.0.0.1:%d/api_jsonrpc.php", port)}
 	var auth string
@@ -635,18 +633,6 @@ func parseIpvsadm(t *testing.T, stats, conns string) map[ipvsRow]map[string]floa
 		}
 	}
 	return out
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago,
-// for php's built-in server.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // needZabbix fails the test when Zabbix or what it needs is missing.

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
 
 // InstallHint is the command that provides the snmpd binary on Debian.
@@ -35,22 +37,16 @@ type ConfigParams struct {
 	// AgentXTimeout, if set, overrides snmpd's per-request wait for
 	// subagents (agentXTimeout, whole seconds).
 	AgentXTimeout time.Duration
+	// AnySource grants the community to managers anywhere, not only
+	// 127.0.0.1 (a director polled over a link).
+	AnySource bool
 	// Extra lines appended verbatim.
 	Extra []string
 }
 
-// GuestMaster returns a shell snippet for test bed scenarios: it writes
-// snmpd.conf (RenderConfig with the AgentX socket at $WORK/agentx.sock)
-// and defines startsnmpd [SNMPD-ARGS...], which starts snmpd on
-// udp:127.0.0.1:1161 logging to snmpd.log and sets SNMPD to its pid.
-func GuestMaster() string {
-	return "cat > snmpd.conf <<CONF\n" + RenderConfig(ConfigParams{AgentXSocket: "$WORK/agentx.sock"}) + "CONF\n" +
-		`startsnmpd() { snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid "$@" udp:127.0.0.1:1161 & SNMPD=$!; }` + "\n"
-}
-
 // RenderConfig returns snmpd.conf text that makes snmpd an AgentX master
 // listening on p's sockets and answering community "public" from
-// 127.0.0.1. It is exported so scenarios can be given the same config.
+// 127.0.0.1 (or anywhere). test/scenario writes it into scenarios.
 func RenderConfig(p ConfigParams) string {
 	var b strings.Builder
 	b.WriteString("master agentx\n")
@@ -63,7 +59,11 @@ func RenderConfig(p ConfigParams) string {
 	if p.AgentXTimeout > 0 {
 		fmt.Fprintf(&b, "agentXTimeout %d\n", int(p.AgentXTimeout/time.Second))
 	}
-	fmt.Fprintf(&b, "rocommunity %s 127.0.0.1\n", Community)
+	if p.AnySource {
+		fmt.Fprintf(&b, "rocommunity %s\n", Community)
+	} else {
+		fmt.Fprintf(&b, "rocommunity %s 127.0.0.1\n", Community)
+	}
 	// One log line per manager request would drown everything else.
 	b.WriteString("dontLogTCPWrappersConnects yes\n")
 	if p.PersistentDir != "" {
@@ -155,11 +155,11 @@ func New(tb testing.TB, opts Options) *Server {
 	if err := os.MkdirAll(filepath.Dir(s.Socket), 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	s.UDPAddr = fmt.Sprintf("127.0.0.1:%d", freePort(tb, "udp"))
+	s.UDPAddr = fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(tb, "udp"))
 	p := ConfigParams{AgentXSocket: s.Socket, PersistentDir: filepath.Join(dir, "persist"),
 		AgentXTimeout: opts.AgentXTimeout, Extra: opts.Extra}
 	if opts.TCP {
-		s.TCPAddr = fmt.Sprintf("127.0.0.1:%d", freePort(tb, "tcp"))
+		s.TCPAddr = fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(tb, "tcp"))
 		p.AgentXTCP = s.TCPAddr
 	}
 	if err := os.WriteFile(s.conf, []byte(RenderConfig(p)), 0o644); err != nil {
@@ -283,26 +283,4 @@ func snmpdPath() string {
 		return p
 	}
 	return "/usr/sbin/snmpd"
-}
-
-// freePort asks the kernel for a free loopback port. Another process may
-// take it before snmpd binds it; the odds are small for a test.
-func freePort(tb testing.TB, network string) int {
-	tb.Helper()
-	switch network {
-	case "udp":
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	default:
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
-	}
 }

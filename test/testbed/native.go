@@ -127,8 +127,7 @@ func nativeWrapper(dir string, noIPVS, peer bool) string {
 	fmt.Fprintf(&b, `#!/bin/bash
 export PATH=%[1]s/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export WORK=%[1]s HOME=%[1]s CTL=%[1]s/%[2]s
-fail() { echo "$*" > "$WORK/setup.err"; exit 1; }
-mount -t sysfs sys /sys || fail "mount /sys"
+`+failHelper("$WORK", "exit 1")+`mount -t sysfs sys /sys || fail "mount /sys"
 `, dir, CtlDir)
 	if peer {
 		b.WriteString(`for i in $(seq 200); do [ -e /sys/class/net/eth0 ] && break; sleep 0.05; done
@@ -302,4 +301,11 @@ func restoreKept(hold string) string {
 		fmt.Fprintf(&b, "mkdir -p %[3]s && mount --move %[1]s/%[2]d %[3]s || fail \"restore %[3]s\"\n", hold, i, shellQuote(p))
 	}
 	return b.String()
+}
+
+// failHelper is the shell function the setup scripts report a failed step
+// with: the message goes to DIR/setup.err, where the host looks for it, and
+// the script ends with END (exit in a namespace, poweroff in a guest).
+func failHelper(dir, end string) string {
+	return `fail() { echo "$*" > "` + dir + `/setup.err"; ` + end + `; }` + "\n"
 }

@@ -160,13 +160,14 @@ const initScript = `#!/bin/busybox sh
 mkdir -p /proc /sys /dev /newroot
 mount -t proc proc /proc
 mount -t devtmpfs dev /dev
-die() { echo "testbed initramfs: $*"; poweroff -f; }
-for m in MODULES; do insmod /modules/$m.ko || die "insmod $m"; done
+# haltboot, not fail: the host's root, where setup.err goes, is not mounted yet.
+haltboot() { echo "testbed initramfs: $*"; poweroff -f; }
+for m in MODULES; do insmod /modules/$m.ko || haltboot "insmod $m"; done
 job=
 for a in $(cat /proc/cmdline); do case $a in lvsbed.job=*) job=${a#lvsbed.job=};; esac; done
-[ -n "$job" ] || die "no lvsbed.job= on the kernel command line"
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none hostroot /newroot || die "mount the host's root"
-[ -f "/newroot$job" ] || die "no job script $job"
+[ -n "$job" ] || haltboot "no lvsbed.job= on the kernel command line"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none hostroot /newroot || haltboot "mount the host's root"
+[ -f "/newroot$job" ] || haltboot "no job script $job"
 umount /dev /proc
 exec switch_root /newroot /bin/bash "$job"
 `
@@ -234,8 +235,7 @@ func guestSetup(k *kernel, out string) string {
 	return fmt.Sprintf(`#!/bin/bash
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 OUT=%[1]s
-fail() { echo "$*" > "$OUT/setup.err"; sync; poweroff -f; }
-mount -t proc proc /proc || fail "mount /proc"
+`+failHelper("$OUT", "sync; poweroff -f")+`mount -t proc proc /proc || fail "mount /proc"
 mount -t sysfs sys /sys || fail "mount /sys"
 mountpoint -q /dev || mount -t devtmpfs dev /dev || fail "mount /dev"
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm || fail "mount /dev/pts, /dev/shm"
