@@ -57,11 +57,17 @@ func (m *Master) Conn(t *testing.T, sessID uint32) *Conn {
 	select {
 	case c := <-m.conns:
 		t.Cleanup(func() { c.Close() })
-		return &Conn{t: t, c: c, r: agentx.NewReader(c, 0), SessionID: sessID, nextID: 100}
+		return NewConn(t, c, sessID)
 	case <-time.After(10 * time.Second):
 		t.Fatal("agent did not connect")
 	}
 	return nil
+}
+
+// NewConn is the master's side of a connection the test accepted itself,
+// the agent's session to be sessID.
+func NewConn(t *testing.T, c net.Conn, sessID uint32) *Conn {
+	return &Conn{t: t, c: c, r: agentx.NewReader(c, 0), SessionID: sessID, nextID: 100}
 }
 
 // Accept waits for the agent to connect and completes its Open and its

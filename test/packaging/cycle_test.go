@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
+	"github.com/lvs-agentx/lvs-agentx/internal/agentxtest"
 	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
 
@@ -290,20 +291,19 @@ func (a *agentRun) start(version string) {
 	if caps := procStatus(cred.Pid, "CapEff"); caps != "0000000000001000" {
 		t.Errorf("the agent's effective capabilities %s, want CAP_NET_ADMIN (0000000000001000) alone", caps)
 	}
-	m := &fakeMaster{t: t, c: c, r: agentx.NewReader(c, 0), session: 7}
-	open := m.read()
+	m := agentxtest.NewConn(t, c, 7)
+	open := m.Read()
 	if _, ok := open.PDU.(*agentx.Open); !ok {
 		t.Fatalf("first PDU %s, want Open", open.PDU.Type())
 	}
-	m.respond(open)
-	reg := m.read()
+	m.Respond(open, agentx.NoError)
+	reg := m.Read()
 	lvs, _ := agentx.ParseOID("1.3.6.1.4.1.8225.4711")
 	if r, ok := reg.PDU.(*agentx.Register); !ok || r.Subtree.Compare(lvs) != 0 {
 		t.Fatalf("second PDU %s %+v, want Register of %s", reg.PDU.Type(), reg.PDU, lvs)
 	}
-	m.respond(reg)
-	avail, _ := agentx.ParseOID("1.3.6.1.4.1.8225.4711.9.0") // lvsIpvsAvailable.0
-	res := m.get(avail)
+	m.Respond(reg, agentx.NoError)
+	res := get(m, agentxtest.OID("1.3.6.1.4.1.8225.4711.9.0")) // lvsIpvsAvailable.0
 	if len(res.VarBinds) != 1 || res.VarBinds[0].Type != agentx.Integer || (res.VarBinds[0].Int != 1 && res.VarBinds[0].Int != 2) {
 		t.Errorf("Get lvsIpvsAvailable.0: %+v, want true(1) or false(2)", res)
 	}
@@ -462,59 +462,17 @@ func restoreHost(t *testing.T, a *agentRun) {
 	}
 }
 
-// fakeMaster is the master side of one AgentX session with the agent.
-type fakeMaster struct {
-	t       *testing.T
-	c       net.Conn
-	r       *agentx.Reader
-	session uint32
-	id      uint32
-}
-
-func (m *fakeMaster) read() *agentx.Packet {
-	m.t.Helper()
-	m.c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	h, payload, err := m.r.Next()
-	if err != nil {
-		m.t.Fatalf("master read: %v", err)
-	}
-	p, err := agentx.DecodePayload(h, payload)
-	if err != nil {
-		m.t.Fatalf("master decode: %v", err)
-	}
-	return p
-}
-
-func (m *fakeMaster) send(p *agentx.Packet) {
-	m.t.Helper()
-	b, err := p.Encode()
-	if err != nil {
-		m.t.Fatal(err)
-	}
-	if _, err := m.c.Write(b); err != nil {
-		m.t.Fatalf("master write: %v", err)
-	}
-}
-
-// respond answers the agent's request with success.
-func (m *fakeMaster) respond(req *agentx.Packet) {
-	m.send(&agentx.Packet{Flags: req.Flags & agentx.FlagNetworkByteOrder, SessionID: m.session,
-		TransactionID: req.TransactionID, PacketID: req.PacketID, PDU: &agentx.Response{}})
-}
-
-// get sends a Get of oid and returns the agent's response, skipping any
+// get sends a Get of oid and returns the agent's response, answering any
 // notification the agent sends meanwhile.
-func (m *fakeMaster) get(oid agentx.OID) *agentx.Response {
-	m.t.Helper()
-	m.id++
-	m.send(&agentx.Packet{SessionID: m.session, TransactionID: 500 + m.id, PacketID: m.id,
-		PDU: &agentx.Get{Ranges: []agentx.SearchRange{{Start: oid}}}})
+func get(m *agentxtest.Conn, oid agentx.OID) *agentx.Response {
+	req, b := m.Request(agentxtest.Get(oid), false)
+	m.Write(b)
 	for {
-		p := m.read()
-		if res, ok := p.PDU.(*agentx.Response); ok && p.PacketID == m.id {
+		p := m.Read()
+		if res, ok := p.PDU.(*agentx.Response); ok && p.PacketID == req.PacketID {
 			return res
 		}
-		m.respond(p)
+		m.Respond(p, agentx.NoError)
 	}
 }
 

@@ -78,19 +78,7 @@ func TestPackage(t *testing.T) {
 		}
 		contents[strings.TrimPrefix(f[5], ".")] = f[0] + " " + f[1]
 	}
-	want := merge(commonFiles, debFiles)
-	for p, w := range want {
-		if got, ok := contents[p]; !ok {
-			t.Errorf("package lacks %s", p)
-		} else if got != w {
-			t.Errorf("package: %s is %s, want %s", p, got, w)
-		}
-	}
-	for p := range contents {
-		if _, ok := want[p]; !ok {
-			t.Errorf("package has an unexpected file %s", p)
-		}
-	}
+	sameFiles(t, "package", contents, merge(commonFiles, debFiles))
 
 	// Control fields and conffiles.
 	info := sh(t, tmp, "dpkg-deb", "-I", deb)
@@ -302,4 +290,22 @@ func sh(t *testing.T, dir, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, stderr.String())
 	}
 	return string(out)
+}
+
+// sameFiles checks that a package holds exactly the files of want, each as
+// described (mode, owner or content, as the caller lists them).
+func sameFiles(t *testing.T, what string, got, want map[string]string) {
+	t.Helper()
+	for p, w := range want {
+		if g, ok := got[p]; !ok {
+			t.Errorf("%s lacks %s", what, p)
+		} else if g != w {
+			t.Errorf("%s: %s is %s, want %s", what, p, g, w)
+		}
+	}
+	for p := range got {
+		if _, ok := want[p]; !ok {
+			t.Errorf("%s has an unexpected file %s", what, p)
+		}
+	}
 }

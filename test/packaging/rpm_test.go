@@ -50,18 +50,7 @@ func TestRPM(t *testing.T) {
 			got[f[2]] = f[0] + " " + f[1]
 		}
 	}
-	for p, w := range want {
-		if g, ok := got[p]; !ok {
-			t.Errorf("rpm lacks %s", p)
-		} else if g != w {
-			t.Errorf("rpm: %s is %s, want %s", p, g, w)
-		}
-	}
-	for p := range got {
-		if _, ok := want[p]; !ok {
-			t.Errorf("rpm has an unexpected file %s", p)
-		}
-	}
+	sameFiles(t, "rpm", got, want)
 	if l := strings.TrimSpace(sh(t, tmp, "rpm", "-qlp", rpm1)); len(strings.Split(l, "\n")) != len(want) {
 		t.Errorf("rpm -qlp lists %d files, want %d:\n%s", len(strings.Split(l, "\n")), len(want), l)
 	}
