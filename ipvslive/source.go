@@ -94,12 +94,11 @@ type Config struct {
 }
 
 // Source is the live state of one IPVS instance, served as the LVS-MIB: an
-// agent.ViewSource. It hands out the
-// current view and, when that view is older than the cache TTL, starts one
-// background refresh and waits for it at most RefreshWait: a poller that
-// comes after an idle gap gets the kernel's values of now, not those of
-// its previous poll, and a huge table that takes long to read never makes
-// a request time out.
+// agent.ViewSource. It hands out the current view and, when that view is
+// older than the cache TTL, starts one background refresh and waits for it
+// at most RefreshWait: a poller that comes after an idle gap gets the
+// kernel's values of now, not those of its previous poll, and a huge table
+// that takes long to read never makes a request time out.
 type Source struct {
 	ctx     context.Context
 	cfg     Config
