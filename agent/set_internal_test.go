@@ -202,8 +202,14 @@ func FuzzSetTransactions(f *testing.F) {
 					q.VarBinds = append(q.VarBinds, vb)
 					ops = ops[2:]
 				}
+				res := phase(s, txID, q)
+				// A TestSet ends the transaction still open (all of it or
+				// nothing), then changes nothing itself.
+				if before != nil && !maps.Equal(k.cells, before) && !maps.Equal(k.cells, after) {
+					t.Fatalf("cells %v after a transaction, want %v or %v", k.cells, before, after)
+				}
 				start := maps.Clone(k.cells)
-				if res := phase(s, txID, q); res.Error == agentx.NoError {
+				if res.Error == agentx.NoError {
 					before, after = start, maps.Clone(start)
 					for _, vb := range q.VarBinds {
 						after[vb.Name[len(vb.Name)-1]] = vb.Int
