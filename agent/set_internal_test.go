@@ -94,12 +94,12 @@ func phase(s *session, txID uint32, pdu agentx.PDU) *agentx.Response {
 	return res
 }
 
-func cell(c uint32) agentx.OID { return append(append(agentx.OID{}, setBase...), 1, c) }
+func setCell(c uint32) agentx.OID { return append(append(agentx.OID{}, setBase...), 1, c) }
 
 func setOf(vals ...any) *agentx.TestSet {
 	q := &agentx.TestSet{}
 	for i := 0; i < len(vals); i += 2 {
-		vb := agentx.VarBind{Name: cell(vals[i].(uint32))}
+		vb := agentx.VarBind{Name: setCell(vals[i].(uint32))}
 		switch v := vals[i+1].(type) {
 		case int:
 			vb.Type, vb.Int = agentx.Integer, int32(v)
@@ -195,7 +195,7 @@ func FuzzSetTransactions(f *testing.F) {
 			case 0: // TestSet of one to three varbinds
 				q := &agentx.TestSet{}
 				for n := 0; n < 3 && len(ops) >= 2; n++ {
-					vb := agentx.VarBind{Name: cell(uint32(ops[0] % 6)), Type: agentx.Integer, Int: int32(ops[1])}
+					vb := agentx.VarBind{Name: setCell(uint32(ops[0] % 6)), Type: agentx.Integer, Int: int32(ops[1])}
 					if ops[0]&0x80 != 0 {
 						vb.Type = agentx.Gauge32
 					}
@@ -224,7 +224,7 @@ func FuzzSetTransactions(f *testing.F) {
 			case 3:
 				phase(s, txID, &agentx.CleanupSet{})
 			case 4:
-				if res := phase(s, txID, &agentx.Get{Ranges: []agentx.SearchRange{{Start: cell(1)}}}); res.Error != agentx.NoError || len(res.VarBinds) != 1 {
+				if res := phase(s, txID, &agentx.Get{Ranges: []agentx.SearchRange{{Start: setCell(1)}}}); res.Error != agentx.NoError || len(res.VarBinds) != 1 {
 					t.Fatalf("Get between phases: %+v", res)
 				}
 			}

@@ -61,9 +61,6 @@ func (n sentNotification) name() string {
 	return strings.Join(parts, " ")
 }
 
-// uptimeAt is a master's sysUpTime that was 1000 at the fixture's time.
-func uptimeAt(t time.Time) uint32 { return 1000 + uint32(t.Sub(fixture.ReadAt)/(10*time.Millisecond)) }
-
 // notifyingSource returns a Source reading snaps in turn that records the
 // notifications of kinds.
 func notifyingSource(t *testing.T, kinds ipvsevents.Kinds, snaps ...*ipvsstats.Snapshot) (*Source, *fakeClock, *[]sentNotification) {
@@ -73,7 +70,7 @@ func notifyingSource(t *testing.T, kinds ipvsevents.Kinds, snaps ...*ipvsstats.S
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	s := New(ctx, Config{Reader: &listReader{clock: clock, snaps: snaps}, Indexes: NewIndexes(),
-		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc, SysUpTimeAt: uptimeAt,
+		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc, SysUpTimeAt: fixture.SysUpTimeAt,
 		NotifyKinds: kinds,
 		Notify: func(trap agentx.OID, vbs []agentx.VarBind) {
 			sent = append(sent, sentNotification{trap, vbs})

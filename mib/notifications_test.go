@@ -20,9 +20,6 @@ type sentNotification struct {
 	cur, old *View // the views of the read that found it and of the last successful read before
 }
 
-// uptimeAt is a master's sysUpTime that was 1000 at the fixture's time.
-func uptimeAt(t time.Time) uint32 { return 1000 + uint32(t.Sub(fixture.ReadAt)/(10*time.Millisecond)) }
-
 // notifyReads compares snaps in turn as the agent compares its reads (a
 // nil one is a failed read), one second apart, and returns the
 // notifications of kinds that the changes give.
@@ -242,7 +239,7 @@ func TestNotificationsManyChangesAndStorm(t *testing.T) {
 
 	// The change was found by the second read, 2 s after the fixture's time.
 	v := sent[0].cur
-	v.SetChanges(Changes{Count: 2000, Last: fixture.ReadAt.Add(2 * time.Second), SysUpTimeAt: uptimeAt})
+	v.SetChanges(Changes{Count: 2000, Last: fixture.ReadAt.Add(2 * time.Second), SysUpTimeAt: fixture.SysUpTimeAt})
 	trap, vbs := Storm(v, 1980)
 	declared, tcs, _ := parseMIB(t)
 	syntax := map[string]string{}
