@@ -95,16 +95,6 @@ func decodeFlat[T any](b []byte, what string, set func(v *T, a *attrs)) (T, erro
 	return v, nil
 }
 
-// decodeNested decodes a dump message whose attribute typ nests the
-// attributes of one T, with decode.
-func decodeNested[T any](b []byte, typ uint16, what string, decode func(p []byte, v *T) error) (T, error) {
-	var v T
-	if err := decodeMessage(b, typ, what, func(p []byte) error { return decode(p, &v) }); err != nil {
-		return *new(T), err
-	}
-	return v, nil
-}
-
 // decodeInfo decodes the attributes of a GET_INFO reply.
 func decodeInfo(b []byte) (Info, error) {
 	return decodeFlat(b, "info", func(info *Info, a *attrs) {
@@ -157,10 +147,12 @@ func decodeMessage(b []byte, typ uint16, what string, fn func(payload []byte) er
 
 // decodeDaemon decodes the attributes of one GET_DAEMON dump message.
 func decodeDaemon(b []byte) (Daemon, error) {
-	return decodeNested(b, attrCmdDaemon, "daemon", func(p []byte, d *Daemon) (err error) {
-		*d, err = decodeFlat(p, "daemon", setDaemon)
+	var d Daemon
+	err := decodeMessage(b, attrCmdDaemon, "daemon", func(p []byte) (err error) {
+		d, err = decodeFlat(p, "daemon", setDaemon)
 		return err
 	})
+	return d, err
 }
 
 // setDaemon stores one sync daemon attribute in d.
@@ -186,10 +178,16 @@ func setDaemon(d *Daemon, a *attrs) {
 }
 
 // decodeService decodes the attributes of one GET_SERVICE dump message.
+//
+// It and decodeDest allocate nothing: they run once per row of a read.
 func decodeService(b []byte) (Service, error) {
-	return decodeNested(b, attrCmdService, "service", func(p []byte, s *Service) error {
-		return decodeServiceAttrs(p, s, false)
-	})
+	var s Service
+	if err := decodeMessage(b, attrCmdService, "service", func(p []byte) error {
+		return decodeServiceAttrs(p, &s, false)
+	}); err != nil {
+		return Service{}, err
+	}
+	return s, nil
 }
 
 // decodeServiceKey decodes only the identity of a GET_SERVICE dump message,
@@ -284,9 +282,13 @@ func decodeServiceAttrs(b []byte, s *Service, keyOnly bool) error {
 // servers of kernels without IPVS_DEST_ATTR_ADDR_FAMILY have the service's
 // family.
 func decodeDest(b []byte, svcFamily Family) (Dest, error) {
-	return decodeNested(b, attrCmdDest, "dest", func(p []byte, d *Dest) error {
-		return decodeDestAttrs(p, d, svcFamily)
-	})
+	var d Dest
+	if err := decodeMessage(b, attrCmdDest, "dest", func(p []byte) error {
+		return decodeDestAttrs(p, &d, svcFamily)
+	}); err != nil {
+		return Dest{}, err
+	}
+	return d, nil
 }
 
 func decodeDestAttrs(b []byte, d *Dest, svcFamily Family) error {
