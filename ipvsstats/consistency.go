@@ -22,7 +22,7 @@ func tornf(format string, args ...any) error {
 func (c *conn) checkServices(svcs []Service) error {
 	i := 0
 	var differ bool
-	_, err := c.exchange(cmdGetService, true, nil, func(b []byte) error {
+	_, err := c.exchange(command{cmd: cmdGetService, dump: true}, func(b []byte) error {
 		k, err := decodeServiceKey(b)
 		if err != nil {
 			return err
@@ -47,7 +47,7 @@ func (c *conn) checkServices(svcs []Service) error {
 func (c *conn) checkDests(k *ServiceKey, ds []Dest) error {
 	i := 0
 	var differ bool
-	_, err := c.exchange(cmdGetDest, true, k, func(b []byte) error {
+	_, err := c.exchange(command{cmd: cmdGetDest, dump: true, svc: k}, func(b []byte) error {
 		d, err := decodeDest(b, k.Family)
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ const (
 	cmdNewService = 1
 	cmdGetService = 4
 	cmdNewDest    = 5
+	cmdSetDest    = 6
 	cmdGetDest    = 8
 	cmdNewDaemon  = 9
 	cmdGetDaemon  = 11

@@ -421,6 +421,28 @@ func TestAppendServiceKey(t *testing.T) {
 	}
 }
 
+// appendDest writes what decodeDest reads back, for every real server of
+// the recorded table (IPv4, IPv6, tunnels, weights 0).
+func TestAppendDest(t *testing.T) {
+	snap := fixtureSnapshot(t)
+	n := 0
+	for _, svc := range snap.Services {
+		for _, d := range svc.Dests {
+			got, err := decodeDest(appendDest(nil, &d), svc.Family)
+			want := Dest{DestKey: d.DestKey, Family: d.Family, FwdMethod: d.FwdMethod, Weight: d.Weight,
+				UpperThreshold: d.UpperThreshold, LowerThreshold: d.LowerThreshold, TunnelType: d.TunnelType,
+				TunnelPort: d.TunnelPort, TunnelFlags: d.TunnelFlags}
+			if err != nil || got != want {
+				t.Errorf("round trip of %s: %+v, %v; want %+v", d.Label(), got, err, want)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no real servers in the fixture")
+	}
+}
+
 func BenchmarkDecodeDump(b *testing.B) {
 	svcs := fixtureMessages(b, "services.bin")
 	dests := fixtureMessages(b, "dests-0.bin")

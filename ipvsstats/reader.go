@@ -73,16 +73,49 @@ func (r *Reader) Close() error {
 // reads again, up to Options.Attempts times, and then fails with
 // ErrInconsistent rather than return a torn snapshot.
 func (r *Reader) Read(ctx context.Context) (*Snapshot, error) {
+	start := time.Now()
+	var snap *Snapshot
+	if err := r.do(ctx, "read IPVS", func() (err error) {
+		snap, err = r.readAttempts(ctx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	snap.ReadAt = start
+	snap.ReadDuration = time.Since(start)
+	return snap, nil
+}
+
+// SetDest sets the forwarding method, weight and thresholds of the real
+// server d of service svc to d's (IPVS_CMD_SET_DEST, what `ipvsadm -e`
+// does). It changes nothing when the service or the real server does not
+// exist: the kernel refuses with ESRCH or ENOENT.
+func (r *Reader) SetDest(ctx context.Context, svc ServiceKey, d Dest) error {
+	what := "set real server " + d.Label() + " of " + svc.Label()
+	return r.do(ctx, what, func() error {
+		_, err := r.c.exchange(command{cmd: cmdSetDest, svc: &svc, dest: &d}, func([]byte) error { return nil })
+		if err == nil {
+			return nil
+		}
+		if errno := syscall.Errno(0); !errors.As(err, &errno) {
+			r.drop() // the socket may hold the rest of a reply
+		}
+		return fmt.Errorf("%s: %w", what, classify(err))
+	})
+}
+
+// do runs op with the connection, dialling it first when there is none,
+// and bounds it by ctx; what names the operation in errors.
+func (r *Reader) do(ctx context.Context, what string, op func() error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return nil, errors.New("read IPVS: reader is closed")
+		return fmt.Errorf("%s: reader is closed", what)
 	}
-	start := time.Now()
 	if r.c == nil {
 		ep, err := r.dial()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.c = newConn(ep)
 	}
@@ -91,20 +124,15 @@ func (r *Reader) Read(ctx context.Context) (*Snapshot, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.t.setDeadline(dl)
 	}
-	snap, err := r.readAttempts(ctx)
+	err := op()
 	if !stop() && r.c != nil {
-		// The cancellation may land after the read: do not let its
+		// The cancellation may land after the operation: do not let its
 		// deadline poison the next one.
 		r.drop()
 	} else if r.c != nil {
 		_ = c.t.setDeadline(time.Time{})
 	}
-	if err != nil {
-		return nil, err
-	}
-	snap.ReadAt = start
-	snap.ReadDuration = time.Since(start)
-	return snap, nil
+	return err
 }
 
 func (r *Reader) readAttempts(ctx context.Context) (*Snapshot, error) {
@@ -172,7 +200,7 @@ func (c *conn) read() (*Snapshot, error) {
 	for i := range s.Services {
 		svc := &s.Services[i]
 		off := len(all)
-		parts, err := c.exchange(cmdGetDest, true, &svc.ServiceKey, func(b []byte) error {
+		parts, err := c.exchange(command{cmd: cmdGetDest, dump: true, svc: &svc.ServiceKey}, func(b []byte) error {
 			d, err := decodeDest(b, svc.Family)
 			all = append(all, d)
 			return err
@@ -214,7 +242,7 @@ func (c *conn) read() (*Snapshot, error) {
 // collect runs cmd (a dump when dump is set) and hands each reply, decoded
 // with decode, to keep.
 func collect[T any](c *conn, cmd uint8, dump bool, decode func([]byte) (T, error), keep func(T)) error {
-	_, err := c.exchange(cmd, dump, nil, func(b []byte) error {
+	_, err := c.exchange(command{cmd: cmd, dump: dump}, func(b []byte) error {
 		v, err := decode(b)
 		if err == nil {
 			keep(v)
@@ -227,9 +255,10 @@ func collect[T any](c *conn, cmd uint8, dump bool, decode func([]byte) (T, error
 // exchange sends one request and passes the attributes of every reply to
 // fn. It returns how many datagrams carried replies: a dump in one
 // datagram was built in one go under the kernel's lock.
-func (c *conn) exchange(cmd uint8, dump bool, svc *ServiceKey, fn func(attrs []byte) error) (int, error) {
+func (c *conn) exchange(q command, fn func(attrs []byte) error) (int, error) {
+	dump := q.dump
 	c.seq++
-	c.req = appendRequest(c.req[:0], c.family, c.seq, c.pid, cmd, dump, svc)
+	c.req = appendRequest(c.req[:0], c.family, c.seq, c.pid, q)
 	if err := c.t.send(c.req); err != nil {
 		return 0, err
 	}

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -398,5 +400,49 @@ func TestDupDest(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// SetDest sends SET_DEST with the service's identity and every attribute
+// of the real server the kernel sets, asks for an acknowledgement, and
+// reports the kernel's refusal; a Read afterwards still works.
+func TestSetDest(t *testing.T) {
+	rp := newReplay(t)
+	r := openReplay(t, rp, Options{})
+	snap, err := r.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := snap.Services[0]
+	for _, s := range snap.Services {
+		if len(s.Dests) > 0 {
+			svc = s
+			break
+		}
+	}
+	d := svc.Dests[0]
+	d.Weight, d.UpperThreshold, d.LowerThreshold = 0, 100, 10
+	if err := r.SetDest(context.Background(), svc.ServiceKey, d); err != nil {
+		t.Fatal(err)
+	}
+	want := setDest{svc: svc.ServiceKey, dest: Dest{DestKey: d.DestKey, Family: d.Family, FwdMethod: d.FwdMethod,
+		Weight: 0, UpperThreshold: 100, LowerThreshold: 10, TunnelType: d.TunnelType, TunnelPort: d.TunnelPort,
+		TunnelFlags: d.TunnelFlags}, ack: true}
+	if len(rp.sets) != 1 || !reflect.DeepEqual(rp.sets[0], want) {
+		t.Fatalf("SET_DEST requests %+v, want %+v", rp.sets, want)
+	}
+
+	gone := svc.ServiceKey
+	gone.Port++
+	err = r.SetDest(context.Background(), gone, d)
+	if !errors.Is(err, syscall.ESRCH) || !strings.Contains(err.Error(), "set real server") {
+		t.Errorf("SET_DEST of a service that does not exist: %v, want ESRCH", err)
+	}
+	if _, err := r.Read(context.Background()); err != nil {
+		t.Errorf("Read after a refused SET_DEST: %v", err)
+	}
+	r.Close()
+	if err := r.SetDest(context.Background(), svc.ServiceKey, d); err == nil {
+		t.Error("SetDest on a closed reader succeeded")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -27,6 +28,7 @@ type replay struct {
 	script func(req request, msgs [][]byte) []datagram
 
 	requests []request
+	sets     []setDest // the SET_DEST requests, acknowledged
 	queue    []datagram
 	closed   bool
 	unread   int // datagrams of a reply still queued when the reader closed
@@ -64,6 +66,13 @@ type request struct {
 	dump bool
 	svc  int // GET_DEST: position of the service in services.bin, -1 if unknown
 	seq  uint32
+}
+
+// setDest is what the replay decoded of one SET_DEST request.
+type setDest struct {
+	svc  ServiceKey
+	dest Dest
+	ack  bool // NLM_F_ACK was set
 }
 
 // datagram is what one recv returns: bytes, or an error.
@@ -144,6 +153,21 @@ func (r *replay) send(b []byte) error {
 			break
 		}
 		msgs = fixtureRaw(r.t, fmt.Sprintf("dests-%d.bin", req.svc))
+	case cmdSetDest:
+		k, err := decodeServiceKey(attrs)
+		if err != nil {
+			r.t.Fatalf("SET_DEST request: %v", err)
+		}
+		d, err := decodeDest(attrs, k.Family)
+		if err != nil {
+			r.t.Fatalf("SET_DEST request: %v", err)
+		}
+		if !slices.Contains(r.keys, k) {
+			msgs = [][]byte{errorMsg(syscall.ESRCH)}
+			break
+		}
+		r.sets = append(r.sets, setDest{svc: k, dest: d, ack: m.flags&nlmFAck != 0})
+		msgs = [][]byte{errorMsg(0)} // the acknowledgement
 	default:
 		r.t.Fatalf("unexpected command %d", cmd)
 	}

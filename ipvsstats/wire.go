@@ -22,6 +22,7 @@ const (
 
 	nlmFRequest  = 0x1
 	nlmFMulti    = 0x2
+	nlmFAck      = 0x4
 	nlmFDumpIntr = 0x10
 	nlmFDump     = 0x300 // NLM_F_ROOT|NLM_F_MATCH
 
