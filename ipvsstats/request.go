@@ -2,6 +2,7 @@ package ipvsstats
 
 import (
 	"encoding/binary"
+	"net/netip"
 )
 
 // command is one IPVS request: a dump when dump is set, about the service
@@ -47,13 +48,7 @@ func appendServiceKey(b []byte, k *ServiceKey) []byte {
 	if k.FWMark != 0 {
 		b = appendAttr(b, attrSvcFWMark, binary.NativeEndian.AppendUint32(nil, k.FWMark)...)
 	} else {
-		var a [16]byte
-		if k.Addr.Is4() {
-			a4 := k.Addr.As4()
-			copy(a[:], a4[:])
-		} else {
-			a = k.Addr.As16()
-		}
+		a := inetAddr(k.Addr)
 		b = appendAttr(b, attrSvcProtocol, binary.NativeEndian.AppendUint16(nil, uint16(k.Protocol))...)
 		b = appendAttr(b, attrSvcAddr, a[:]...)
 		b = appendAttr(b, attrSvcPort, binary.BigEndian.AppendUint16(nil, k.Port)...)
@@ -67,13 +62,7 @@ func appendServiceKey(b []byte, k *ServiceKey) []byte {
 func appendDest(b []byte, d *Dest) []byte {
 	start := len(b)
 	b = appendAttr(b, attrCmdDest)
-	var a [16]byte
-	if d.Addr.Is4() {
-		a4 := d.Addr.As4()
-		copy(a[:], a4[:])
-	} else {
-		a = d.Addr.As16()
-	}
+	a := inetAddr(d.Addr)
 	u32 := func(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
 	b = appendAttr(b, attrDestAddr, a[:]...)
 	b = appendAttr(b, attrDestPort, binary.BigEndian.AppendUint16(nil, d.Port)...)
@@ -87,4 +76,16 @@ func appendDest(b []byte, d *Dest) []byte {
 	b = appendAttr(b, attrDestTunFlags, binary.NativeEndian.AppendUint16(nil, d.TunnelFlags)...)
 	binary.NativeEndian.PutUint16(b[start:], uint16(len(b)-start))
 	return b
+}
+
+// inetAddr is a as the kernel's union nf_inet_addr: 16 bytes, an IPv4
+// address in the first four.
+func inetAddr(a netip.Addr) [16]byte {
+	if a.Is4() {
+		var b [16]byte
+		a4 := a.As4()
+		copy(b[:], a4[:])
+		return b
+	}
+	return a.As16()
 }
