@@ -24,6 +24,11 @@ const (
 	RealOverloadCleared                 // an overloaded real server fell back below its lower threshold
 	ServiceDown                         // a service lost its last real server with weight > 0
 	ServiceUp                           // a service has a real server with weight > 0 again
+	DefenseOn                           // drop_entry, drop_packet or secure_tcp began to act (automatic and active, or always)
+	DefenseOff                          // such a defense stopped acting
+	RatesStopped                        // the kernel stopped estimating rates (run_estimation 0)
+	RatesResumed                        // it estimates them again
+	SettingChanged                      // another IPVS sysctl changed value
 	maxKind
 )
 
@@ -35,6 +40,9 @@ var kindNames = [maxKind]string{
 	RealQuiesced: "real-quiesced", RealResumed: "real-resumed",
 	RealOverloaded: "real-overloaded", RealOverloadCleared: "real-overload-cleared",
 	ServiceDown: "service-down", ServiceUp: "service-up",
+	DefenseOn: "defense-on", DefenseOff: "defense-off",
+	RatesStopped: "rates-stopped", RatesResumed: "rates-resumed",
+	SettingChanged: "setting-changed",
 }
 
 func (k Kind) String() string {
@@ -74,6 +82,9 @@ var groups = []struct {
 	{"weights", KindsOf(RealQuiesced, RealResumed)},
 	{"thresholds", KindsOf(RealOverloaded, RealOverloadCleared)},
 	{"sync", KindsOf(DaemonStarted, DaemonStopped)},
+	{"defense", KindsOf(DefenseOn, DefenseOff)},
+	{"estimation", KindsOf(RatesStopped, RatesResumed)},
+	{"settings", KindsOf(SettingChanged)},
 }
 
 // GroupNames lists the names ParseKinds accepts besides "all" and "none".
@@ -86,7 +97,8 @@ func GroupNames() []string {
 }
 
 // ParseKinds parses a comma-separated list of group names (ipvs, services,
-// availability, reals, weights, thresholds, sync), or "all", or "none".
+// availability, reals, weights, thresholds, sync, defense, estimation,
+// settings), or "all", or "none".
 func ParseKinds(list string) (Kinds, error) {
 	switch strings.TrimSpace(list) {
 	case "all":

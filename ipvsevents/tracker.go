@@ -1,6 +1,7 @@
 package ipvsevents
 
 import (
+	"github.com/lvs-agentx/lvs-agentx/ipvsproc"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 )
 
@@ -13,6 +14,9 @@ type Event struct {
 	Service *ipvsstats.Service // service and real server events
 	Dest    *ipvsstats.Dest    // real server events
 	Daemon  *ipvsstats.Daemon  // sync daemon events
+	// Setting is the setting as now for setting, defense and estimation
+	// events, and Old as before.
+	Setting, Old *ipvsproc.Setting
 }
 
 // realID identifies a real server across snapshots.
@@ -34,6 +38,7 @@ type Tracker struct {
 	last       *ipvsstats.Snapshot                         // the last successful read
 	services   map[ipvsstats.ServiceKey]*ipvsstats.Service // last's services by key
 	overloaded map[realID]bool                             // real servers IPVS counts as overloaded; only true entries
+	settings   []ipvsproc.Setting                          // the last settings read, sorted by name; nil before
 }
 
 // Compare returns the changes from the previous read to snap, which is nil

@@ -299,7 +299,8 @@ func TestParseKinds(t *testing.T) {
 		{"", 0, "none"},
 		{"availability", KindsOf(ServiceDown, ServiceUp), "availability"},
 		{"ipvs, sync", KindsOf(IPVSUnreadable, IPVSReadable, DaemonStarted, DaemonStopped), "ipvs,sync"},
-		{"services,availability,reals,weights,thresholds,ipvs,sync", AllKinds, "all"},
+		{"services,availability,reals,weights,thresholds,ipvs,sync,defense,estimation,settings", AllKinds, "all"},
+		{"defense,settings", KindsOf(DefenseOn, DefenseOff, SettingChanged), "defense,settings"},
 	}
 	for _, tt := range tests {
 		got, err := ParseKinds(tt.in)

@@ -204,9 +204,10 @@ func TestMIBMatchesView(t *testing.T) {
 			t.Errorf("%s: served as %v, SYNTAX %q is sent as %v", o.Name, vb.Type, d.syntax, want)
 		}
 	}
-	// The table's object types plus 3 tables, 3 entries and
-	// lvsSyncDaemonRole.
-	if want := types + 7; len(declared) != want {
+	// The table's object types plus 5 tables, 5 entries and the
+	// not-accessible indexes lvsSyncDaemonRole, lvsConnStateIndex and
+	// lvsSettingIndex.
+	if want := types + 13; len(declared) != want {
 		t.Errorf("parsed %d OBJECT-TYPEs, want %d", len(declared), want)
 	}
 	for _, d := range declared {
@@ -359,7 +360,7 @@ func TestObjectKinds(t *testing.T) {
 	if names[ServiceTable] != 1 || names[RealTable] != 1 || len(names) != 2 {
 		t.Errorf("name columns per table: %v", names)
 	}
-	if want := []string{"lvsDataAge", "lvsChanges", "lvsLastChange", "lvsNotificationsLeftOut"}; !slices.Equal(agents, want) {
+	if want := []string{"lvsDataAge", "lvsChanges", "lvsLastChange", "lvsNotificationsLeftOut", "lvsConnDataAge"}; !slices.Equal(agents, want) {
 		t.Errorf("the agent's own objects: %v, want %v", agents, want)
 	}
 }

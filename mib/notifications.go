@@ -27,7 +27,9 @@ var (
 		"lvsRealServerInetAddr", "lvsRealServerPort", "lvsRealServerWeight"}
 	overloadObjects = []string{"lvsServiceName", "lvsRealServerName", "lvsRealActiveConns",
 		"lvsRealInactiveConns", "lvsRealUpperThreshold", "lvsRealLowerThreshold"}
-	daemonObjects = []string{"lvsSyncDaemonInterface", "lvsSyncDaemonSyncId"}
+	daemonObjects  = []string{"lvsSyncDaemonInterface", "lvsSyncDaemonSyncId"}
+	defenseObjects = []string{"lvsSettingName", "lvsSettingValue", "lvsAmemthresh"}
+	settingObjects = []string{"lvsSettingName", "lvsSettingPreviousValue", "lvsSettingValue"}
 )
 
 // notificationTypes is the notification of each kind of change; the MIB
@@ -47,6 +49,11 @@ var notificationTypes = map[ipvsevents.Kind]notificationType{
 	ipvsevents.RealOverloadCleared: {"lvsRealServerOverloadCleared", 12, overloadObjects},
 	ipvsevents.ServiceDown:         {"lvsServiceDown", 13, serviceObjects},
 	ipvsevents.ServiceUp:           {"lvsServiceUp", 14, serviceObjects},
+	ipvsevents.DefenseOn:           {"lvsDefenseOn", 16, defenseObjects},
+	ipvsevents.DefenseOff:          {"lvsDefenseOff", 17, defenseObjects},
+	ipvsevents.RatesStopped:        {"lvsRatesStopped", 18, []string{"lvsRatesEstimated"}},
+	ipvsevents.RatesResumed:        {"lvsRatesResumed", 19, []string{"lvsRatesEstimated"}},
+	ipvsevents.SettingChanged:      {"lvsSettingChanged", 20, settingObjects},
 }
 
 // stormNotification summarises the notifications left out.
@@ -102,6 +109,8 @@ func Notification(ev ipvsevents.Event, old, cur *View, nums Numbers) (trap agent
 		}
 	case ev.Daemon != nil:
 		inst = agentx.OID{uint32(ev.Daemon.State)}
+	case ev.Setting != nil:
+		inst = agentx.OID{nameIndex(settingNames, ev.Setting.Name)}
 	}
 	vbs = make([]agentx.VarBind, 0, len(nt.objects))
 	for _, name := range nt.objects {
@@ -113,7 +122,12 @@ func Notification(ev ipvsevents.Event, old, cur *View, nums Numbers) (trap agent
 		case ServiceTable:
 			suffix = inst[:1] // the service of a real server notification
 		}
-		vb := v.Get(append(append(agentx.OID{}, o.OID...), suffix...))
+		name := append(append(agentx.OID{}, o.OID...), suffix...)
+		if o.NotifyOnly && ev.Old != nil { // lvsSettingPreviousValue: only the event has it
+			vbs = append(vbs, agentx.VarBind{Name: name, Type: agentx.OctetString, Bytes: []byte(ev.Old.Value)})
+			continue
+		}
+		vb := v.Get(name)
 		if vb.Type == agentx.NoSuchObject || vb.Type == agentx.NoSuchInstance {
 			return nil, nil, false
 		}

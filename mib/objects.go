@@ -17,11 +17,13 @@ type Table uint8
 
 // The scalars, the tables and the notifications.
 const (
-	Scalars       Table = iota // one instance, .0
-	ServiceTable               // lvsServiceTable(17), INDEX lvsServiceNumber
-	RealTable                  // lvsRealTable(18), INDEX (service, server)
-	DaemonTable                // lvsSyncDaemonTable(19), INDEX role
-	Notifications              // lvsNotifications(0): no instances
+	Scalars        Table = iota // one instance, .0
+	ServiceTable                // lvsServiceTable(17), INDEX lvsServiceNumber
+	RealTable                   // lvsRealTable(18), INDEX (service, server)
+	DaemonTable                 // lvsSyncDaemonTable(19), INDEX role
+	Notifications               // lvsNotifications(0): no instances
+	ConnStateTable              // lvsConnStateTable(lvsConn 5), INDEX (proto, state)
+	SettingTable                // lvsSettingTable(22), INDEX lvsSettingIndex
 )
 
 // Class says how an object's values relate to IPVS, so that a program
@@ -82,6 +84,11 @@ const (
 	serviceTableArc = 17
 	realTableArc    = 18
 	daemonTableArc  = 19
+	totalsArc       = 20
+	connArc         = 21
+	settingTableArc = 22
+	defenseArc      = 23
+	estimatedArc    = 24
 )
 
 // objects lists every object type and notification in OID order; the MIB
@@ -198,6 +205,7 @@ func buildObjects() []object {
 	realColumn(29, "lvsRealTunnelType", ClassSetting, func(r *realRow) agentx.VarBind { return integer(tunnelType(r.dest)) })
 	realColumn(30, "lvsRealTunnelPort", ClassSetting, func(r *realRow) agentx.VarBind { return gauge32(uint64(tunnelPort(r.dest))) })
 	realColumn(31, "lvsRealServerName", ClassName, func(r *realRow) agentx.VarBind { return str(r.dest.Label()) })
+	realColumn(32, "lvsRealServerTunnelFlags", ClassSetting, func(r *realRow) agentx.VarBind { return tunnelFlagBits(r.dest) })
 
 	daemon := func(c uint32, name string, k Class, f func(d *ipvsstats.Daemon) agentx.VarBind) {
 		objs = append(objs, object{Object{Name: name, OID: column(daemonTableArc, c), Table: DaemonTable, Class: k},
@@ -211,7 +219,7 @@ func buildObjects() []object {
 	daemon(6, "lvsSyncDaemonGroupAddr", ClassSetting, func(d *ipvsstats.Daemon) agentx.VarBind { return inetAddr(addrFamily(d.Group), d.Group) })
 	daemon(7, "lvsSyncDaemonPort", ClassSetting, func(d *ipvsstats.Daemon) agentx.VarBind { return gauge32(uint64(d.Port)) })
 	daemon(8, "lvsSyncDaemonTtl", ClassSetting, func(d *ipvsstats.Daemon) agentx.VarBind { return gauge32(uint64(d.TTL)) })
-	return objs
+	return append(objs, healthObjects()...)
 }
 
 func child(o agentx.OID, n uint32) agentx.OID {
@@ -368,6 +376,21 @@ func serviceFlagBits(f ipvsstats.Flags) agentx.VarBind {
 	for n := range 6 {
 		if f&(1<<n) != 0 {
 			b |= 0x80 >> n
+		}
+	}
+	return octets([]byte{b})
+}
+
+// tunnelFlagBits encodes a tunnel real server's IP_VS_TUNNEL_ENCAP_FLAG_*
+// bits as BITS, bit n for kernel bit n as serviceFlagBits does: csum(0),
+// remcsum(1); no bits for nocsum and for other forwarding methods.
+func tunnelFlagBits(d *ipvsstats.Dest) agentx.VarBind {
+	var b byte
+	if d.FwdMethod == ipvsstats.FwdTunnel {
+		for n := range 2 {
+			if d.TunnelFlags&(1<<n) != 0 {
+				b |= 0x80 >> n
+			}
 		}
 	}
 	return octets([]byte{b})

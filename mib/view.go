@@ -25,6 +25,10 @@ type View struct {
 	reals    []realRow           // sorted by (svcNum, num)
 	daemons  []*ipvsstats.Daemon // sorted by role
 	changes  Changes             // as of this view's read; zero unless SetChanges
+
+	health     Health         // zero unless SetHealth
+	settings   []settingRow   // sorted by idx
+	connStates []connStateRow // sorted by (proto, idx)
 }
 
 // Changes is what the agent has seen change up to one read: lvsChanges and
@@ -158,12 +162,15 @@ func (v *View) mcastInterface() string {
 }
 
 // dataAge is lvsDataAge, in hundredths of a second since the read.
-func (v *View) dataAge() agentx.VarBind {
+func (v *View) dataAge() agentx.VarBind { return v.age(v.readAt) }
+
+// age is the TimeTicks since t.
+func (v *View) age(t time.Time) agentx.VarBind {
 	now := time.Now
 	if v.now != nil {
 		now = v.now
 	}
-	cs := max(now().Sub(v.readAt)/(10*time.Millisecond), 0)
+	cs := max(now().Sub(t)/(10*time.Millisecond), 0)
 	return agentx.VarBind{Type: agentx.TimeTicks, Uint: uint64(min(cs, math.MaxUint32))}
 }
 
@@ -187,6 +194,10 @@ func (v *View) rows(t Table) int {
 		return len(v.reals)
 	case DaemonTable:
 		return len(v.daemons)
+	case ConnStateTable:
+		return len(v.connStates)
+	case SettingTable:
+		return len(v.settings)
 	}
 	return 1
 }
@@ -201,6 +212,10 @@ func (v *View) index(t Table, i int) (idx [2]uint32, n int) {
 		return [2]uint32{uint32(v.reals[i].svcNum), uint32(v.reals[i].num)}, 2
 	case DaemonTable:
 		return [2]uint32{uint32(v.daemons[i].State)}, 1
+	case ConnStateTable:
+		return [2]uint32{v.connStates[i].proto, v.connStates[i].idx}, 2
+	case SettingTable:
+		return [2]uint32{v.settings[i].idx}, 1
 	}
 	return [2]uint32{0}, 1
 }
@@ -238,7 +253,7 @@ func (v *View) Get(oid agentx.OID) agentx.VarBind {
 	row := v.search(obj.Table, suffix, true)
 	if row < v.rows(obj.Table) {
 		if idx, n := v.index(obj.Table, row); agentx.OID(idx[:n]).Compare(suffix) == 0 {
-			vb := obj.value(v, row)
+			vb := obj.value(v, row) // NoSuchInstance for a cell the row lacks
 			vb.Name = oid
 			return vb
 		}
@@ -282,12 +297,14 @@ func (v *View) first(dst agentx.OID, obj *object, suffix agentx.OID, include boo
 	if obj.value == nil { // not served
 		return agentx.VarBind{}, false
 	}
-	row := v.search(obj.Table, suffix, include)
-	if row >= v.rows(obj.Table) {
-		return agentx.VarBind{}, false
+	for row := v.search(obj.Table, suffix, include); row < v.rows(obj.Table); row++ {
+		vb := obj.value(v, row)
+		if vb.Type == agentx.NoSuchInstance {
+			continue // a cell this row lacks
+		}
+		idx, n := v.index(obj.Table, row)
+		vb.Name = append(append(dst[:0], obj.OID...), idx[:n]...)
+		return vb, true
 	}
-	idx, n := v.index(obj.Table, row)
-	vb := obj.value(v, row)
-	vb.Name = append(append(dst[:0], obj.OID...), idx[:n]...)
-	return vb, true
+	return agentx.VarBind{}, false
 }

@@ -2,6 +2,7 @@ package mib
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
@@ -16,7 +17,10 @@ func sameValue(a, b agentx.VarBind) bool {
 
 func fixtureView(t testing.TB) *View {
 	t.Helper()
-	return Build(fixture.Snapshot(), fixture.NewNumbers(), fixture.Clock)
+	v := Build(fixture.Snapshot(), fixture.NewNumbers(), fixture.Clock)
+	v.SetHealth(Health{Totals: fixture.Totals(), Settings: fixture.Settings(), Conns: fixture.Conns(),
+		ConnsReadAt: fixture.ConnsReadAt})
+	return v
 }
 
 func TestValues(t *testing.T) {
@@ -194,6 +198,54 @@ func TestValues(t *testing.T) {
 		{"19.1.5.2", fixture.Int(0)},
 		{"19.1.6.2", fixture.Hex()},
 		{"19.1.8.2", fixture.Gauge32(1)},
+
+		// lvsRealServerTunnelFlags: GUE with csum and remcsum, GRE with
+		// csum, IPIP with none, masq.
+		{"18.1.32.2.2", fixture.Hex(0xc0)},
+		{"18.1.32.1.1", fixture.Hex(0x80)},
+		{"18.1.32.5.1", fixture.Hex(0)},
+		{"18.1.32.2.3", fixture.Hex(0)},
+
+		// lvsTotals.
+		{"20.1.0", fixture.Counter64(big)},
+		{"20.2.0", fixture.Counter64(101)},
+		{"20.3.0", fixture.Counter64(102)},
+		{"20.4.0", fixture.Counter64(103)},
+		{"20.5.0", fixture.Counter64(104)},
+		{"20.6.0", fixture.Gauge32(105)},
+		{"20.7.0", fixture.Gauge32(106)},
+		{"20.8.0", fixture.Gauge32(107)},
+		{"20.9.0", fixture.Gauge32(1<<32 - 1)},
+		{"20.10.0", fixture.Gauge32(109)},
+		{"20.11.0", fixture.Counter64(1 << 40)},
+		{"20.12.0", fixture.Counter64(109)},
+		// lvsConn: 1.734 s between the table's read and the clock.
+		{"21.1.0", fixture.Gauge32(12)},
+		{"21.2.0", fixture.Gauge32(2)},
+		{"21.3.0", fixture.Gauge32(4)},
+		{"21.4.0", fixture.TimeTicks(173)},
+		{"21.5.1.1.0.12", fixture.Int(0)}, // fwmark template, ASSURED
+		{"21.5.1.3.0.12", fixture.Str("ASSURED")},
+		{"21.5.1.4.0.12", fixture.Gauge32(1)},
+		{"21.5.1.3.6.1", fixture.Str("NONE")},
+		{"21.5.1.4.6.4", fixture.Gauge32(2)}, // SYN_RECV
+		{"21.5.1.3.6.6", fixture.Str("TIME_WAIT")},
+		{"21.5.1.1.17.13", fixture.Int(17)},
+		{"21.5.1.4.17.13", fixture.Gauge32(2)},
+		{"21.5.1.4.132.2", fixture.Gauge32(1)},
+		// lvsSettingTable.
+		{"22.1.2.2", fixture.Str("amemthresh")},
+		{"22.1.4.2", fixture.Int(1024)},
+		{"22.1.3.8", fixture.Str("2")},
+		{"22.1.3.31", fixture.Str("0-1")},
+		{"22.1.2.17", fixture.Str("run_estimation")},
+		{"22.1.3.28", fixture.Str("4294967296")},
+		// lvsDefense, lvsRatesEstimated.
+		{"23.1.0", fixture.Int(2)},
+		{"23.2.0", fixture.Int(1)},
+		{"23.3.0", fixture.Int(0)},
+		{"23.4.0", fixture.Int(1024)},
+		{"24.0", fixture.Int(1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.oid, func(t *testing.T) {
@@ -284,8 +336,11 @@ func TestWalk(t *testing.T) {
 		names = append(names, vb.Name)
 		from = vb.Name
 	}
-	// 12 scalars, 34 columns x 6 services, 31 columns x 8 real servers, 7 x 2 daemons.
-	if want := 12 + 34*6 + 31*8 + 7*2; len(names) != want {
+	// 12 scalars, 34 columns x 6 services, 32 columns x 8 real servers, 7 x
+	// 2 daemons; 12 totals, 4 connection scalars, 3 columns x 7 states, 3
+	// columns x 9 settings but for 2 that are no Integer32, 4 defense
+	// scalars and lvsRatesEstimated.
+	if want := 12 + 34*6 + 32*8 + 7*2 + 12 + 4 + 3*7 + 3*9 - 2 + 4 + 1; len(names) != want {
 		t.Errorf("walk gave %d varbinds, want %d", len(names), want)
 	}
 	// Column-major: the first real-table varbinds are column 1 of each row.
@@ -334,7 +389,12 @@ func TestGetNextEdges(t *testing.T) {
 		{lvs + ".18.1.3.2", agentx.NoSuchInstance}, // shorter than an instance
 		{lvs + ".18.1.3.2.3", agentx.IPAddress},
 		{lvs + ".19.1.2.3", agentx.NoSuchInstance},
-		{lvs + ".19.1.1.1", agentx.NoSuchObject}, // the not-accessible index
+		{lvs + ".19.1.1.1", agentx.NoSuchObject},    // the not-accessible index
+		{lvs + ".22.1.4.31", agentx.NoSuchInstance}, // est_cpulist is not a number
+		{lvs + ".22.1.4.28", agentx.NoSuchInstance}, // 2^32 is no Integer32
+		{lvs + ".22.1.4.99", agentx.NoSuchInstance},
+		{lvs + ".22.1.5.8", agentx.NoSuchObject}, // notify-only
+		{lvs + ".21.5.1.2.6.1", agentx.NoSuchObject},
 		{"1.3.6.1.2.1.1.1.0", agentx.NoSuchObject},
 		{"", agentx.NoSuchObject},
 	}
@@ -344,6 +404,7 @@ func TestGetNextEdges(t *testing.T) {
 		}
 	}
 
+	hashed := strconv.FormatUint(uint64(nameIndex(settingNames, "future_knob")), 10)
 	nexts := []struct {
 		from    string
 		include bool
@@ -370,10 +431,21 @@ func TestGetNextEdges(t *testing.T) {
 		{lvs + ".18.1.4.2", true, "", lvs + ".18.1.4.2.1"},
 		{lvs + ".18.1.4.2.3", false, "", lvs + ".18.1.4.3.1"},
 		{lvs + ".18.1.4.4", false, "", lvs + ".18.1.4.5.1"}, // a service without real servers
-		{lvs + ".18.1.31.6.1", false, "", lvs + ".19.1.2.1"},
-		{lvs + ".19.1.8.2", false, "", ""},
+		{lvs + ".18.1.31.6.1", false, "", lvs + ".18.1.32.1.1"},
+		{lvs + ".18.1.32.6.1", false, "", lvs + ".19.1.2.1"},
+		{lvs + ".19.1.8.2", false, "", lvs + ".20.1.0"},
 		{lvs + ".19.1.8.2", true, "", lvs + ".19.1.8.2"},
-		{lvs + ".20", false, "", ""},
+		{lvs + ".20", false, "", lvs + ".20.1.0"},
+		{lvs + ".21.4.0", false, "", lvs + ".21.5.1.1.0.12"},
+		{lvs + ".21.5.1.1.6", false, "", lvs + ".21.5.1.1.6.1"},
+		{lvs + ".21.5.1.4.132.2", false, "", lvs + ".22.1.2.2"},
+		{lvs + ".22.1.4.28", false, "", lvs + ".22.1.4." + hashed}, // est_cpulist and sync_sock_size lack one
+		{lvs + ".22.1.4.10", false, "", lvs + ".22.1.4.17"},        // est_cpulist (31) is not a number
+		{lvs + ".22.1.4." + hashed, false, "", lvs + ".23.1.0"},    // future_knob is the last row
+		{lvs + ".22.1.5", false, "", lvs + ".23.1.0"},              // notify-only
+		{lvs + ".24.0", false, "", ""},
+		{lvs + ".24.0", true, "", lvs + ".24.0"},
+		{lvs + ".25", false, "", ""},
 		{"2", false, "", ""},
 		// End bounds are exclusive.
 		{lvs + ".1.0", false, lvs + ".2.0", ""},
