@@ -91,6 +91,15 @@ type Config struct {
 	// GCCycles is the number of collections so far (gcCycles when nil),
 	// for ReleaseMemory.
 	GCCycles func() uint64
+	// OpenProc, when set, opens the namespace's IPVS files in /proc,
+	// whose totals, connection table and settings each successful read
+	// adds to its view. It is called again after a failure: IPVS may be
+	// loaded, or reloaded, later.
+	OpenProc func() (Proc, error)
+	// ConnInterval is how old the connection table's counts may get
+	// before a read reads the table again (CacheTTL when zero); it is
+	// stretched to ten times what reading the table took.
+	ConnInterval time.Duration
 }
 
 // Source is the live state of one IPVS instance, served as the LVS-MIB: an
@@ -114,6 +123,7 @@ type Source struct {
 	tracker   ipvsevents.Tracker
 	lastAvail *mib.View   // the view of the tracker's last successful read
 	changes   mib.Changes // lvsChanges and lvsLastChange so far
+	ps        procState   // the /proc files and the connection table's last counts
 
 	mu        sync.Mutex // serialises logging state changes
 	logged    bool       // a state has been logged at least once
@@ -167,6 +177,9 @@ func New(ctx context.Context, cfg Config) *Source {
 	}
 	if cfg.ProcessCPU == nil {
 		cfg.ProcessCPU = processCPUTime
+	}
+	if cfg.ConnInterval <= 0 {
+		cfg.ConnInterval = cfg.CacheTTL
 	}
 	s := &Source{ctx: ctx, cfg: cfg, done: make(chan struct{})}
 	s.changes.SysUpTimeAt = cfg.SysUpTimeAt
@@ -278,10 +291,14 @@ func (s *Source) Refresh(ctx context.Context) *mib.View {
 		}
 	}
 	var v *mib.View
+	var connsCost time.Duration
 	if err != nil {
 		snap, v = nil, mib.Unavailable(start, s.cfg.Now)
 	} else {
 		v = mib.Build(snap, s.cfg.Indexes, s.cfg.Now)
+		var h mib.Health
+		h, connsCost = s.readHealth(start)
+		v.SetHealth(h)
 	}
 	if ctx.Err() == nil { // a read cut short by shutdown says nothing about IPVS
 		s.compare(snap, v)
@@ -289,7 +306,7 @@ func (s *Source) Refresh(ctx context.Context) *mib.View {
 	v.SetChanges(s.changes)
 	s.logState(err)
 	s.logSave(s.cfg.Indexes.Save())
-	e := &entry{view: v, start: start, cost: s.cfg.Now().Sub(start)}
+	e := &entry{view: v, start: start, cost: s.cfg.Now().Sub(start) - connsCost}
 	e.stopTimer = s.cfg.AfterFunc(s.ttl(e.cost), func() { e.stale.Store(true) })
 	if old := s.cur.Swap(e); old != nil {
 		old.stopTimer()
@@ -307,6 +324,9 @@ func (s *Source) Refresh(ctx context.Context) *mib.View {
 // successful read if it is one.
 func (s *Source) compare(snap *ipvsstats.Snapshot, v *mib.View) {
 	events := s.tracker.Compare(snap)
+	if snap != nil {
+		events = append(events, s.tracker.CompareSettings(v.Health().Settings)...)
+	}
 	if len(events) > 0 {
 		s.changes.Count += uint64(len(events))
 		s.changes.Last = v.ReadAt()
@@ -340,6 +360,9 @@ func (s *Source) logEvent(ev ipvsevents.Event) {
 	}
 	if ev.Daemon != nil {
 		attrs = append(attrs, "daemon", ev.Daemon.State.String(), "interface", ev.Daemon.Interface)
+	}
+	if ev.Setting != nil {
+		attrs = append(attrs, "setting", ev.Setting.Name, "old", ev.Old.Value, "new", ev.Setting.Value)
 	}
 	s.cfg.Logger.Debug("IPVS change", attrs...)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
 	"github.com/lvs-agentx/lvs-agentx/ipvslive"
+	"github.com/lvs-agentx/lvs-agentx/ipvsproc"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 	"github.com/lvs-agentx/lvs-agentx/netns"
 )
@@ -102,7 +103,8 @@ func (c *instanceConfig) open(ctx context.Context, name, path string) (*instance
 	in := &instance{name: name, watch: c.watch, reader: reader}
 	in.ctx, in.cancel = context.WithCancel(ctx)
 	cfg := ipvslive.Config{Reader: reader, Indexes: c.store.Indexes(name), CacheTTL: c.cacheTTL,
-		RefreshWait: c.refreshWait, Logger: log, SysUpTimeAt: c.uptime.At, ReleaseMemory: debug.FreeOSMemory}
+		RefreshWait: c.refreshWait, Logger: log, SysUpTimeAt: c.uptime.At, ReleaseMemory: debug.FreeOSMemory,
+		OpenProc: func() (ipvslive.Proc, error) { return ipvsproc.Open(path) }}
 	if c.kinds != 0 {
 		in.notifier = agent.NewNotifier(agent.NotifierConfig{Max: c.notifyMax, Window: c.watch, Context: name, Logger: log})
 		cfg.Notify, cfg.NotifyKinds = in.notifier.Enqueue, c.kinds

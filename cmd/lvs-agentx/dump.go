@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/internal/snmptext"
 	"github.com/lvs-agentx/lvs-agentx/ipvslive"
+	"github.com/lvs-agentx/lvs-agentx/ipvsproc"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 	"github.com/lvs-agentx/lvs-agentx/netns"
@@ -51,13 +53,24 @@ func runDump(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	health, err := readHealthOnce(spec.Path)
+	if err != nil {
+		fmt.Fprintf(stderr, "lvs-agentx dump: warning: %v\n", err)
+	}
 	switch *format {
 	case "table":
-		return ipvsstats.WriteTable(stdout, snap)
+		if err := ipvsstats.WriteTable(stdout, snap); err != nil {
+			return err
+		}
+		return writeHealth(stdout, health)
 	case "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(snap)
+		// The snapshot's fields stay at the top, as before the health.
+		return enc.Encode(struct {
+			*ipvsstats.Snapshot
+			Health *mib.Health `json:",omitempty"`
+		}{snap, jsonHealth(health)})
 	}
 	// The agent's numbering: its state file if there is one (a fresh start
 	// numbers the same configuration the same way), never modified here.
@@ -65,7 +78,67 @@ func runDump(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		fmt.Fprintf(stderr, "lvs-agentx dump: warning: %v\n", err)
 	}
-	return snmptext.WriteWalk(stdout, mib.Build(snap, store.Indexes(contextName), time.Now), mib.Root)
+	v := mib.Build(snap, store.Indexes(contextName), time.Now)
+	v.SetHealth(health)
+	return snmptext.WriteWalk(stdout, v, mib.Root)
+}
+
+// readHealthOnce reads the totals, the connection table and the settings
+// of the namespace at netns.
+func readHealthOnce(netns string) (mib.Health, error) {
+	f, err := ipvsproc.Open(netns)
+	if err != nil {
+		return mib.Health{}, fmt.Errorf("read IPVS /proc files: %w", err)
+	}
+	defer f.Close()
+	totals, err := f.Totals()
+	if err != nil {
+		return mib.Health{}, err
+	}
+	settings, err := f.Settings()
+	if err != nil {
+		return mib.Health{}, err
+	}
+	conns, err := f.Conns()
+	if err != nil {
+		return mib.Health{}, err
+	}
+	return mib.Health{Totals: &totals, Settings: settings, Conns: &conns, ConnsReadAt: time.Now()}, nil
+}
+
+func jsonHealth(h mib.Health) *mib.Health {
+	if h.Totals == nil {
+		return nil
+	}
+	return &h
+}
+
+// writeHealth prints the health after dump's table: the totals as
+// /proc/net/ip_vs_stats has them, the connection table by state as
+// `ipvsadm -Lnc` would count it, and the settings; nothing when they
+// could not be read.
+func writeHealth(w io.Writer, h mib.Health) error {
+	if h.Totals == nil {
+		return nil
+	}
+	t, c := h.Totals, h.Conns
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nTotals of the namespace (/proc/net/ip_vs_stats):\n")
+	fmt.Fprintf(&b, "  %10s %10s %10s %12s %12s\n", "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes")
+	fmt.Fprintf(&b, "  %10d %10d %10d %12d %12d\n", t.Conns, t.InPkts, t.OutPkts, t.InBytes, t.OutBytes)
+	fmt.Fprintf(&b, "  %10s %10s %10s %12s %12s\n", "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS")
+	fmt.Fprintf(&b, "  %10d %10d %10d %12d %12d\n", t.CPS, t.InPPS, t.OutPPS, t.InBPS, t.OutBPS)
+	fmt.Fprintf(&b, "\nConnection table: %d entries, %d persistence templates, %d from a sync daemon\n",
+		c.Entries, c.Templates, c.FromSync)
+	for _, st := range c.States {
+		fmt.Fprintf(&b, "  %-5s %-12s %d\n", st.Proto, st.State, st.Count)
+	}
+	fmt.Fprintf(&b, "\nSettings (/proc/sys/net/ipv4/vs):\n")
+	for _, st := range h.Settings {
+		fmt.Fprintf(&b, "  %-26s %s\n", st.Name, st.Value)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // readOnce reads one IPVS snapshot in the namespace at netns.
