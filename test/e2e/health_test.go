@@ -250,3 +250,71 @@ func checkSettings(t *testing.T, r *testbed.Result, w *walkResult) {
 	}
 	checkScalar(t, w, "lvsRatesEstimated", want)
 }
+
+// TestHealthNotifications changes each defense, the rate estimator and a
+// setting by hand, and lets the kernel turn a defense on and off by
+// itself, and checks what reaches a v2c trap receiver and an SNMPv3 inform
+// receiver through a real snmpd: one notification per change, each within
+// one watch interval (1 s) plus 1 s and four of snmpd's round trips (the
+// kernel's own changes: plus its defense timer's second), with the
+// setting's name, old and new value.
+func TestHealthNotifications(t *testing.T) {
+	t.Parallel()
+	r := testbed.MustRun(t, testbed.Scenario{
+		Binaries: map[string]string{"lvs-agentx": agentPkg},
+		Timeout:  5 * time.Minute,
+		Script: scenario.Script(scenario.Setup{SNMPD: notifyConf, Agent: notifyAgent()},
+			notifySetup+scriptOf("health-notify.sh"))})
+	kv := readKV(t, r, "kv.txt")
+	t.Logf("measurements (step: v2c s, v3 s, snmpd round trip s): %v", kv)
+	defer func() {
+		if t.Failed() {
+			t.Logf("agent log:\n%s", r.File(t, "agent.log"))
+		}
+	}()
+	for _, step := range []string{"on_drop_entry", "off_drop_entry", "on_drop_packet", "off_drop_packet",
+		"on_secure_tcp", "off_secure_tcp", "rates_stopped", "rates_resumed", "setting", "auto_idle",
+		"auto_on", "auto_off", "auto_disabled"} {
+		f := strings.Fields(kv[step])
+		if len(f) != 3 {
+			t.Errorf("%s: no notification in time: %q", step, kv[step])
+			continue
+		}
+		probe, _ := strconv.ParseFloat(f[2], 64)
+		bound := 2 + 4*probe
+		if strings.HasPrefix(step, "auto_o") {
+			bound++ // the kernel's defense timer
+		}
+		for i, via := range []string{"v2c trap", "v3 inform"} {
+			if s, _ := strconv.ParseFloat(f[i], 64); s > bound {
+				t.Errorf("%s by %s after %.2f s, want <= %.2f s", step, via, s, bound)
+			}
+		}
+	}
+	if on, off := strings.TrimSpace(string(r.File(t, "auto-on-value.txt"))), strings.TrimSpace(string(r.File(t, "auto-off-value.txt"))); on != "2" || off != "1" {
+		t.Errorf("drop_entry in automatic mode read %s under the threshold and %s above, want 2 and 1", on, off)
+	}
+	for _, log := range []string{"trapd-v2c.log", "trapd-v3.log"} {
+		traps := parseTraps(string(r.File(t, log)))
+		for kind, want := range map[string]int{"16": 4, "17": 4, "18": 1, "19": 1, "20": 5} {
+			if got := len(byKind(traps, kind)); got != want {
+				t.Errorf("%s: %d of lvs.0.%s, want %d", log, got, kind, want)
+			}
+		}
+		on := byKind(traps, "16")
+		if len(on) == 4 {
+			checkVarbinds(t, log+" lvsDefenseOn by hand", on[0], map[string]string{"lvsSettingName": `"drop_entry"`, "lvsSettingValue": `"3"`})
+			checkVarbinds(t, log+" lvsDefenseOn by the kernel", on[3], map[string]string{"lvsSettingName": `"drop_entry"`, "lvsSettingValue": `"2"`})
+			if _, ok := on[0].vbs[oidOf("lvsSettingName")+".8"]; !ok {
+				t.Errorf("%s: lvsDefenseOn of drop_entry names no lvsSettingName.8: %v", log, on[0].vbs)
+			}
+		}
+		if ch := byKind(traps, "20"); len(ch) == 5 {
+			checkVarbinds(t, log+" lvsSettingChanged", ch[0], map[string]string{
+				"lvsSettingName": `"expire_nodest_conn"`, "lvsSettingPreviousValue": `"0"`, "lvsSettingValue": `"1"`})
+		}
+		if st := byKind(traps, "18"); len(st) == 1 {
+			checkVarbinds(t, log+" lvsRatesStopped", st[0], map[string]string{"lvsRatesEstimated": "2"})
+		}
+	}
+}
