@@ -69,5 +69,8 @@ ip netns exec green ipvsadm -a -f 7 -r 10.2.1.1 -g -w 0
 ip netns exec green ipvsadm -A -t 10.2.0.1:80 -s rr
 ip netns exec green ipvsadm -a -t 10.2.0.1:80 -r 127.0.0.1:8081 -m
 waitfor 60 ctxserved green > /dev/null
+# The agent may have read green while its services were being added.
+sleep 1.5 # past the cache TTL
+v3 green snmpwalk .1.3.6.1.4.1.8225.4711 > /dev/null # starts the re-read
 v3 green snmpwalk .1.3.6.1.4.1.8225.4711 > green-recreated.txt
 stopagent

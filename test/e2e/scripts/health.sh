@@ -62,7 +62,8 @@ lvs-agentx dump > dump.txt 2>&1 || true
 # Deleting every service leaves the totals where they were.
 ipvsadm -C
 nap 1.5
-walk > walk-cleared.txt
 cat /proc/net/ip_vs_stats > stats3.txt
+walk > walk-cleared.txt
+cat /proc/net/ip_vs_stats > stats4.txt
 exec 5>&- 6>&-
 stopagent
