@@ -42,8 +42,8 @@ for n in $CONN_SIZES; do
 	say "$n rss_kib $(rss $AGENT)"
 	reads $mark > reads-$n.txt
 	say "$n reads $(wc -l < reads-$n.txt)"
-	say "$n read_s $(sort -n reads-$n.txt | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "none" }')"
-	say "$n per_entry_ns $(sort -n reads-$n.txt | awk '{ a[NR] = $1; e[NR] = $2 } END { m = int((NR + 1) / 2); if (NR && e[m]) printf "%.0f\n", a[m] * 1e9 / e[m]; else print "none" }')"
+	say "$n read_s $(sort -g reads-$n.txt | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "none" }')"
+	say "$n per_entry_ns $(sort -g reads-$n.txt | awk '{ a[NR] = $1; e[NR] = $2 } END { m = int((NR + 1) / 2); if (NR && e[m]) printf "%.0f\n", a[m] * 1e9 / e[m]; else print "none" }')"
 	say "$n interval_s $(awk -v r=$(wc -l < reads-$n.txt) 'BEGIN { if (r > 1) printf "%.1f\n", 60 / r; else print ">60" }')"
 	say "$n walk_vbs $(walkloop -target 127.0.0.1:1161 -for 10s $LVS.18 | awk 'END { printf "%.0f\n", NR / 10 }')"
 done
