@@ -88,9 +88,11 @@ func TestPrometheusSnmpYmlFresh(t *testing.T) {
 
 // TestPrometheusSnmpYmlCoversMIB checks snmp.yml against the MIB package's
 // own object table: every served scalar, every counter and gauge column
-// of the service and real server tables (the 64-bit column where there
-// is one, never the 32-bit column it supersedes), each with its OID and
-// Prometheus type, and table rows labelled by names, not numbers.
+// of the service and real server tables (the 64-bit object where there
+// is one, never the 32-bit one it supersedes), every served column of
+// the connection state and setting tables as a metric or a label, each
+// with its OID and Prometheus type, and table rows labelled by names,
+// not numbers.
 func TestPrometheusSnmpYmlCoversMIB(t *testing.T) {
 	m := readSnmpModule(t)
 	objs := map[string]mib.Object{}
@@ -99,8 +101,15 @@ func TestPrometheusSnmpYmlCoversMIB(t *testing.T) {
 	}
 	type exported struct{ oid, typ string }
 	got := map[string]exported{}
+	labelled := map[string]bool{} // looked up as a label of some metric
 	for _, mt := range m.Metrics {
 		got[mt.Name] = exported{mt.OID, mt.Type}
+		for _, ix := range mt.Indexes {
+			labelled[ix.Labelname] = true
+		}
+		for _, l := range mt.Lookups {
+			labelled[l.Labelname] = labelled[l.Labelname] || l.OID != ""
+		}
 	}
 
 	for _, o := range mib.Objects() {
@@ -109,10 +118,13 @@ func TestPrometheusSnmpYmlCoversMIB(t *testing.T) {
 		}
 		_, hasHC := objs[o.Name+"HC"]
 		inTable := o.Table == mib.ServiceTable || o.Table == mib.RealTable
+		health := o.Table == mib.ConnStateTable || o.Table == mib.SettingTable
 		e, ok := got[o.Name]
 		switch {
-		case inTable && hasHC && ok:
+		case hasHC && ok:
 			t.Errorf("%s exported; export %sHC instead", o.Name, o.Name)
+		case health && !ok && !labelled[o.Name]:
+			t.Errorf("%s (%v) neither exported nor a label", o.Name, o.OID)
 		case (o.Table == mib.Scalars || inTable && (o.Class == mib.ClassCounter || o.Class == mib.ClassGauge)) && !hasHC && !ok:
 			t.Errorf("%s (%v) not exported", o.Name, o.OID)
 		}
@@ -136,6 +148,10 @@ func TestPrometheusSnmpYmlCoversMIB(t *testing.T) {
 	}{
 		{mib.ServiceTable, []string{"lvsServiceName", "lvsServiceAddr", "lvsServicePort", "lvsServiceProto"}, []string{"lvsServiceNumber"}},
 		{mib.RealTable, []string{"lvsServiceName", "lvsRealServerName", "lvsRealServerAddr", "lvsRealServerPort"}, []string{"lvsRealServiceNumber", "lvsRealServerNumber"}},
+		// A state's number is fixed per name (the generator cannot drop it
+		// and keep the protocol); a setting's too, but it is dropped.
+		{mib.ConnStateTable, []string{"lvsConnStateProto", "lvsConnStateName"}, nil},
+		{mib.SettingTable, []string{"lvsSettingName"}, []string{"lvsSettingIndex"}},
 	}
 	for _, mt := range m.Metrics {
 		o, ok := objs[mt.Name]
