@@ -260,7 +260,10 @@ func TestPrometheusRules(t *testing.T) {
 // the committed snmp.yml against snmpd and lvs-agentx in a director with
 // real IPVS and traffic, and checks that every exported counter of each
 // service and real server, found by its Name labels, equals what
-// `ipvsadm -Ln --stats --exact` says in the same scenario.
+// `ipvsadm -Ln --stats --exact` says in the same scenario; and that the
+// director's health equals the kernel's files: the totals
+// /proc/net/ip_vs_stats, the connection counts by state `ipvsadm -Lnc`,
+// the defenses and settings /proc/sys/net/ipv4/vs.
 func TestPrometheusExporterMatchesIpvsadm(t *testing.T) {
 	t.Parallel()
 	testutil.NeedTool(t, "prometheus-snmp-exporter", promInstall)
@@ -274,7 +277,7 @@ func TestPrometheusExporterMatchesIpvsadm(t *testing.T) {
 		Timeout:  6 * time.Minute,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Files:    map[string][]byte{"snmp.yml": snmpYml},
-		Script: directorScript("127.0.0.1", "set -eu\n"+trafficSetup+agentSetup+`
+		Script: directorScript("127.0.0.1", "set -eu\n"+settingsFunc+trafficSetup+agentSetup+`
 prometheus-snmp-exporter --config.file="$WORK/snmp.yml" --web.listen-address=127.0.0.1:9116 2> "$WORK/exporter.log" &
 up=
 for i in $(seq 100); do
@@ -294,6 +297,9 @@ sleep 2
 `+scrape+` > scrape1.txt
 ipvsadm -Ln --stats --exact > stats.txt
 ipvsadm -Ln > table.txt
+cat /proc/net/ip_vs_stats > ipvs_stats.txt
+ipvsadm -Lnc > lnc.txt
+settings > settings.txt
 `+scrape+` > scrape2.txt
 cat stats.txt
 `),
@@ -301,6 +307,66 @@ cat stats.txt
 
 	compareWithIpvsadm(t, readSnmpModule(t), string(r.File(t, "stats.txt")), string(r.File(t, "table.txt")),
 		string(r.File(t, "scrape1.txt")), string(r.File(t, "scrape2.txt")), len(trafficFileSize), r.Describe())
+	s1, s2 := parseExposition(t, string(r.File(t, "scrape1.txt"))), parseExposition(t, string(r.File(t, "scrape2.txt")))
+	compareHealth(t, s1, s2, string(r.File(t, "ipvs_stats.txt")), string(r.File(t, "lnc.txt")),
+		parseSettings(t, string(r.File(t, "settings.txt"))))
+}
+
+// compareHealth checks the director's health in two scrapes around the
+// kernel's files, read after the traffic: the totals and the connection
+// table's counts by state held still, the settings too.
+func compareHealth(t *testing.T, s1, s2 exposition, ipvsStats, lnc string, settings map[string]string) {
+	t.Helper()
+	check := func(metric string, labels map[string]string, want float64) {
+		t.Helper()
+		v1, ok1 := s1.value(metric, labels)
+		v2, ok2 := s2.value(metric, labels)
+		switch {
+		case !ok1 || !ok2:
+			t.Errorf("no %s%v in the scrapes", metric, labels)
+		case v1 != want || v2 != want:
+			t.Errorf("%s%v = %v, %v; kernel %v", metric, labels, v1, v2, want)
+		default:
+			t.Logf("%s%v = %v = kernel", metric, labels, v1)
+		}
+	}
+	for metric, v := range parseIpvsStats(t, ipvsStats) {
+		check(metric, nil, float64(v))
+	}
+	states, entries, templates := countStates(t, lnc)
+	if len(states) == 0 {
+		t.Errorf("ipvsadm -Lnc lists no connections after the traffic:\n%s", lnc)
+	}
+	for ps, n := range states {
+		check("lvsConnStateCount", map[string]string{"lvsConnStateProto": ps[0], "lvsConnStateName": ps[1]}, float64(n))
+	}
+	var served int
+	for _, smp := range s1 {
+		if smp.name == "lvsConnStateCount" {
+			served++
+		}
+	}
+	if served != len(states) {
+		t.Errorf("%d lvsConnStateCount series, ipvsadm -Lnc has %d protocol and state pairs", served, len(states))
+	}
+	check("lvsConnEntries", nil, float64(entries))
+	check("lvsConnTemplates", nil, float64(templates))
+	check("lvsConnFromSync", nil, 0)
+	check("lvsRatesEstimated", nil, 1)
+	for metric, file := range map[string]string{"lvsDropEntry": "drop_entry", "lvsDropPacket": "drop_packet",
+		"lvsSecureTcp": "secure_tcp", "lvsAmemthresh": "amemthresh"} {
+		v, err := strconv.ParseFloat(settings[file], 64)
+		if err != nil {
+			t.Errorf("%s: %q", file, settings[file])
+		}
+		check(metric, nil, v)
+	}
+	for name, value := range settings {
+		check("lvsSettingValue", map[string]string{"lvsSettingName": name, "lvsSettingValue": value}, 1)
+		if v, err := strconv.ParseInt(value, 10, 32); err == nil {
+			check("lvsSettingInteger", map[string]string{"lvsSettingName": name}, float64(v))
+		}
+	}
 }
 
 // compareWithIpvsadm checks two scrapes of module lvs against ipvsadm -Ln
