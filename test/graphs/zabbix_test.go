@@ -554,10 +554,11 @@ func parseIpvsStats(t *testing.T, text string) map[string]uint64 {
 	t.Helper()
 	lines := strings.Split(text, "\n")
 	for i, line := range lines {
-		if !strings.Contains(line, "Conns") || i+2 >= len(lines) {
+		// The header's second line, "Conns Packets ...", then the totals.
+		if h := strings.Fields(line); len(h) == 0 || h[0] != "Conns" || i+1 >= len(lines) {
 			continue
 		}
-		f := strings.Fields(lines[i+2])
+		f := strings.Fields(lines[i+1])
 		if len(f) != 5 {
 			break
 		}
@@ -905,5 +906,38 @@ TCP  10.99.0.2:80 rr persistent 300
 		if v, ok := got[c.row][c.obj]; !ok || v != c.value {
 			t.Errorf("%v %s = %v (%v), want %v", c.row, c.obj, v, ok, c.value)
 		}
+	}
+}
+
+// TestParseHealthFiles reads the kernel's files as the health checks take
+// them: /proc/net/ip_vs_stats, ipvsadm -Lnc, settingsFunc's output.
+func TestParseHealthFiles(t *testing.T) {
+	totals := parseIpvsStats(t, `   Total Incoming Outgoing         Incoming         Outgoing
+   Conns  Packets  Packets            Bytes            Bytes
+      10       68       4F             19E7             1CDA
+
+ Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s
+       1        A        0         100000000                0
+`)
+	want := map[string]uint64{"lvsTotalConns": 16, "lvsTotalInPkts": 0x68, "lvsTotalOutPkts": 0x4f,
+		"lvsTotalInBytes": 0x19e7, "lvsTotalOutBytes": 0x1cda}
+	if fmt.Sprint(totals) != fmt.Sprint(want) {
+		t.Errorf("ip_vs_stats: %v, want %v", totals, want)
+	}
+	states, entries, templates := countStates(t, `IPVS connection entries
+pro expire state       source             virtual            destination
+TCP 01:57  TIME_WAIT   10.99.0.1:40000    10.99.0.1:80       127.0.0.1:8080
+TCP 01:58  TIME_WAIT   10.99.0.1:40002    10.99.0.1:80       127.0.0.1:8081
+TCP 00:59  SYN_RECV    10.99.0.1:40004    10.99.0.1:80       127.0.0.1:8081
+TCP 04:59  NONE        10.99.0.1:0        10.99.0.2:80       127.0.0.1:8082
+UDP 04:50  UDP         10.99.0.1:5353     10.99.0.3:53       127.0.0.1:53
+`)
+	wantStates := map[[2]string]int{{"6", "TIME_WAIT"}: 2, {"6", "SYN_RECV"}: 1, {"6", "NONE"}: 1, {"17", "UDP"}: 1}
+	if fmt.Sprint(states) != fmt.Sprint(wantStates) || entries != 5 || templates != 1 {
+		t.Errorf("ipvsadm -Lnc: %v, %d entries, %d templates; want %v, 5, 1", states, entries, templates, wantStates)
+	}
+	settings := parseSettings(t, "am_droprate\t10\namemthresh\t1024\nest_cpulist\t0-3\n")
+	if len(settings) != 3 || settings["est_cpulist"] != "0-3" || settings["amemthresh"] != "1024" {
+		t.Errorf("settings: %v", settings)
 	}
 }
