@@ -66,6 +66,7 @@ func (s *Source) readHealth(now time.Time) (mib.Health, time.Duration) {
 		if c, err = ps.proc.Conns(); err == nil {
 			connsCost = s.cfg.Now().Sub(now)
 			ps.conns, ps.connsAt, ps.connsCost = &c, now, connsCost
+			s.cfg.Logger.Debug("connection table read", "entries", c.Entries, "took", connsCost, "next_after", s.connTTL())
 		}
 	}
 	if err != nil {

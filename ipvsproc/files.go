@@ -26,11 +26,21 @@ type Files struct {
 	buf      []byte
 }
 
-// Paths below the proc root.
+// The files' names in a net directory (/proc/thread-self/net), and the
+// settings' directory below /proc.
 const (
-	statsPath    = "net/ip_vs_stats"
-	connsPath    = "net/ip_vs_conn_sync"
+	statsPath    = "ip_vs_stats"
+	connsPath    = "ip_vs_conn_sync"
 	settingsPath = "sys/net/ipv4/vs"
+)
+
+// Where the calling thread's namespace shows them: /proc/net follows the
+// process's first thread, thread-self the caller's; /proc/sys/net shows
+// the namespace of the thread that opens a file, for as long as it is
+// open.
+const (
+	liveNet      = "/proc/thread-self/net"
+	liveSettings = "/proc/" + settingsPath
 )
 
 // ErrNoIPVS is the error of Open where IPVS is not loaded in the
@@ -41,7 +51,7 @@ var ErrNoIPVS = errors.New("no IPVS files in /proc")
 // caller's). Entering another namespace needs CAP_SYS_ADMIN.
 func Open(netns string) (*Files, error) {
 	if netns == "" {
-		return OpenRoot("/proc/thread-self")
+		return open(liveNet, liveSettings)
 	}
 	var files *Files
 	var err error
@@ -77,7 +87,7 @@ func openIn(netns string) (*Files, error) {
 	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
 		return nil, fmt.Errorf("enter network namespace %s: %w", netns, err)
 	}
-	files, ferr := OpenRoot("/proc/thread-self")
+	files, ferr := open(liveNet, liveSettings)
 	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err != nil {
 		if files != nil {
 			files.Close()
@@ -87,29 +97,34 @@ func openIn(netns string) (*Files, error) {
 	return files, ferr
 }
 
-// OpenRoot opens the files below root, a /proc/PID directory or a tree
-// laid out as one.
+// OpenRoot opens the files of a tree laid out as /proc: root/net/ip_vs_stats,
+// root/net/ip_vs_conn_sync and root/sys/net/ipv4/vs.
 func OpenRoot(root string) (*Files, error) {
+	return open(filepath.Join(root, "net"), filepath.Join(root, settingsPath))
+}
+
+// open opens the files in the net directory netDir and the settings in
+// settingsDir.
+func open(netDir, settingsDir string) (*Files, error) {
 	f := &Files{}
 	var err error
-	if f.stats, err = os.Open(filepath.Join(root, statsPath)); err != nil {
+	if f.stats, err = os.Open(filepath.Join(netDir, statsPath)); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			err = ErrNoIPVS
 		}
 		return nil, fmt.Errorf("open %s: %w", statsPath, err)
 	}
-	if f.conns, err = os.Open(filepath.Join(root, connsPath)); err != nil {
+	if f.conns, err = os.Open(filepath.Join(netDir, connsPath)); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open %s: %w", connsPath, err)
 	}
-	dir := filepath.Join(root, settingsPath)
-	names, err := os.ReadDir(dir)
+	names, err := os.ReadDir(settingsDir)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("list %s: %w", settingsPath, err)
 	}
 	for _, e := range names { // sorted by name
-		s, err := os.Open(filepath.Join(dir, e.Name()))
+		s, err := os.Open(filepath.Join(settingsDir, e.Name()))
 		if err != nil {
 			continue // a setting this process may not read
 		}

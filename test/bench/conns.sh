@@ -1,0 +1,48 @@
+# conns.sh: the connection-table bench (conns.go). A backup sync daemon on
+# lo takes syncgen's messages: the table grows to each size in
+# CONN_SIZES without traffic. At each size it prints "N KEY VALUE":
+#   entries      what the kernel holds (lines of ip_vs_conn_sync)
+#   read_s       the agent's reads of the table (its debug log): median s
+#   per_entry_ns that read per entry
+#   interval_s   time between the agent's reads (at least 10 x read_s)
+#   cpu          the agent's CPU share over 60 s of polling once a second
+#   rss_kib      the agent's RSS
+#   walk_vbs     varbinds/s of a 10 s walk loop of the real-server table
+set -e
+ip link set lo multicast on
+ipvsadm --start-daemon backup --mcast-interface lo --syncid 1
+mksvc 1 4
+startsnmpd
+startagent
+waitserved
+# reads SINCE: the agent's connection-table reads logged after line SINCE,
+# as "SECONDS ENTRIES" lines.
+reads() { tail -n +$(($1 + 1)) agent.log | sed -n 's/.*msg="connection table read" entries=\([0-9]*\) took=\([0-9.]*\)\(m\?s\).*/\2 \3 \1/p' |
+	awk '{ s = $1; if ($2 == "ms") s /= 1000; print s, $3 }'; }
+have=0
+for n in $CONN_SIZES; do
+	[ $n -gt $have ] && syncgen -n $((n - have)) -first $have -syncid 1 -iface lo
+	have=$n
+	# Until the agent has read a table of (almost) that size: UDP may drop
+	# a message, each 200 entries.
+	for i in $(seq 900); do
+		got=$(get1 $LVS.21.1.0 | sed -n 's/.*Gauge32: //p')
+		[ -n "$got" ] && [ "$got" -ge $((n - n / 100)) ] && break
+		sleep 1
+	done
+	echo "$n entries $(($(wc -l < /proc/net/ip_vs_conn_sync) - 1))"
+	echo "$n agent_entries $got"
+	mark=$(wc -l < agent.log)
+	t0=$(ticks $AGENT); s0=$(us)
+	for i in $(seq 60); do get1 $LVS.21.1.0 $LVS.21.4.0 > /dev/null; nap 1; done
+	t1=$(ticks $AGENT); s1=$(us)
+	echo "$n cpu $(awk -v t=$((t1 - t0)) -v u=$((s1 - s0)) 'BEGIN { printf "%.4f", t / 100 / (u / 1e6) }')"
+	echo "$n rss_kib $(rss $AGENT)"
+	reads $mark > reads-$n.txt
+	echo "$n reads $(wc -l < reads-$n.txt)"
+	echo "$n read_s $(sort -n reads-$n.txt | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "none" }')"
+	echo "$n per_entry_ns $(sort -n reads-$n.txt | awk '{ a[NR] = $1; e[NR] = $2 } END { m = int((NR + 1) / 2); if (NR && e[m]) printf "%.0f\n", a[m] * 1e9 / e[m]; else print "none" }')"
+	echo "$n interval_s $(awk -v r=$(wc -l < reads-$n.txt) 'BEGIN { if (r > 1) printf "%.1f\n", 60 / r; else print ">60" }')"
+	echo "$n walk_vbs $(walkloop -target 127.0.0.1:1161 -for 10s $LVS.18 | awk 'END { printf "%.0f\n", NR / 10 }')"
+done
+stopagent
