@@ -319,15 +319,19 @@ func compareHealth(t *testing.T, s1, s2 exposition, ipvsStats, lnc string, setti
 	t.Helper()
 	check := func(metric string, labels map[string]string, want float64) {
 		t.Helper()
+		series := metric
+		if len(labels) > 0 {
+			series += strings.TrimPrefix(fmt.Sprint(labels), "map")
+		}
 		v1, ok1 := s1.value(metric, labels)
 		v2, ok2 := s2.value(metric, labels)
 		switch {
 		case !ok1 || !ok2:
-			t.Errorf("no %s%v in the scrapes", metric, labels)
+			t.Errorf("no %s in the scrapes", series)
 		case v1 != want || v2 != want:
-			t.Errorf("%s%v = %v, %v; kernel %v", metric, labels, v1, v2, want)
+			t.Errorf("%s = %v, %v; kernel %v", series, v1, v2, want)
 		default:
-			t.Logf("%s%v = %v = kernel", metric, labels, v1)
+			t.Logf("%s = %v = kernel", series, v1)
 		}
 	}
 	for metric, v := range parseIpvsStats(t, ipvsStats) {
