@@ -396,6 +396,7 @@ cat "$CTL/stats.txt" "$CTL/conns.txt"
 			}
 			time.Sleep(time.Second)
 		}
+		t.Logf("trigger %q: value %s after drop_packet=3 and run_estimation=0", tr, triggerValue(tr))
 	}
 	touch("unload")
 	waitFile("unloaded", time.Minute)
