@@ -5,7 +5,9 @@
 # Every step one snmpbulkwalk of the LVS-MIB subtree feeds one RRD per
 # virtual service (service-N.rrd) and one per real server (real-N-M.rrd),
 # named by lvs-agentx's stable indexes, so a file keeps following its
-# service across reconfigurations and agent restarts.
+# service across reconfigurations and agent restarts, and one of the
+# director's totals (totals.rrd: the namespace's, which keep counting
+# after services are deleted).
 #
 # Usage: lvs-rrd.sh [options] update|run|graph
 #   update     walk once and update (creating RRDs as needed)
@@ -25,7 +27,9 @@
 #
 # RRD data sources: conns, inpkts, outpkts, inbytes, outbytes (COUNTER, from
 # the 64-bit counters, so rrdtool stores per-second rates) and active,
-# inactive (GAUGE, current connections).
+# inactive (GAUGE, current connections); in totals.rrd entries, templates
+# (GAUGE, the connection table's entries and persistence templates) in
+# place of active, inactive.
 set -euo pipefail
 
 host=${LVS_RRD_HOST:-localhost}
@@ -47,6 +51,8 @@ readonly SVC_NAME=34
 # active/inactive, 31 name.
 readonly REAL_COLS="24 25 26 10 11 19 20"
 readonly REAL_NAME=31
+# lvsTotals (20): 1-5 conns, inpkts, outpkts, inbytes, outbytes (Counter64
+# scalars); lvsConn (21): 1 entries, 2 templates (Gauge32).
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "lvs-rrd: $*" >&2; exit 1; }
@@ -74,16 +80,20 @@ for tool in snmpbulkwalk rrdtool; do
 	command -v "$tool" >/dev/null || die "$tool not found (apt-get install -y snmp rrdtool)"
 done
 
-# create FILE TIME prints the rrdtool command making an RRD that starts just
-# before TIME and keeps per-step averages and maxima for a day, and coarser
-# ones for a week, a month and a year.
+# create FILE TIME KIND prints the rrdtool command making an RRD that starts
+# just before TIME and keeps per-step averages and maxima for a day, and
+# coarser ones for a week, a month and a year; its gauges are the
+# connection table's for KIND totals.
 create() {
-	local hb=$heartbeat day=$((86400 / step)) cf name
+	local hb=$heartbeat day=$((86400 / step)) cf name gauges="active inactive"
+	[ "$3" != totals ] || gauges="entries templates"
 	printf 'create %s --step %s --start %s' "$1" "$step" "$(($2 - 1))"
 	for name in conns inpkts outpkts inbytes outbytes; do
 		printf ' DS:%s:COUNTER:%s:0:U' "$name" "$hb"
 	done
-	printf ' DS:active:GAUGE:%s:0:U DS:inactive:GAUGE:%s:0:U' "$hb" "$hb"
+	for name in $gauges; do
+		printf ' DS:%s:GAUGE:%s:0:U' "$name" "$hb"
+	done
 	for cf in AVERAGE MAX; do
 		printf ' RRA:%s:0.5:1:%s RRA:%s:0.5:%s:336 RRA:%s:0.5:%s:372 RRA:%s:0.5:%s:366' \
 			"$cf" "$day" "$cf" $(((1800 + step - 1) / step)) "$cf" $(((7200 + step - 1) / step)) \
@@ -116,6 +126,9 @@ update() {
 				key = "service " a[4]; col = a[3]; pos = spos[col]; isname = (col == svcname)
 			} else if (n == 5 && a[1] == 18 && a[2] == 1) {
 				key = "real " a[4] "-" a[5]; col = a[3]; pos = rpos[col]; isname = (col == realname)
+			} else if (n == 3 && a[3] == 0 && (a[1] == 20 && a[2] <= 5 || a[1] == 21 && a[2] <= 2)) {
+				key = "totals all"; pos = a[1] == 20 ? a[2] : 5 + a[2]; isname = 0
+				name[key] = "director totals"
 			} else next
 			if (!(key in seen)) { seen[key] = 1; order[++nkeys] = key }
 			if (isname) name[key] = v
@@ -131,15 +144,16 @@ update() {
 	# One rrdtool process takes every create and update of this step
 	# ("rrdtool -" reads commands from stdin): process start-up is most of
 	# the cost on a small or virtual machine.
-	local kind idx rest values label file
+	local kind idx rest values label base
 	while read -r kind idx rest; do
 		[ -n "$kind" ] || continue
 		values=${rest%%|*}
 		label=${rest#*|}
-		file="$dir/$kind-$idx.rrd"
-		[ -f "$file" ] || create "$file" "$now"
-		printf '%s\n' "$label" >"$dir/$kind-$idx.name"
-		printf 'update %s %s:%s\n' "$file" "$now" "$values"
+		base="$dir/$kind-$idx"
+		[ "$kind" != totals ] || base="$dir/totals"
+		[ -f "$base.rrd" ] || create "$base.rrd" "$now" "$kind"
+		printf '%s\n' "$label" >"$base.name"
+		printf 'update %s %s:%s\n' "$base.rrd" "$now" "$values"
 	done <<<"$rows" | rrdtool - >"$dir/.rrdtool.out" || die "rrdtool failed: $(cat "$dir/.rrdtool.out")"
 	local out
 	out=$(<"$dir/.rrdtool.out")
@@ -147,15 +161,20 @@ update() {
 }
 
 # graph renders four PNGs per RRD: connections/s, packets/s, bits/s and
-# active/inactive connections, all through one rrdtool process.
+# active/inactive connections (for the totals the connection table's
+# entries and templates), all through one rrdtool process.
 graph() {
 	local file base label n=0
-	for file in "$dir"/service-*.rrd "$dir"/real-*.rrd; do
+	for file in "$dir"/totals.rrd "$dir"/service-*.rrd "$dir"/real-*.rrd; do
 		[ -f "$file" ] || continue
 		base=${file%.rrd}
 		label=$(<"$base.name") || label=${base##*/}
 		label=${label//\'/}
-		case $base in */real-*) label="real server $label (${base##*/real-})" ;; *) label="service $label" ;; esac
+		case $base in
+		*/real-*) label="real server $label (${base##*/real-})" ;;
+		*/totals) label="director totals" ;;
+		*) label="service $label" ;;
+		esac
 		local common="--start $start --end $end --width 700 --height 200 --slope-mode --lower-limit 0"
 		echo "graph $base-conns.png $common --title 'LVS $label: new connections'" \
 			"--vertical-label connections/s DEF:c=$file:conns:AVERAGE 'AREA:c#4668E4:connections/s'" \
@@ -169,10 +188,17 @@ graph() {
 			"CDEF:ib=i,8,* CDEF:ob=o,8,*" \
 			"'AREA:ib#00CF00:in ' 'GPRINT:ib:AVERAGE:avg %8.2lf %sbit/s\\n'" \
 			"'LINE2:ob#002A97:out' 'GPRINT:ob:AVERAGE:avg %8.2lf %sbit/s\\n'"
-		echo "graph $base-active.png $common --title 'LVS $label: connections'" \
-			"--vertical-label connections DEF:a=$file:active:AVERAGE DEF:i=$file:inactive:AVERAGE" \
-			"'AREA:a#FF7D00:active  ' 'GPRINT:a:LAST:cur %8.0lf\\n'" \
-			"'LINE2:i#8F005C:inactive' 'GPRINT:i:LAST:cur %8.0lf\\n'"
+		if [ "${base##*/}" = totals ]; then
+			echo "graph $base-table.png $common --title 'LVS $label: connection table'" \
+				"--vertical-label entries DEF:a=$file:entries:AVERAGE DEF:i=$file:templates:AVERAGE" \
+				"'AREA:a#FF7D00:entries  ' 'GPRINT:a:LAST:cur %8.0lf\\n'" \
+				"'LINE2:i#8F005C:templates' 'GPRINT:i:LAST:cur %8.0lf\\n'"
+		else
+			echo "graph $base-active.png $common --title 'LVS $label: connections'" \
+				"--vertical-label connections DEF:a=$file:active:AVERAGE DEF:i=$file:inactive:AVERAGE" \
+				"'AREA:a#FF7D00:active  ' 'GPRINT:a:LAST:cur %8.0lf\\n'" \
+				"'LINE2:i#8F005C:inactive' 'GPRINT:i:LAST:cur %8.0lf\\n'"
+		fi
 		n=$((n + 1))
 	done >"$dir/.graph.cmds"
 	[ "$n" -gt 0 ] || die "no RRDs in $dir: run update first"

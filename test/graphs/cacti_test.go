@@ -29,7 +29,9 @@ const (
 // test/graphs/cacti.sh), points a device at snmpd + lvs-agentx in a
 // director namespace with real IPVS, and checks that Cacti finds every service and real
 // server with its name, and that the RRDs its poller writes account for
-// the traffic sent through the services.
+// the traffic sent through the services; the director's totals account
+// for it too, and the connection states query finds the TCP entries the
+// traffic left in TIME_WAIT.
 func TestCactiImportsAndGraphsTheAgent(t *testing.T) {
 	t.Parallel()
 	needCacti(t)
@@ -66,7 +68,7 @@ func TestCactiImportsAndGraphsTheAgent(t *testing.T) {
 	profile := sql("SELECT id FROM data_source_profiles WHERE hash='lvsagentxtest10s'")
 
 	// Install the data queries and import the templates the way the README says.
-	for _, q := range []string{"lvs_services.xml", "lvs_realservers.xml"} {
+	for _, q := range []string{"lvs_services.xml", "lvs_realservers.xml", "lvs_totals.xml", "lvs_connstates.xml"} {
 		b, err := os.ReadFile(filepath.Join(repo, "contrib/cacti/resource/snmp_queries", q))
 		if err != nil {
 			t.Fatal(err)
@@ -75,7 +77,8 @@ func TestCactiImportsAndGraphsTheAgent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{"cacti_data_query_lvs_virtual_services.xml", "cacti_data_query_lvs_real_servers.xml"} {
+	for _, f := range []string{"cacti_data_query_lvs_virtual_services.xml", "cacti_data_query_lvs_real_servers.xml",
+		"cacti_data_query_lvs_director_totals.xml", "cacti_data_query_lvs_connection_states.xml"} {
 		out := cacti("php", "import_template.php", "--filename="+filepath.Join(repo, "contrib/cacti/templates", f), "--profile-id="+profile)
 		if strings.Contains(out, "[fail]") || !strings.Contains(out, "[success]") {
 			t.Fatalf("import %s:\n%s", f, out)
@@ -84,6 +87,8 @@ func TestCactiImportsAndGraphsTheAgent(t *testing.T) {
 	}
 	svcQuery := sql("SELECT id FROM snmp_query WHERE name='LVS - Virtual Services'")
 	realQuery := sql("SELECT id FROM snmp_query WHERE name='LVS - Real Servers'")
+	totalsQuery := sql("SELECT id FROM snmp_query WHERE name='LVS - Director Totals'")
+	statesQuery := sql("SELECT id FROM snmp_query WHERE name='LVS - Connection States'")
 	sql(fmt.Sprintf("UPDATE data_template_data SET rrd_step=%d WHERE local_data_id=0 AND name LIKE '%%LVS%%'", cactiStep))
 
 	// Cacti's poller in a namespace of its own, linked to the director (the
@@ -128,7 +133,7 @@ ipvsadm -Ln --stats --exact
 	if host == "" {
 		guestFailed("add_device.php made no device:\n" + out)
 	}
-	for _, q := range []string{svcQuery, realQuery} {
+	for _, q := range []string{svcQuery, realQuery, totalsQuery} {
 		inNS("php", "add_data_query.php", "--host-id="+host, "--data-query-id="+q, "--reindex-method=1")
 	}
 
@@ -152,20 +157,21 @@ ipvsadm -Ln --stats --exact
 		guestFailed(fmt.Sprintf("Cacti's data queries found %v, want the services and real servers %v", names, wantNames))
 	}
 
-	// Graphs: every graph of both queries for every row.
-	for _, q := range []struct{ id, field string }{{svcQuery, "lvsServiceName"}, {realQuery, "lvsRealServerName"}} {
+	// Graphs: every graph of the three queries for every row (the totals
+	// have one, index 0).
+	for _, q := range []struct{ id, field string }{{svcQuery, "lvsServiceName"}, {realQuery, "lvsRealServerName"}, {totalsQuery, "lvsTotalsIndex"}} {
 		for _, row := range strings.Split(sql("SELECT id, graph_template_id FROM snmp_query_graph WHERE snmp_query_id="+q.id), "\n") {
 			f := strings.Fields(row)
 			inNS("php", "add_graphs.php", "--graph-type=ds", "--host-id="+host, "--graph-template-id="+f[1],
 				"--snmp-query-id="+q.id, "--snmp-query-type-id="+f[0], "--snmp-field="+q.field, "--snmp-value-regex=.")
 		}
 	}
-	if n := sql("SELECT COUNT(*) FROM graph_local WHERE host_id=" + host); n != "20" {
-		guestFailed("want 20 graphs (5 rows x 4 templates), Cacti made " + n)
+	if n := sql("SELECT COUNT(*) FROM graph_local WHERE host_id=" + host); n != "24" {
+		guestFailed("want 24 graphs (5 rows x 4 templates, and the totals' 4), Cacti made " + n)
 	}
 
-	if n := sql("SELECT COUNT(*) FROM data_local WHERE host_id=" + host); n != "5" {
-		guestFailed("want 5 data sources (one per row, shared by its 4 graphs), Cacti made " + n)
+	if n := sql("SELECT COUNT(*) FROM data_local WHERE host_id=" + host); n != "6" {
+		guestFailed("want 6 data sources (one per row, shared by its 4 graphs), Cacti made " + n)
 	}
 	t.Logf("poller items (data source, DS, OID):\n%s", sql("SELECT local_data_id, rrd_name, arg1 FROM poller_item WHERE host_id="+host+" ORDER BY local_data_id, rrd_name"))
 
@@ -183,6 +189,15 @@ ipvsadm -Ln --stats --exact
 		if d.exists("traffic-done") {
 			after++
 		}
+	}
+	// The connection states, found after the traffic: TIME_WAIT entries
+	// of TCP (6) hold for two minutes.
+	inNS("php", "add_data_query.php", "--host-id="+host, "--data-query-id="+statesQuery, "--reindex-method=1")
+	states := sql(fmt.Sprintf(`SELECT snmp_index, field_value FROM host_snmp_cache
+		WHERE host_id=%s AND snmp_query_id=%s AND field_name='lvsConnStateName'`, host, statesQuery))
+	t.Logf("Cacti found the connection states (protocol.state, name):\n%s", states)
+	if !strings.Contains("\n"+states+"\n", "\n6.6\tTIME_WAIT\n") {
+		t.Errorf("connection states query: no row 6.6 TIME_WAIT:\n%s", states)
 	}
 	d.touch("stop")
 	r := d.finish()
@@ -213,12 +228,16 @@ ipvsadm -Ln --stats --exact
 		path := strings.Replace(f[2], "<path_rra>", filepath.Join(cdir, "rra"), 1)
 		perRow[key] = fetchRRD(t, path, cactiStep)
 	}
-	if len(perRow) != 5 {
-		t.Errorf("want one data source for each of 5 rows, Cacti has %d:\n%s", len(perRow), rows)
+	if len(perRow) != 6 {
+		t.Errorf("want one data source for each of 6 rows, Cacti has %d:\n%s", len(perRow), rows)
 	}
+	var svcBytes [2]float64 // in, out: summed over the services' RRDs
 	for key, series := range perRow {
 		if len(series.rows) == 0 {
 			t.Errorf("%s (%s): empty RRD", key, names[key])
+			continue
+		}
+		if key == totalsQuery+"/0" {
 			continue
 		}
 		for _, ds := range []string{"conns", "inpkts", "outpkts", "inbytes", "outbytes", "active", "inactive"} {
@@ -230,6 +249,8 @@ ipvsadm -Ln --stats --exact
 		query, index, _ := strings.Cut(key, "/")
 		if query == svcQuery {
 			checkServiceSeries(t, name, series, reqs[name], trafficFileSize[name])
+			svcBytes[0] += series.integral("inbytes")
+			svcBytes[1] += series.integral("outbytes")
 			continue
 		}
 		svcIndex := strings.SplitN(index, ".", 2)[0]
@@ -237,6 +258,20 @@ ipvsadm -Ln --stats --exact
 	}
 	for svc, times := range reqs {
 		checkWithin(t, svc+" conns summed over its real servers (Cacti)", realConns[svc], float64(len(times)), 0.10)
+	}
+	// The director's totals: every request, and the services' bytes
+	// (polled in the same runs).
+	if totals := perRow[totalsQuery+"/0"]; totals == nil || len(totals.rows) == 0 {
+		t.Errorf("no RRD of the director's totals (row %s/0)", totalsQuery)
+	} else {
+		for _, ds := range []string{"conns", "inpkts", "outpkts", "inbytes", "outbytes", "cps", "inpps", "outpps", "inbps", "outbps", "entries", "templates", "fromsync"} {
+			if _, ok := totals.rows[0].values[ds]; !ok {
+				t.Errorf("totals: RRD has no data source %s", ds)
+			}
+		}
+		checkWithin(t, "total connections (integral of conns/s)", totals.integral("conns"), float64(len(reqs["TCP 10.99.0.1:80"])+len(reqs["TCP 10.99.0.2:80"])), 0.10)
+		checkWithin(t, "total inbytes / the services' sum", totals.integral("inbytes"), svcBytes[0], 0.05)
+		checkWithin(t, "total outbytes / the services' sum", totals.integral("outbytes"), svcBytes[1], 0.05)
 	}
 }
 

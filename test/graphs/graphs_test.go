@@ -88,7 +88,8 @@ wait $d1 $d2
 // TestGraphsRRDtool runs contrib/rrdtool/lvs-rrd.sh against the real agent
 // in a scenario while known traffic flows through two services, then checks
 // with rrdtool fetch that the stored rates account for every connection
-// and byte sent, and that the graphs were rendered.
+// and byte sent, the director's totals too, and that the graphs were
+// rendered.
 func TestGraphsRRDtool(t *testing.T) {
 	t.Parallel()
 	testutil.NeedTool(t, "rrdtool", "apt-get install -y rrdtool")
@@ -123,11 +124,15 @@ ipvsadm -Ln --stats --exact
 	rrdDir := filepath.Join(r.Dir, "rrd")
 	names := readNames(t, rrdDir)
 	t.Logf("RRDs: %v", names)
-	if len(names) != 5 {
-		t.Fatalf("want 2 service and 3 real-server RRDs, got %v\n%s", names, r.Describe())
+	if len(names) != 6 || names["totals"] == "" {
+		t.Fatalf("want the totals', 2 service and 3 real-server RRDs, got %v\n%s", names, r.Describe())
 	}
 	for base, name := range names {
-		for _, g := range []string{"conns", "packets", "bits", "active"} {
+		last := "active"
+		if base == "totals" {
+			last = "table"
+		}
+		for _, g := range []string{"conns", "packets", "bits", last} {
 			fi, err := os.Stat(filepath.Join(rrdDir, base+"-"+g+".png"))
 			if err != nil || fi.Size() < 2000 {
 				t.Errorf("graph %s-%s.png (%s) missing or empty: %v", base, g, name, err)
@@ -143,9 +148,14 @@ ipvsadm -Ln --stats --exact
 		"TCP 10.99.0.2:80": requestTimes(t, r, "req-10.99.0.2.log"),
 	}
 	realConns := map[string]float64{} // per service, summed over its real servers
+	var svcOutBytes float64
 	for base, name := range names {
 		series := fetchRRD(t, filepath.Join(rrdDir, base+".rrd"), step)
+		if base == "totals" {
+			continue
+		}
 		if strings.HasPrefix(base, "service-") {
+			svcOutBytes += series.integral("outbytes")
 			times, ok := reqs[name]
 			if !ok {
 				t.Errorf("unexpected service %q in %s", name, base)
@@ -160,6 +170,10 @@ ipvsadm -Ln --stats --exact
 	for svc, times := range reqs {
 		checkWithin(t, svc+" conns summed over its real servers", realConns[svc], float64(len(times)), 0.10)
 	}
+	// The namespace's totals: every request, every byte the services sent.
+	totals := fetchRRD(t, filepath.Join(rrdDir, "totals.rrd"), step)
+	checkWithin(t, "total conns (totals.rrd)", totals.integral("conns"), float64(len(reqs["TCP 10.99.0.1:80"])+len(reqs["TCP 10.99.0.2:80"])), 0.10)
+	checkWithin(t, "total outbytes (totals.rrd) / the services' sum", totals.integral("outbytes"), svcOutBytes, 0.02)
 }
 
 // checkServiceSeries compares one service's RRD with the requests sent:

@@ -88,9 +88,11 @@ func TestPrometheusSnmpYmlFresh(t *testing.T) {
 
 // TestPrometheusSnmpYmlCoversMIB checks snmp.yml against the MIB package's
 // own object table: every served scalar, every counter and gauge column
-// of the service and real server tables (the 64-bit column where there
-// is one, never the 32-bit column it supersedes), each with its OID and
-// Prometheus type, and table rows labelled by names, not numbers.
+// of the service and real server tables (the 64-bit object where there
+// is one, never the 32-bit one it supersedes), every served column of
+// the connection state and setting tables as a metric or a label, each
+// with its OID and Prometheus type, and table rows labelled by names,
+// not numbers.
 func TestPrometheusSnmpYmlCoversMIB(t *testing.T) {
 	m := readSnmpModule(t)
 	objs := map[string]mib.Object{}
@@ -99,8 +101,15 @@ func TestPrometheusSnmpYmlCoversMIB(t *testing.T) {
 	}
 	type exported struct{ oid, typ string }
 	got := map[string]exported{}
+	labelled := map[string]bool{} // looked up as a label of some metric
 	for _, mt := range m.Metrics {
 		got[mt.Name] = exported{mt.OID, mt.Type}
+		for _, ix := range mt.Indexes {
+			labelled[ix.Labelname] = true
+		}
+		for _, l := range mt.Lookups {
+			labelled[l.Labelname] = labelled[l.Labelname] || l.OID != ""
+		}
 	}
 
 	for _, o := range mib.Objects() {
@@ -109,10 +118,13 @@ func TestPrometheusSnmpYmlCoversMIB(t *testing.T) {
 		}
 		_, hasHC := objs[o.Name+"HC"]
 		inTable := o.Table == mib.ServiceTable || o.Table == mib.RealTable
+		health := o.Table == mib.ConnStateTable || o.Table == mib.SettingTable
 		e, ok := got[o.Name]
 		switch {
-		case inTable && hasHC && ok:
+		case hasHC && ok:
 			t.Errorf("%s exported; export %sHC instead", o.Name, o.Name)
+		case health && !ok && !labelled[o.Name]:
+			t.Errorf("%s (%v) neither exported nor a label", o.Name, o.OID)
 		case (o.Table == mib.Scalars || inTable && (o.Class == mib.ClassCounter || o.Class == mib.ClassGauge)) && !hasHC && !ok:
 			t.Errorf("%s (%v) not exported", o.Name, o.OID)
 		}
@@ -136,6 +148,10 @@ func TestPrometheusSnmpYmlCoversMIB(t *testing.T) {
 	}{
 		{mib.ServiceTable, []string{"lvsServiceName", "lvsServiceAddr", "lvsServicePort", "lvsServiceProto"}, []string{"lvsServiceNumber"}},
 		{mib.RealTable, []string{"lvsServiceName", "lvsRealServerName", "lvsRealServerAddr", "lvsRealServerPort"}, []string{"lvsRealServiceNumber", "lvsRealServerNumber"}},
+		// A state's number is fixed per name (the generator cannot drop it
+		// and keep the protocol); a setting's too, but it is dropped.
+		{mib.ConnStateTable, []string{"lvsConnStateProto", "lvsConnStateName"}, nil},
+		{mib.SettingTable, []string{"lvsSettingName"}, []string{"lvsSettingIndex"}},
 	}
 	for _, mt := range m.Metrics {
 		o, ok := objs[mt.Name]
@@ -244,7 +260,10 @@ func TestPrometheusRules(t *testing.T) {
 // the committed snmp.yml against snmpd and lvs-agentx in a director with
 // real IPVS and traffic, and checks that every exported counter of each
 // service and real server, found by its Name labels, equals what
-// `ipvsadm -Ln --stats --exact` says in the same scenario.
+// `ipvsadm -Ln --stats --exact` says in the same scenario; and that the
+// director's health equals the kernel's files: the totals
+// /proc/net/ip_vs_stats, the connection counts by state `ipvsadm -Lnc`,
+// the defenses and settings /proc/sys/net/ipv4/vs.
 func TestPrometheusExporterMatchesIpvsadm(t *testing.T) {
 	t.Parallel()
 	testutil.NeedTool(t, "prometheus-snmp-exporter", promInstall)
@@ -258,7 +277,7 @@ func TestPrometheusExporterMatchesIpvsadm(t *testing.T) {
 		Timeout:  6 * time.Minute,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
 		Files:    map[string][]byte{"snmp.yml": snmpYml},
-		Script: directorScript("127.0.0.1", "set -eu\n"+trafficSetup+agentSetup+`
+		Script: directorScript("127.0.0.1", "set -eu\n"+settingsFunc+trafficSetup+agentSetup+`
 prometheus-snmp-exporter --config.file="$WORK/snmp.yml" --web.listen-address=127.0.0.1:9116 2> "$WORK/exporter.log" &
 up=
 for i in $(seq 100); do
@@ -278,6 +297,9 @@ sleep 2
 `+scrape+` > scrape1.txt
 ipvsadm -Ln --stats --exact > stats.txt
 ipvsadm -Ln > table.txt
+cat /proc/net/ip_vs_stats > ipvs_stats.txt
+ipvsadm -Lnc > lnc.txt
+settings > settings.txt
 `+scrape+` > scrape2.txt
 cat stats.txt
 `),
@@ -285,6 +307,70 @@ cat stats.txt
 
 	compareWithIpvsadm(t, readSnmpModule(t), string(r.File(t, "stats.txt")), string(r.File(t, "table.txt")),
 		string(r.File(t, "scrape1.txt")), string(r.File(t, "scrape2.txt")), len(trafficFileSize), r.Describe())
+	s1, s2 := parseExposition(t, string(r.File(t, "scrape1.txt"))), parseExposition(t, string(r.File(t, "scrape2.txt")))
+	compareHealth(t, s1, s2, string(r.File(t, "ipvs_stats.txt")), string(r.File(t, "lnc.txt")),
+		parseSettings(t, string(r.File(t, "settings.txt"))))
+}
+
+// compareHealth checks the director's health in two scrapes around the
+// kernel's files, read after the traffic: the totals and the connection
+// table's counts by state held still, the settings too.
+func compareHealth(t *testing.T, s1, s2 exposition, ipvsStats, lnc string, settings map[string]string) {
+	t.Helper()
+	check := func(metric string, labels map[string]string, want float64) {
+		t.Helper()
+		series := metric
+		if len(labels) > 0 {
+			series += strings.TrimPrefix(fmt.Sprint(labels), "map")
+		}
+		v1, ok1 := s1.value(metric, labels)
+		v2, ok2 := s2.value(metric, labels)
+		switch {
+		case !ok1 || !ok2:
+			t.Errorf("no %s in the scrapes", series)
+		case v1 != want || v2 != want:
+			t.Errorf("%s = %v, %v; kernel %v", series, v1, v2, want)
+		default:
+			t.Logf("%s = %v = kernel", series, v1)
+		}
+	}
+	for metric, v := range parseIpvsStats(t, ipvsStats) {
+		check(metric, nil, float64(v))
+	}
+	states, entries, templates := countStates(t, lnc)
+	if len(states) == 0 {
+		t.Errorf("ipvsadm -Lnc lists no connections after the traffic:\n%s", lnc)
+	}
+	for ps, n := range states {
+		check("lvsConnStateCount", map[string]string{"lvsConnStateProto": ps[0], "lvsConnStateName": ps[1]}, float64(n))
+	}
+	var served int
+	for _, smp := range s1 {
+		if smp.name == "lvsConnStateCount" {
+			served++
+		}
+	}
+	if served != len(states) {
+		t.Errorf("%d lvsConnStateCount series, ipvsadm -Lnc has %d protocol and state pairs", served, len(states))
+	}
+	check("lvsConnEntries", nil, float64(entries))
+	check("lvsConnTemplates", nil, float64(templates))
+	check("lvsConnFromSync", nil, 0)
+	check("lvsRatesEstimated", nil, 1)
+	for metric, file := range map[string]string{"lvsDropEntry": "drop_entry", "lvsDropPacket": "drop_packet",
+		"lvsSecureTcp": "secure_tcp", "lvsAmemthresh": "amemthresh"} {
+		v, err := strconv.ParseFloat(settings[file], 64)
+		if err != nil {
+			t.Errorf("%s: %q", file, settings[file])
+		}
+		check(metric, nil, v)
+	}
+	for name, value := range settings {
+		check("lvsSettingValue", map[string]string{"lvsSettingName": name, "lvsSettingValue": value}, 1)
+		if v, err := strconv.ParseInt(value, 10, 32); err == nil {
+			check("lvsSettingInteger", map[string]string{"lvsSettingName": name}, float64(v))
+		}
+	}
 }
 
 // compareWithIpvsadm checks two scrapes of module lvs against ipvsadm -Ln

@@ -40,7 +40,11 @@ const (
 // every service and real server by name, that its counters and gauges
 // equal the kernel's (ipvsadm), and that the trigger prototypes fire:
 // "no usable real server" when a service's only real server is quiesced,
-// "IPVS unavailable" when ip_vs is unloaded under the agent.
+// "IPVS unavailable" when ip_vs is unloaded under the agent; and the
+// director's health: the totals, the connection table by state, the
+// defenses and the settings equal the kernel's, and the triggers "defense
+// active" and "rates not estimated" fire when drop_packet is set to
+// always and run_estimation to 0.
 //
 // Not parallel: it unloads ip_vs (in a kernel of its own, NoIPVS), and
 // polling every 5 s wants the machine's two cores to itself.
@@ -69,7 +73,7 @@ func TestZabbixImportsAndMonitorsTheAgent(t *testing.T) {
 
 	// The director first: its guest boots while Zabbix is set up.
 	ns := newPollerNetns(t)
-	script := directorScript(zabbixGuestAddr, "set -eu\n"+fmt.Sprintf("ip addr add %s/30 dev eth0\nip link set eth0 up\n", zabbixGuestAddr)+`
+	script := directorScript(zabbixGuestAddr, "set -eu\n"+settingsFunc+fmt.Sprintf("ip addr add %s/30 dev eth0\nip link set eth0 up\n", zabbixGuestAddr)+`
 rm /run/modprobe.d/lvs-agentx-noipvs.conf
 modprobe ip_vs && modprobe ip_vs_rr
 `+trafficSetup+`
@@ -78,6 +82,7 @@ modprobe ip_vs && modprobe ip_vs_rr
 ipvsadm -E -t 10.99.0.2:80 -s rr -p 300
 ipvsadm -e -t 10.99.0.1:80 -r 127.0.0.1:8081 -m -w 3
 `+agentSetup+`
+settings > "$CTL/settings.txt"
 touch "$CTL/ready"
 waithost go
 `+strings.Replace(trafficRun, "TRAFFIC_SECONDS", "40", 1)+`
@@ -88,7 +93,12 @@ touch "$CTL/traffic-done"
 waithost snap
 ipvsadm -Ln --stats --exact > "$CTL/stats.txt"
 ipvsadm -Ln --persistent-conn > "$CTL/conns.txt"
+cat /proc/net/ip_vs_stats > "$CTL/ipvs_stats.txt"
+ipvsadm -Lnc > "$CTL/lnc.txt"
 touch "$CTL/snapped"
+waithost defense
+sysctl -qw net.ipv4.vs.drop_packet=3 net.ipv4.vs.run_estimation=0
+touch "$CTL/defended"
 waithost unload
 ipvsadm -C
 rmmod ip_vs_rr ip_vs || { echo "rmmod failed"; lsmod; }
@@ -103,7 +113,7 @@ cat "$CTL/stats.txt" "$CTL/conns.txt"
 		// The test unloads ip_vs at the end: a kernel of its own.
 		NoIPVS: true,
 		Script: script,
-	}, "go", "snap", "unload", "stop")
+	}, "go", "snap", "defense", "unload", "stop")
 	guestFailed, waitFile, touch := d.fail, d.wait, d.touch
 
 	// Zabbix: database and frontend on the host, the template imported
@@ -167,7 +177,8 @@ cat "$CTL/stats.txt" "$CTL/conns.txt"
 		"templates": []obj{{"templateid": tplID}},
 		"interfaces": []obj{{"type": 2, "main": 1, "useip": 1, "ip": zabbixGuestAddr, "dns": "", "port": "161",
 			"details": obj{"version": 2, "community": "public", "bulk": 1}}},
-		"macros": []obj{{"macro": "{$LVS.INTERVAL}", "value": zabbixItemDelay}, {"macro": "{$LVS.LLD.INTERVAL}", "value": zabbixLLDDelay}},
+		"macros": []obj{{"macro": "{$LVS.INTERVAL}", "value": zabbixItemDelay}, {"macro": "{$LVS.LLD.INTERVAL}", "value": zabbixLLDDelay},
+			{"macro": "{$LVS.STATE.LLD.INTERVAL}", "value": zabbixLLDDelay}},
 	}, &created)
 	host := created.HostIDs[0]
 	getItems := func() map[string]zabbixItem {
@@ -189,18 +200,25 @@ cat "$CTL/stats.txt" "$CTL/conns.txt"
 	wantReals := [][2]string{{"TCP 10.99.0.1:80", "127.0.0.1:8080"}, {"TCP 10.99.0.1:80", "127.0.0.1:8081"}, {"TCP 10.99.0.2:80", "127.0.0.1:8082"}}
 	var protos []zabbixItem
 	api.must(t, guestFailed, "itemprototype.get", obj{"templateids": tplID, "output": []string{"key_"}, "selectDiscoveryRule": []string{"key_"}}, &protos)
+	settings := parseSettings(t, string(d.read("settings.txt")))
 	var wantKeys []string
 	for _, p := range protos {
 		object, _, _ := strings.Cut(p.Key, "[")
-		if p.DiscoveryRule.Key == "lvs.services.discovery" {
+		switch p.DiscoveryRule.Key {
+		case "lvs.services.discovery":
 			for _, s := range wantServices {
 				wantKeys = append(wantKeys, fmt.Sprintf("%s[%q]", object, s))
 			}
-		} else {
+		case "lvs.reals.discovery":
 			for _, r := range wantReals {
 				wantKeys = append(wantKeys, fmt.Sprintf("%s[%q,%q]", object, r[0], r[1]))
 			}
+		case "lvs.settings.discovery":
+			for name := range settings {
+				wantKeys = append(wantKeys, fmt.Sprintf("%s[%q]", object, name))
+			}
 		}
+		// The states come with the traffic: checked after it.
 	}
 	sort.Strings(wantKeys)
 	deadline := time.Now().Add(3 * time.Minute)
@@ -229,8 +247,8 @@ cat "$CTL/stats.txt" "$CTL/conns.txt"
 		}
 		time.Sleep(2 * time.Second)
 	}
-	t.Logf("Zabbix discovered %d items with values (%d prototypes, 2 services, 3 real servers) %.0fs after start",
-		len(wantKeys), len(protos), time.Since(start).Seconds())
+	t.Logf("Zabbix discovered %d items with values (%d prototypes, 2 services, 3 real servers, %d settings) %.0fs after start",
+		len(wantKeys), len(protos), len(settings), time.Since(start).Seconds())
 
 	touch("go")
 	waitFile("traffic-done", 3*time.Minute)
@@ -333,6 +351,10 @@ cat "$CTL/stats.txt" "$CTL/conns.txt"
 		}
 	}
 
+	h := zabbixHealth{t: t, items: items, history: history, fail: guestFailed}
+	h.checkScalars(settings, string(d.read("ipvs_stats.txt")))
+	h.checkStates(getItems(), string(d.read("lnc.txt")))
+
 	// Triggers: no usable real server for the quiesced service only; IPVS
 	// available until ip_vs is unloaded.
 	triggerValue := func(name string) string {
@@ -355,6 +377,27 @@ cat "$CTL/stats.txt" "$CTL/conns.txt"
 	if got := triggerValue(unavailable); got != "0" {
 		t.Errorf("trigger %q while IPVS runs: value %s, want 0", unavailable, got)
 	}
+	// The health triggers: quiet, then fired by drop_packet always and
+	// run_estimation 0.
+	const defense, rates = "LVS: IPVS defense active on the director", "LVS: IPVS rates not estimated"
+	for _, tr := range []string{defense, rates} {
+		if got := triggerValue(tr); got != "0" {
+			t.Errorf("trigger %q before the change: value %s, want 0", tr, got)
+		}
+	}
+	touch("defense")
+	waitFile("defended", time.Minute)
+	deadline = time.Now().Add(time.Minute)
+	for _, tr := range []string{defense, rates} {
+		for triggerValue(tr) != "1" {
+			if time.Now().After(deadline) {
+				t.Errorf("trigger %q: not fired a minute after drop_packet=3 and run_estimation=0 (value %s)", tr, triggerValue(tr))
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		t.Logf("trigger %q: value %s after drop_packet=3 and run_estimation=0", tr, triggerValue(tr))
+	}
 	touch("unload")
 	waitFile("unloaded", time.Minute)
 	deadline = time.Now().Add(time.Minute)
@@ -368,6 +411,170 @@ cat "$CTL/stats.txt" "$CTL/conns.txt"
 
 	touch("stop")
 	t.Logf("guest:\n%s", d.finish().Stdout)
+}
+
+// settingsFunc is bash: settings prints each IPVS sysctl as
+// lvsSettingValue serves it: name, a tab, the file's content with the
+// white space at its ends removed.
+const settingsFunc = `settings() {
+	for f in /proc/sys/net/ipv4/vs/*; do
+		printf '%s\t%s\n' "${f##*/}" "$(sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' "$f")"
+	done
+}
+`
+
+// parseSettings reads settingsFunc's output.
+func parseSettings(t *testing.T, out string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		name, value, ok := strings.Cut(line, "\t")
+		if !ok {
+			t.Fatalf("settings: line %q", line)
+		}
+		m[name] = value
+	}
+	if m["amemthresh"] == "" {
+		t.Fatalf("settings without amemthresh:\n%s", out)
+	}
+	return m
+}
+
+// zabbixHealth checks the items of the director's health against the
+// kernel's files read at the snapshot.
+type zabbixHealth struct {
+	t       *testing.T
+	items   map[string]zabbixItem
+	history func(zabbixItem) []zabbixValue
+	fail    func(string)
+}
+
+// checkScalars checks the defenses, the estimator and the settings
+// (which held still) against the sysctl files, and the totals' per-second
+// items against /proc/net/ip_vs_stats: their stored rates times the time
+// between polls add up to the total since the first poll, before any
+// traffic.
+func (z zabbixHealth) checkScalars(settings map[string]string, ipvsStats string) {
+	t := z.t
+	t.Helper()
+	want := map[string]string{"lvsDropEntry": settings["drop_entry"], "lvsDropPacket": settings["drop_packet"],
+		"lvsSecureTcp": settings["secure_tcp"], "lvsAmemthresh": settings["amemthresh"], "lvsRatesEstimated": "1"}
+	for name, v := range settings {
+		want[fmt.Sprintf("lvsSettingValue[%q]", name)] = v
+	}
+	for key, v := range want {
+		it, ok := z.items[key]
+		switch {
+		case !ok:
+			t.Errorf("no item %s", key)
+		case it.LastValue != v:
+			t.Errorf("%s = %q, kernel %q", key, it.LastValue, v)
+		}
+	}
+	totals := parseIpvsStats(t, ipvsStats)
+	for object, k := range totals {
+		it, ok := z.items[object]
+		if !ok {
+			t.Errorf("no item %s", object)
+			continue
+		}
+		h := z.history(it)
+		var sum float64
+		for i := 1; i < len(h); i++ {
+			v, _ := strconv.ParseFloat(h[i].Value, 64)
+			sum += v * (h[i].time() - h[i-1].time())
+		}
+		first := math.NaN()
+		if len(h) > 0 {
+			first, _ = strconv.ParseFloat(h[0].Value, 64)
+		}
+		if len(h) < 2 || first != 0 || math.Abs(sum-float64(k)) > 1e-6*float64(k)+0.01 {
+			t.Errorf("%s: per-second values integrate to %.3f, kernel total %d (history %v)", object, sum, k, h)
+		} else {
+			t.Logf("%s: per-second values integrate to %.3f = kernel total %d", object, sum, k)
+		}
+	}
+}
+
+// checkStates checks that Zabbix discovered each protocol and state of
+// ipvsadm -Lnc (lnc, at the snapshot: the table holds still after the
+// traffic) with its count, and the connection table's counts.
+func (z zabbixHealth) checkStates(items map[string]zabbixItem, lnc string) {
+	t := z.t
+	t.Helper()
+	states, entries, templates := countStates(t, lnc)
+	if len(states) == 0 {
+		z.fail("ipvsadm -Lnc lists no connections after the traffic:\n" + lnc)
+	}
+	for ps, n := range states {
+		key := fmt.Sprintf("lvsConnStateCount[%q,%q]", ps[0], ps[1])
+		it, ok := items[key]
+		switch {
+		case !ok:
+			t.Errorf("no item %s (kernel: %d entries)", key, n)
+		case it.LastValue != strconv.Itoa(n):
+			t.Errorf("%s = %q, ipvsadm -Lnc %d", key, it.LastValue, n)
+		default:
+			t.Logf("%s = %d = ipvsadm -Lnc", key, n)
+		}
+	}
+	for key, n := range map[string]int{"lvsConnEntries": entries, "lvsConnTemplates": templates, "lvsConnFromSync": 0} {
+		if it := items[key]; it.LastValue != strconv.Itoa(n) {
+			t.Errorf("%s = %q, ipvsadm -Lnc %d", key, it.LastValue, n)
+		}
+	}
+}
+
+// countStates counts ipvsadm -Lnc's entries by protocol number and state
+// ("6", "TIME_WAIT"), and the entries and templates (client port 0).
+func countStates(t *testing.T, lnc string) (states map[[2]string]int, entries, templates int) {
+	t.Helper()
+	states = map[[2]string]int{}
+	protos := map[string]string{"TCP": "6", "UDP": "17", "SCTP": "132", "ICMP": "1", "IP": "0"}
+	for _, line := range strings.Split(lnc, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || f[0] == "IPVS" || f[0] == "pro" {
+			continue
+		}
+		p, ok := protos[f[0]]
+		if !ok {
+			t.Fatalf("ipvsadm -Lnc: protocol of %q", line)
+		}
+		states[[2]string{p, f[2]}]++
+		entries++
+		if strings.HasSuffix(f[3], ":0") {
+			templates++
+		}
+	}
+	return states, entries, templates
+}
+
+// parseIpvsStats reads /proc/net/ip_vs_stats' totals (hexadecimal) by
+// the lvsTotal object each is.
+func parseIpvsStats(t *testing.T, text string) map[string]uint64 {
+	t.Helper()
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		// The header's second line, "Conns Packets ...", then the totals.
+		if h := strings.Fields(line); len(h) == 0 || h[0] != "Conns" || i+1 >= len(lines) {
+			continue
+		}
+		f := strings.Fields(lines[i+1])
+		if len(f) != 5 {
+			break
+		}
+		out := map[string]uint64{}
+		for j, name := range []string{"lvsTotalConns", "lvsTotalInPkts", "lvsTotalOutPkts", "lvsTotalInBytes", "lvsTotalOutBytes"} {
+			v, err := strconv.ParseUint(f[j], 16, 64)
+			if err != nil {
+				t.Fatalf("ip_vs_stats: %q: %v", f[j], err)
+			}
+			out[name] = v
+		}
+		return out
+	}
+	t.Fatalf("ip_vs_stats: no totals in\n%s", text)
+	return nil
 }
 
 // obj is a JSON object for the Zabbix API.
@@ -475,7 +682,7 @@ func checkTemplateOIDs(t *testing.T, api *zabbixAPI, tplID string, fail func(str
 	api.must(t, fail, "itemprototype.get", obj{"templateids": tplID, "output": out, "selectPreprocessing": "extend",
 		"selectDiscoveryRule": []string{"itemid", "key_"}}, &protos)
 	api.must(t, fail, "discoveryrule.get", obj{"templateids": tplID, "output": out}, &rules)
-	if len(items) == 0 || len(protos) == 0 || len(rules) != 2 {
+	if len(items) == 0 || len(protos) == 0 || len(rules) != 4 {
 		fail(fmt.Sprintf("template has %d items, %d item prototypes, %d discovery rules", len(items), len(protos), len(rules)))
 	}
 	check := func(it zabbixItem, suffix string, table mib.Table) *mib.Object {
@@ -497,10 +704,12 @@ func checkTemplateOIDs(t *testing.T, api *zabbixAPI, tplID string, fail func(str
 		check(it, ".0", mib.Scalars)
 	}
 	var counters []zabbixItem
+	ruleTable := map[string]mib.Table{"lvs.services.discovery": mib.ServiceTable, "lvs.reals.discovery": mib.RealTable,
+		"lvs.states.discovery": mib.ConnStateTable, "lvs.settings.discovery": mib.SettingTable}
 	for _, p := range protos {
-		table := mib.ServiceTable
-		if p.DiscoveryRule.Key == "lvs.reals.discovery" {
-			table = mib.RealTable
+		table, ok := ruleTable[p.DiscoveryRule.Key]
+		if !ok {
+			t.Errorf("item prototype %s: unknown discovery rule %s", p.Key, p.DiscoveryRule.Key)
 		}
 		o := check(p, ".{#SNMPINDEX}", table)
 		perSecond := false
@@ -521,6 +730,9 @@ func checkTemplateOIDs(t *testing.T, api *zabbixAPI, tplID string, fail func(str
 		"lvs.services.discovery": fmt.Sprintf("discovery[{#LVS.SERVICE},%s]", objects["lvsServiceName"].OID),
 		"lvs.reals.discovery": fmt.Sprintf("discovery[{#LVS.REAL},%s,{#LVS.SERVICE},%s]",
 			objects["lvsRealServerName"].OID, objects["lvsServiceName"].OID),
+		"lvs.states.discovery": fmt.Sprintf("discovery[{#LVS.PROTO},%s,{#LVS.STATE},%s]",
+			objects["lvsConnStateProto"].OID, objects["lvsConnStateName"].OID),
+		"lvs.settings.discovery": fmt.Sprintf("discovery[{#LVS.SETTING},%s]", objects["lvsSettingName"].OID),
 	}
 	for _, r := range rules {
 		if r.SnmpOID != wantRules[r.Key] {
@@ -695,5 +907,38 @@ TCP  10.99.0.2:80 rr persistent 300
 		if v, ok := got[c.row][c.obj]; !ok || v != c.value {
 			t.Errorf("%v %s = %v (%v), want %v", c.row, c.obj, v, ok, c.value)
 		}
+	}
+}
+
+// TestParseHealthFiles reads the kernel's files as the health checks take
+// them: /proc/net/ip_vs_stats, ipvsadm -Lnc, settingsFunc's output.
+func TestParseHealthFiles(t *testing.T) {
+	totals := parseIpvsStats(t, `   Total Incoming Outgoing         Incoming         Outgoing
+   Conns  Packets  Packets            Bytes            Bytes
+      10       68       4F             19E7             1CDA
+
+ Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s
+       1        A        0         100000000                0
+`)
+	want := map[string]uint64{"lvsTotalConns": 16, "lvsTotalInPkts": 0x68, "lvsTotalOutPkts": 0x4f,
+		"lvsTotalInBytes": 0x19e7, "lvsTotalOutBytes": 0x1cda}
+	if fmt.Sprint(totals) != fmt.Sprint(want) {
+		t.Errorf("ip_vs_stats: %v, want %v", totals, want)
+	}
+	states, entries, templates := countStates(t, `IPVS connection entries
+pro expire state       source             virtual            destination
+TCP 01:57  TIME_WAIT   10.99.0.1:40000    10.99.0.1:80       127.0.0.1:8080
+TCP 01:58  TIME_WAIT   10.99.0.1:40002    10.99.0.1:80       127.0.0.1:8081
+TCP 00:59  SYN_RECV    10.99.0.1:40004    10.99.0.1:80       127.0.0.1:8081
+TCP 04:59  NONE        10.99.0.1:0        10.99.0.2:80       127.0.0.1:8082
+UDP 04:50  UDP         10.99.0.1:5353     10.99.0.3:53       127.0.0.1:53
+`)
+	wantStates := map[[2]string]int{{"6", "TIME_WAIT"}: 2, {"6", "SYN_RECV"}: 1, {"6", "NONE"}: 1, {"17", "UDP"}: 1}
+	if fmt.Sprint(states) != fmt.Sprint(wantStates) || entries != 5 || templates != 1 {
+		t.Errorf("ipvsadm -Lnc: %v, %d entries, %d templates; want %v, 5, 1", states, entries, templates, wantStates)
+	}
+	settings := parseSettings(t, "am_droprate\t10\namemthresh\t1024\nest_cpulist\t0-3\n")
+	if len(settings) != 3 || settings["est_cpulist"] != "0-3" || settings["amemthresh"] != "1024" {
+		t.Errorf("settings: %v", settings)
 	}
 }

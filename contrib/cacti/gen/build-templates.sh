@@ -22,7 +22,9 @@ if grep -q '\[fail\]' "$work/import.log"; then
 fi
 mkdir -p "$repo/contrib/cacti/templates"
 for q in "LVS - Virtual Services:cacti_data_query_lvs_virtual_services.xml" \
-	"LVS - Real Servers:cacti_data_query_lvs_real_servers.xml"; do
+	"LVS - Real Servers:cacti_data_query_lvs_real_servers.xml" \
+	"LVS - Director Totals:cacti_data_query_lvs_director_totals.xml" \
+	"LVS - Connection States:cacti_data_query_lvs_connection_states.xml"; do
 	id=$("$csh" sql "$work" "SELECT id FROM snmp_query WHERE name='${q%%:*}'")
 	[ -n "$id" ] || { echo "data query ${q%%:*} not imported" >&2; exit 1; }
 	"$csh" export "$work" data_query "$id" >"$repo/contrib/cacti/templates/${q#*:}"

@@ -1,15 +1,16 @@
 // Command gen writes Cacti's files for the LVS-MIB. It is a maintainer
 // tool, run by `make cacti`:
 //
-//	gen -queries DIR   writes the two SNMP data query definitions,
-//	                   lvs_services.xml and lvs_realservers.xml, into DIR
+//	gen -queries DIR   writes the SNMP data query definitions,
+//	                   lvs_services.xml, lvs_realservers.xml,
+//	                   lvs_totals.xml and lvs_connstates.xml, into DIR
 //	                   (contrib/cacti/resource/snmp_queries, which Cacti
 //	                   reads as they are: `go generate ./contrib/cacti/gen`)
 //	gen -source        writes the template source to stdout
 //
 // The template source is one XML file in Cacti 1.2's template interchange
-// format holding both data queries, the data template they share and the
-// graph templates. It is only an input: build-templates.sh, beside this
+// format holding the data queries, their data templates (one shared by
+// the services and real servers) and the graph templates. It is only an input: build-templates.sh, beside this
 // file, imports it into a real Cacti and commits what Cacti itself exports
 // (contrib/cacti/templates/), so the shipped files are Cacti's own output
 // and import cleanly. main_test.go fails when the committed data queries
@@ -112,31 +113,94 @@ func h(kind, key string) string {
 // bare is the md5 part of a hash reference.
 func bare(ref string) string { return ref[len("hash_")+6:] }
 
-// stat is one data source (DS) of the data template "LVS - Statistics":
-// one RRD per service or real server holds all of them. Both data queries
-// name the output field that fills a DS alike, so that one data template
-// serves both; service and real are the columns each query reads it from.
+// stat is one data source (DS) of a data template, such as "LVS -
+// Statistics": one RRD per row holds all of them. The services and real
+// servers queries name the output field that fills a DS alike, so that
+// one data template serves both; service and real are the columns each
+// query reads it from, column the one of a family's only query.
 type stat struct {
 	ds            string
 	dsType        int
 	field         string // data query output field
 	title         string // its name in the data query
 	service, real string
+	column        string
 }
 
 var stats = []stat{
-	{"conns", counter, "lvsConns", "Connections (64-bit)", "lvsServiceStatsConnsHC", "lvsRealStatsConnsHC"},
-	{"inpkts", counter, "lvsInPkts", "Incoming Packets (64-bit)", "lvsServiceStatsInPktsHC", "lvsRealStatsInPktsHC"},
-	{"outpkts", counter, "lvsOutPkts", "Outgoing Packets (64-bit)", "lvsServiceStatsOutPktsHC", "lvsRealStatsOutPktsHC"},
-	{"inbytes", counter, "lvsInBytes", "Incoming Bytes (64-bit)", "lvsServiceStatsInBytes", "lvsRealStatsInBytes"},
-	{"outbytes", counter, "lvsOutBytes", "Outgoing Bytes (64-bit)", "lvsServiceStatsOutBytes", "lvsRealStatsOutBytes"},
-	{"active", gauge, "lvsActiveConns", "Active Connections", "lvsServiceActiveConns", "lvsRealActiveConns"},
-	{"inactive", gauge, "lvsInactiveConns", "Inactive Connections", "lvsServiceInactiveConns", "lvsRealInactiveConns"},
+	{"conns", counter, "lvsConns", "Connections (64-bit)", "lvsServiceStatsConnsHC", "lvsRealStatsConnsHC", ""},
+	{"inpkts", counter, "lvsInPkts", "Incoming Packets (64-bit)", "lvsServiceStatsInPktsHC", "lvsRealStatsInPktsHC", ""},
+	{"outpkts", counter, "lvsOutPkts", "Outgoing Packets (64-bit)", "lvsServiceStatsOutPktsHC", "lvsRealStatsOutPktsHC", ""},
+	{"inbytes", counter, "lvsInBytes", "Incoming Bytes (64-bit)", "lvsServiceStatsInBytes", "lvsRealStatsInBytes", ""},
+	{"outbytes", counter, "lvsOutBytes", "Outgoing Bytes (64-bit)", "lvsServiceStatsOutBytes", "lvsRealStatsOutBytes", ""},
+	{"active", gauge, "lvsActiveConns", "Active Connections", "lvsServiceActiveConns", "lvsRealActiveConns", ""},
+	{"inactive", gauge, "lvsInactiveConns", "Inactive Connections", "lvsServiceInactiveConns", "lvsRealInactiveConns", ""},
 }
 
-var dataTemplate = h("01", "dt/stats")
+// family is a data template and the graph templates that draw it, for
+// the data queries whose rows each get one data source (RRD) of it.
+type family struct {
+	key    string // the hashes' names: dt/KEY, dt/KEY/DS
+	name   string // the data template's
+	stats  []stat
+	graphs []graphTemplate
+	// note ends each query definition's comment.
+	note string
+}
 
-func dsHash(name string) string { return h("08", "dt/stats/"+name) }
+func (f *family) dataTemplate() string { return h("01", "dt/"+f.key) }
+
+func (f *family) dsHash(name string) string { return h("08", "dt/"+f.key+"/"+name) }
+
+var statsFamily = &family{key: "stats", name: "LVS - Statistics", stats: stats, graphs: graphs,
+	note: ` The output fields have the same names in both LVS data queries, so that
+ one data template ("LVS - Statistics") serves both and Cacti keeps one
+ data source (RRD) per row for all four graphs.`}
+
+// The director's health: its totals and connection table's counts (one
+// row), and the connection table by protocol and state.
+var totalsFamily = &family{key: "totals", name: "LVS - Director Totals", note: ` The scalars of lvsTotals and lvsConn are read as a table of one row, index
+ 0 (each scalar's instance): one data source (RRD) for all four graphs.`,
+	stats: []stat{
+		{ds: "conns", dsType: counter, field: "lvsTotalConns", title: "Connections", column: "lvsTotalConns"},
+		{ds: "inpkts", dsType: counter, field: "lvsTotalInPkts", title: "Incoming Packets", column: "lvsTotalInPkts"},
+		{ds: "outpkts", dsType: counter, field: "lvsTotalOutPkts", title: "Outgoing Packets", column: "lvsTotalOutPkts"},
+		{ds: "inbytes", dsType: counter, field: "lvsTotalInBytes", title: "Incoming Bytes", column: "lvsTotalInBytes"},
+		{ds: "outbytes", dsType: counter, field: "lvsTotalOutBytes", title: "Outgoing Bytes", column: "lvsTotalOutBytes"},
+		{ds: "cps", dsType: gauge, field: "lvsTotalRateCps", title: "Kernel Estimate: Connections/s", column: "lvsTotalRateCps"},
+		{ds: "inpps", dsType: gauge, field: "lvsTotalRateInPPS", title: "Kernel Estimate: Incoming Packets/s", column: "lvsTotalRateInPPS"},
+		{ds: "outpps", dsType: gauge, field: "lvsTotalRateOutPPS", title: "Kernel Estimate: Outgoing Packets/s", column: "lvsTotalRateOutPPS"},
+		{ds: "inbps", dsType: gauge, field: "lvsTotalRateInBPSHC", title: "Kernel Estimate: Incoming Bytes/s", column: "lvsTotalRateInBPSHC"},
+		{ds: "outbps", dsType: gauge, field: "lvsTotalRateOutBPSHC", title: "Kernel Estimate: Outgoing Bytes/s", column: "lvsTotalRateOutBPSHC"},
+		{ds: "entries", dsType: gauge, field: "lvsConnEntries", title: "Connection Table Entries", column: "lvsConnEntries"},
+		{ds: "templates", dsType: gauge, field: "lvsConnTemplates", title: "Persistence Templates", column: "lvsConnTemplates"},
+		{ds: "fromsync", dsType: gauge, field: "lvsConnFromSync", title: "Entries from Sync", column: "lvsConnFromSync"},
+	},
+	graphs: []graphTemplate{
+		{"totals-conns", "LVS - Total Connections", "connections per second",
+			[]series{{"conns", "Connections", "4668E4", area, "0"}, {"cps", "Kernel est.", "FF0000", line2, "0"}}},
+		{"totals-packets", "LVS - Total Packets", "packets per second",
+			[]series{{"inpkts", "Inbound", "00CF00", area, "0"}, {"outpkts", "Outbound", "002A97", line2, "0"},
+				{"inpps", "In est.", "FFAB00", line2, "0"}, {"outpps", "Out est.", "FF0000", line2, "0"}}},
+		{"totals-bits", "LVS - Total Traffic (bits/sec)", "bits per second",
+			[]series{{"inbytes", "Inbound", "00CF00", area, cdefBytesToBits}, {"outbytes", "Outbound", "002A97", line2, cdefBytesToBits},
+				{"inbps", "In est.", "FFAB00", line2, cdefBytesToBits}, {"outbps", "Out est.", "FF0000", line2, cdefBytesToBits}}},
+		{"totals-table", "LVS - Connection Table", "entries",
+			[]series{{"entries", "Entries", "FF7D00", area, "0"}, {"templates", "Templates", "8F005C", line2, "0"},
+				{"fromsync", "From sync", "002A97", line2, "0"}}},
+	},
+}
+
+var statesFamily = &family{key: "states", name: "LVS - Connection State", note: ` A state's row exists while the table has entries in that state: re-index
+ the device to find new ones; a graph of a state that is gone reads
+ nothing until it is back.`,
+	stats: []stat{{ds: "count", dsType: gauge, field: "lvsConnStateCount", title: "Entries", column: "lvsConnStateCount"}},
+	graphs: []graphTemplate{{"states-count", "LVS - Connections in State", "entries",
+		[]series{{"count", "Entries", "4668E4", area, "0"}}}},
+}
+
+// families lists each family once, in the source's order.
+var families = []*family{statsFamily, totalsFamily, statesFamily}
 
 // series is one line or area of a graph template.
 type series struct {
@@ -182,6 +246,7 @@ type query struct {
 	indexTitle            string
 	indexField            *[2]string // an input field holding the index: name, title
 	inputs                []input
+	family                *family
 }
 
 var queryDefs = []query{
@@ -204,6 +269,7 @@ var queryDefs = []query{
 			{"lvsServiceSchedType", "Scheduler", true},
 			{"lvsServiceNumDests", "Real Servers", false},
 		},
+		family: statsFamily,
 	},
 	{
 		key: "realservers", name: "LVS - Real Servers",
@@ -224,11 +290,50 @@ var queryDefs = []query{
 			{"lvsRealServerName", "Name", true},
 			{"lvsRealServerWeight", "Weight", false},
 		},
+		family: statsFamily,
+	},
+	{
+		key: "totals", name: "LVS - Director Totals",
+		desc: "Linux Virtual Server director totals and connection table counts from the LVS-MIB (lvsTotals, lvsConn)",
+		file: "lvs_totals.xml", label: "Director", table: mib.Scalars,
+		comment: ` LVS-MIB director totals (lvsTotals, %s) and the connection table's
+ counts (lvsConn) for Cacti's SNMP data queries; the lvs-agentx project.
+ The totals are the namespace's: they keep counting after services are
+ deleted. Counters are Counter64: poll with SNMP v2c or v3.
+`,
+		index: "lvsTotalConns", indexParse: `OID/REGEXP:.*\.([0-9]+)$`,
+		indexOrder: "lvsTotalsIndex", indexOrderType: "numeric",
+		indexTitle: "Director",
+		indexField: &[2]string{"lvsTotalsIndex", "Index"},
+		family:     totalsFamily,
+	},
+	{
+		key: "connstates", name: "LVS - Connection States",
+		desc: "Linux Virtual Server connection table by protocol and state from the LVS-MIB (lvsConnStateTable)",
+		file: "lvs_connstates.xml", label: "|query_lvsConnStateName| (|query_lvsConnStateProto|)", table: mib.ConnStateTable,
+		comment: ` LVS-MIB connection states (lvsConnStateTable, %s) for Cacti's
+ SNMP data queries; the lvs-agentx project. The index is the pair
+ lvsConnStateProto.lvsConnStateIndex: the protocol number (6 TCP, 17 UDP,
+ 132 SCTP, 0 templates of firewall-mark services) and a number fixed per
+ state name, the same on every director and agent version.
+`,
+		index: "lvsConnStateProto", indexParse: `OID/REGEXP:.*\.([0-9]+\.[0-9]+)$`,
+		indexOrder: "lvsConnStateIndex", indexOrderType: "alphabetic",
+		indexTitle: "|query_lvsConnStateName| (|query_lvsConnStateProto|)",
+		indexField: &[2]string{"lvsConnStateIndex", "Protocol.State Index"},
+		inputs: []input{
+			{"lvsConnStateProto", "Protocol", false},
+			{"lvsConnStateName", "State", true},
+		},
+		family: statesFamily,
 	},
 }
 
 // column returns the stat's column in q's table.
 func (q query) column(s stat) string {
+	if s.column != "" {
+		return s.column
+	}
 	if q.table == mib.ServiceTable {
 		return s.service
 	}
@@ -260,12 +365,13 @@ func Queries() (map[string]string, error) {
 		}
 		var b strings.Builder
 		p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-		// The table's OID: a column's, without .1.C.
 		o := objs[q.index].OID
-		p("<!--\n"+q.comment+` The output fields have the same names in both LVS data queries, so that
- one data template ("LVS - Statistics") serves both and Cacti keeps one
- data source (RRD) per row for all four graphs.
--->`, o[:len(o)-2])
+		if q.table == mib.Scalars {
+			o = o[:len(o)-1] // the group's OID
+		} else {
+			o = o[:len(o)-2] // the table's: a column's without .1.C
+		}
+		p("<!--\n"+q.comment+q.family.note+"\n-->", o)
 		p("<interface>")
 		p("\t<name>%s</name>", esc(q.name))
 		p("\t<description>%s</description>", esc(q.desc))
@@ -304,7 +410,7 @@ func Queries() (map[string]string, error) {
 				return nil, err
 			}
 		}
-		for _, s := range stats {
+		for _, s := range q.family.stats {
 			if err := field(s.field, s.title, q.column(s), false, "output"); err != nil {
 				return nil, err
 			}
@@ -337,17 +443,19 @@ func Source() string {
 	for _, q := range queryDefs {
 		dataQuery(p, q)
 	}
-	for _, g := range graphs {
-		writeGraphTemplate(p, g)
+	for _, f := range families {
+		for _, g := range f.graphs {
+			writeGraphTemplate(p, f, g)
+		}
+		writeDataTemplate(p, f)
 	}
-	writeDataTemplate(p)
 	p("</cacti>")
 	return b.String()
 }
 
 type printer func(format string, args ...any)
 
-func writeGraphTemplate(p printer, g graphTemplate) {
+func writeGraphTemplate(p printer, fam *family, g graphTemplate) {
 	gt := h("00", "gt/"+g.key)
 	p("\t<%s>", gt)
 	p("\t\t<name>%s</name>", esc(g.name))
@@ -390,7 +498,7 @@ func writeGraphTemplate(p printer, g graphTemplate) {
 			members = append(members, item)
 			p("\t\t\t<%s>", item)
 			for _, f := range [][2]string{
-				{"graph_type_id", fmt.Sprint(r.itemType)}, {"task_item_id", dsHash(s.ds)}, {"color_id", r.colour},
+				{"graph_type_id", fmt.Sprint(r.itemType)}, {"task_item_id", fam.dsHash(s.ds)}, {"color_id", r.colour},
 				{"alpha", "FF"}, {"consolidation_function_id", fmt.Sprint(r.cf)}, {"cdef_id", s.cdef},
 				{"vdef_id", "0"}, {"shift", ""}, {"value", ""}, {"gprint_id", gprintNormal},
 				{"textalign", ""}, {"text_format", r.text}, {"hard_return", r.hardRt},
@@ -418,9 +526,9 @@ func writeGraphTemplate(p printer, g graphTemplate) {
 	p("\t\t</inputs>\n\t</%s>", gt)
 }
 
-func writeDataTemplate(p printer) {
-	p("\t<%s>", dataTemplate)
-	p("\t\t<name>LVS - Statistics</name>\n\t\t<ds>")
+func writeDataTemplate(p printer, f *family) {
+	p("\t<%s>", f.dataTemplate())
+	p("\t\t<name>%s</name>\n\t\t<ds>", esc(f.name))
 	p("\t\t\t<t_name></t_name>\n\t\t\t<name>|host_description| - LVS</name>")
 	p("\t\t\t<data_source_path></data_source_path>")
 	p("\t\t\t<data_input_id>%s</data_input_id>", dataInputSNMPIndexed)
@@ -428,8 +536,8 @@ func writeDataTemplate(p printer) {
 	p("\t\t\t<data_source_profile_id>%s</data_source_profile_id>", profile5Min)
 	p("\t\t\t<t_rrd_step></t_rrd_step>\n\t\t\t<rrd_step>300</rrd_step>")
 	p("\t\t\t<t_active></t_active>\n\t\t\t<active>on</active>\n\t\t</ds>\n\t\t<items>")
-	for _, s := range stats {
-		item := dsHash(s.ds)
+	for _, s := range f.stats {
+		item := f.dsHash(s.ds)
 		p("\t\t\t<%s>", item)
 		for _, f := range [][2]string{
 			{"data_source_name", s.ds}, {"rrd_minimum", "0"}, {"rrd_maximum", "U"},
@@ -451,7 +559,7 @@ func writeDataTemplate(p printer) {
 		p("\t\t\t\t<t_value>%s</t_value>\n\t\t\t\t<value></value>", on)
 		p("\t\t\t</item_%03d>", i)
 	}
-	p("\t\t</data>\n\t</%s>", dataTemplate)
+	p("\t\t</data>\n\t</%s>", f.dataTemplate())
 }
 
 func dataQuery(p printer, q query) {
@@ -460,20 +568,21 @@ func dataQuery(p printer, q query) {
 	p("\t\t<name>%s</name>\n\t\t<description>%s</description>", esc(q.name), esc(q.desc))
 	p("\t\t<xml_path>&lt;path_cacti&gt;/resource/snmp_queries/%s</xml_path>", q.file)
 	p("\t\t<data_input_id>%s</data_input_id>\n\t\t<graphs>", dataInputSNMPIndexed)
-	for _, g := range graphs {
+	fam := q.family
+	for _, g := range fam.graphs {
 		short := strings.TrimPrefix(g.name, "LVS - ")
 		qg := h("11", fmt.Sprintf("dq/%s/%s", q.key, g.key))
 		p("\t\t\t<%s>", qg)
 		p("\t\t\t\t<graph_template_id>%s</graph_template_id>", h("00", "gt/"+g.key))
 		p("\t\t\t\t<name>%s</name>\n\t\t\t\t<rrd>", esc(short))
-		// Every graph maps all seven DSs, not only those it draws: Cacti
-		// reuses a row's data source for another graph only when the
+		// Every graph maps all the family's DSs, not only those it draws:
+		// Cacti reuses a row's data source for another graph only when the
 		// mappings agree, and polls the fields of the graph that made it.
-		for i, s := range stats {
+		for i, s := range fam.stats {
 			p("\t\t\t\t\t<item_%03d>", i)
 			p("\t\t\t\t\t\t<snmp_field_name>%s</snmp_field_name>", s.field)
-			p("\t\t\t\t\t\t<data_template_id>%s</data_template_id>", dataTemplate)
-			p("\t\t\t\t\t\t<data_template_rrd_id>%s</data_template_rrd_id>", dsHash(s.ds))
+			p("\t\t\t\t\t\t<data_template_id>%s</data_template_id>", fam.dataTemplate())
+			p("\t\t\t\t\t\t<data_template_rrd_id>%s</data_template_rrd_id>", fam.dsHash(s.ds))
 			p("\t\t\t\t\t</item_%03d>", i)
 		}
 		p("\t\t\t\t</rrd>\n\t\t\t\t<sv_graph>")
@@ -483,7 +592,7 @@ func dataQuery(p printer, q query) {
 		p("\t\t\t\t\t</%s>\n\t\t\t\t</sv_graph>\n\t\t\t\t<sv_data_source>", sv)
 		sv = h("13", fmt.Sprintf("dq/%s/%s/name", q.key, g.key))
 		p("\t\t\t\t\t<%s>\n\t\t\t\t\t\t<field_name>name</field_name>", sv)
-		p("\t\t\t\t\t\t<data_template_id>%s</data_template_id>\n\t\t\t\t\t\t<sequence>1</sequence>", dataTemplate)
+		p("\t\t\t\t\t\t<data_template_id>%s</data_template_id>\n\t\t\t\t\t\t<sequence>1</sequence>", fam.dataTemplate())
 		p("\t\t\t\t\t\t<text>|host_description| - LVS %s</text>", esc(q.label))
 		p("\t\t\t\t\t</%s>\n\t\t\t\t</sv_data_source>", sv)
 		p("\t\t\t</%s>", qg)

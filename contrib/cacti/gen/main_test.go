@@ -37,11 +37,13 @@ func TestQueriesAreCurrent(t *testing.T) {
 var exports = map[string]string{
 	"services":    "cacti_data_query_lvs_virtual_services.xml",
 	"realservers": "cacti_data_query_lvs_real_servers.xml",
+	"totals":      "cacti_data_query_lvs_director_totals.xml",
+	"connstates":  "cacti_data_query_lvs_connection_states.xml",
 }
 
 // TestTemplatesAreCurrent checks the committed templates, Cacti's export
 // of the template source, against a fresh source: each export holds its
-// data query, the four graph templates and the data template exactly as
+// data query, its family's graph templates and data template exactly as
 // the source has them (Cacti keeps the source's hashes and writes every
 // field back), and otherwise only the stock Cacti objects they refer to.
 // Making the templates needs a real Cacti (make cacti); this needs none.
@@ -61,8 +63,8 @@ func TestTemplatesAreCurrent(t *testing.T) {
 		for _, n := range parseXML(t, string(b)).children {
 			got[n.name] = n
 		}
-		want := []string{h("04", "dq/"+q.key), dataTemplate}
-		for _, g := range graphs {
+		want := []string{h("04", "dq/"+q.key), q.family.dataTemplate()}
+		for _, g := range q.family.graphs {
 			want = append(want, h("00", "gt/"+g.key))
 		}
 		for _, name := range want {

@@ -41,6 +41,14 @@ const (
 	// Name columns, which key the discovered items.
 	ServiceMacro = "{#LVS.SERVICE}"
 	RealMacro    = "{#LVS.REAL}"
+	// ProtoMacro and StateMacro hold a connection state row's protocol
+	// number and state name; SettingMacro a setting row's name.
+	ProtoMacro   = "{#LVS.PROTO}"
+	StateMacro   = "{#LVS.STATE}"
+	SettingMacro = "{#LVS.SETTING}"
+	// DefenseTrigger and RatesTrigger are the director's health triggers.
+	DefenseTrigger = "LVS: IPVS defense active on the director"
+	RatesTrigger   = "LVS: IPVS rates not estimated"
 )
 
 // column is one LVS-MIB object polled by an item (prototype).
@@ -63,6 +71,45 @@ var scalars = []column{
 	{object: "lvsDaemonState", name: "Sync daemon state", valuemap: "LvsDaemonState"},
 	// TimeTicks: hundredths of a second.
 	{object: "lvsDataAge", name: "Age of the agent's data", units: "s", mult: "0.01"},
+	// The director's health: the namespace's totals (which keep counting
+	// after services are deleted), the kernel's rates (0 while rates are
+	// not estimated), the connection table, the defenses.
+	{object: "lvsTotalConns", name: "Total: connections per second", units: "conn/s", perSecond: true},
+	{object: "lvsTotalInPkts", name: "Total: incoming packets per second", units: "pps", perSecond: true},
+	{object: "lvsTotalOutPkts", name: "Total: outgoing packets per second", units: "pps", perSecond: true},
+	{object: "lvsTotalInBytes", name: "Total: incoming bytes per second", units: "Bps", perSecond: true},
+	{object: "lvsTotalOutBytes", name: "Total: outgoing bytes per second", units: "Bps", perSecond: true},
+	{object: "lvsTotalRateCps", name: "Total, kernel estimate: connections per second", units: "conn/s"},
+	{object: "lvsTotalRateInPPS", name: "Total, kernel estimate: incoming packets per second", units: "pps"},
+	{object: "lvsTotalRateOutPPS", name: "Total, kernel estimate: outgoing packets per second", units: "pps"},
+	{object: "lvsTotalRateInBPSHC", name: "Total, kernel estimate: incoming bytes per second", units: "Bps"},
+	{object: "lvsTotalRateOutBPSHC", name: "Total, kernel estimate: outgoing bytes per second", units: "Bps"},
+	{object: "lvsRatesEstimated", name: "Rates estimated", valuemap: "TruthValue"},
+	{object: "lvsConnEntries", name: "Connection table: entries"},
+	{object: "lvsConnTemplates", name: "Connection table: persistence templates"},
+	{object: "lvsConnFromSync", name: "Connection table: entries from the sync daemon"},
+	{object: "lvsDropEntry", name: "Defense: drop_entry", valuemap: "LvsDefenseState"},
+	{object: "lvsDropPacket", name: "Defense: drop_packet", valuemap: "LvsDefenseState"},
+	{object: "lvsSecureTcp", name: "Defense: secure_tcp", valuemap: "LvsDefenseState"},
+	{object: "lvsAmemthresh", name: "Defense: free memory threshold", units: "pages"},
+}
+
+// Template graphs of the scalars.
+var scalarGraphs = []graph{
+	{"Total connections", []string{"lvsTotalConns"}},
+	{"Total traffic", []string{"lvsTotalInBytes", "lvsTotalOutBytes"}},
+	{"Total packets", []string{"lvsTotalInPkts", "lvsTotalOutPkts"}},
+	{"Connection table", []string{"lvsConnEntries", "lvsConnTemplates", "lvsConnFromSync"}},
+}
+
+// One item per connection state row (its count) and per setting row (its
+// content: a setting may be a list, such as est_cpulist).
+var stateColumns = []column{
+	{object: "lvsConnStateCount", name: "Connections"},
+}
+
+var settingColumns = []column{
+	{object: "lvsSettingValue", name: "Value", char: true},
 }
 
 // The counters use the 64-bit columns (…HC, and the byte counters, which
@@ -124,8 +171,9 @@ var realGraphs = []graph{
 }
 
 var valueMaps = map[string][][2]string{
-	"TruthValue":     {{"1", "true"}, {"2", "false"}},
-	"LvsDaemonState": {{"0", "none"}, {"1", "master"}, {"2", "backup"}, {"3", "masterAndBackup"}},
+	"TruthValue":      {{"1", "true"}, {"2", "false"}},
+	"LvsDaemonState":  {{"0", "none"}, {"1", "master"}, {"2", "backup"}, {"3", "masterAndBackup"}},
+	"LvsDefenseState": {{"0", "off"}, {"1", "automaticIdle"}, {"2", "automaticActive"}, {"3", "always"}},
 }
 
 // realJoin is the real-server discovery rule's JavaScript step. The rule
@@ -180,10 +228,16 @@ func Source() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	health, err := healthRules(oid)
+	if err != nil {
+		return nil, err
+	}
 	export := obj{"zabbix_export": obj{
 		"version":   "6.0",
 		"groups":    []obj{{"uuid": uuid("group", "Templates/Applications"), "name": "Templates/Applications"}},
-		"templates": []obj{template(items, svcRule, realRule)},
+		"templates": []obj{template(items, append([]obj{svcRule, realRule}, health...)...)},
+		"triggers":  healthTriggers(),
+		"graphs":    templateGraphs(scalarGraphs),
 	}}
 	b, err := json.MarshalIndent(export, "", "  ")
 	if err != nil {
@@ -212,6 +266,15 @@ func scalarItems(oid func(string) (string, error)) ([]obj, error) {
 				"description": "lvs-agentx could not read IPVS (module not loaded, or no CAP_NET_ADMIN); the tables are empty.",
 			}}
 		}
+		if c.object == "lvsRatesEstimated" {
+			it["triggers"] = []obj{{
+				"uuid":        uuid("trigger", "rates-not-estimated"),
+				"expression":  fmt.Sprintf("last(/%s/lvsRatesEstimated)=2", TemplateName),
+				"name":        RatesTrigger,
+				"priority":    "WARNING",
+				"description": "The kernel does not compute rates in this namespace (run_estimation is 0): every rate item reads 0, which means not measured.",
+			}}
+		}
 		if c.object == "lvsDataAge" {
 			it["triggers"] = []obj{{
 				"uuid":        uuid("trigger", "data-age"),
@@ -226,10 +289,80 @@ func scalarItems(oid func(string) (string, error)) ([]obj, error) {
 	return items, nil
 }
 
+// healthTriggers returns the template's triggers on several items: a
+// defense against memory exhaustion active (2 automatic and active, 3
+// always).
+func healthTriggers() []obj {
+	var expr []string
+	for _, o := range []string{"lvsDropEntry", "lvsDropPacket", "lvsSecureTcp"} {
+		expr = append(expr, fmt.Sprintf("last(/%s/%s)>=2", TemplateName, o))
+	}
+	return []obj{{
+		"uuid":       uuid("trigger", "defense-active"),
+		"expression": strings.Join(expr, " or "),
+		"name":       DefenseTrigger,
+		"priority":   "WARNING",
+		"description": "drop_entry, drop_packet or secure_tcp is on: set to always by hand, or turned on by the kernel because free memory fell under amemthresh. " +
+			"IPVS is dropping connection entries or packets, or using short TCP timeouts.",
+	}}
+}
+
+// templateGraphs returns graphs of the template's own items.
+func templateGraphs(graphs []graph) []obj {
+	var out []obj
+	for _, g := range graphs {
+		out = append(out, obj{"uuid": uuid("graph", "scalar/"+g.name), "name": "LVS: " + g.name,
+			"graph_items": graphItems(g, "")})
+	}
+	return out
+}
+
+// healthRules discovers the connection table's states and the settings.
+// States come and go with the traffic: they are discovered every
+// {$LVS.STATE.LLD.INTERVAL}, and a state without entries (no row) reads
+// 0 until its items are deleted.
+func healthRules(oid func(string) (string, error)) ([]obj, error) {
+	proto, err := oid("lvsConnStateProto")
+	if err != nil {
+		return nil, err
+	}
+	state, err := oid("lvsConnStateName")
+	if err != nil {
+		return nil, err
+	}
+	setting, err := oid("lvsSettingName")
+	if err != nil {
+		return nil, err
+	}
+	stateRule, err := rule("Connection states", "lvs.states.discovery",
+		fmt.Sprintf("discovery[%s,%s,%s,%s]", ProtoMacro, proto, StateMacro, state), stateColumns, nil,
+		"Connection state "+StateMacro+" (protocol "+ProtoMacro+"): ", stateKey, "state", oid)
+	if err != nil {
+		return nil, err
+	}
+	stateRule["delay"] = "{$LVS.STATE.LLD.INTERVAL}"
+	stateRule["lifetime"] = "1d"
+	stateRule["description"] = "One row per protocol and state present in the connection table (lvsConnStateTable), keyed by the protocol number and the state's name as ipvsadm -Lnc prints it."
+	for _, p := range stateRule["item_prototypes"].([]obj) {
+		p["preprocessing"] = []obj{{"type": "CHECK_NOT_SUPPORTED", "parameters": []string{""},
+			"error_handler": "CUSTOM_VALUE", "error_handler_params": "0"}}
+	}
+	settingRule, err := rule("Settings", "lvs.settings.discovery",
+		fmt.Sprintf("discovery[%s,%s]", SettingMacro, setting), settingColumns, nil,
+		"Setting "+SettingMacro+": ", settingKey, "setting", oid)
+	if err != nil {
+		return nil, err
+	}
+	settingRule["description"] = "One row per IPVS sysctl this kernel has (lvsSettingTable, /proc/sys/net/ipv4/vs), keyed by its name."
+	return []obj{stateRule, settingRule}, nil
+}
+
 // Item keys of the discovered rows.
 var (
-	svcKey  = fmt.Sprintf(`["%s"]`, ServiceMacro)
-	realKey = fmt.Sprintf(`["%s","%s"]`, ServiceMacro, RealMacro)
+	svcKey     = fmt.Sprintf(`["%s"]`, ServiceMacro)
+	realKey    = fmt.Sprintf(`["%s","%s"]`, ServiceMacro, RealMacro)
+	stateKey   = fmt.Sprintf(`["%s","%s"]`, ProtoMacro, StateMacro)
+	settingKey = fmt.Sprintf(`["%s"]`, SettingMacro)
 )
 
 // serviceFilter keeps the services whose names the template's macros
@@ -298,7 +431,7 @@ func realServerRule(oid func(string) (string, error)) (obj, error) {
 // template assembles the template from its items and discovery rules.
 func template(items []obj, rules ...obj) obj {
 	var vms []obj
-	for _, name := range []string{"LvsDaemonState", "TruthValue"} {
+	for _, name := range []string{"LvsDaemonState", "LvsDefenseState", "TruthValue"} {
 		var m []obj
 		for _, kv := range valueMaps[name] {
 			m = append(m, obj{"value": kv[0], "newvalue": kv[1]})
@@ -316,7 +449,8 @@ func template(items []obj, rules ...obj) obj {
 		"discovery_rules": rules,
 		"macros": []obj{
 			{"macro": "{$LVS.INTERVAL}", "value": "1m", "description": "How often the items are polled."},
-			{"macro": "{$LVS.LLD.INTERVAL}", "value": "1h", "description": "How often services and real servers are discovered."},
+			{"macro": "{$LVS.LLD.INTERVAL}", "value": "1h", "description": "How often services, real servers and settings are discovered."},
+			{"macro": "{$LVS.STATE.LLD.INTERVAL}", "value": "5m", "description": "How often the connection table's states are discovered."},
 			{"macro": "{$LVS.SERVICE.MATCHES}", "value": ".*", "description": "Discover only services whose name matches this regular expression."},
 			{"macro": "{$LVS.SERVICE.NOT_MATCHES}", "value": "CHANGE_IF_NEEDED", "description": "Discover no service whose name matches this regular expression."},
 			{"macro": "{$LVS.DATA.AGE.MAX}", "value": "60", "description": "Seconds: the agent's data older than this for {$LVS.DATA.AGE.PERIOD} is a problem."},
@@ -341,31 +475,45 @@ func rule(name, key, snmpOID string, cols []column, graphs []graph, prefix, keyP
 		protos = append(protos, p)
 	}
 	var gps []obj
-	colors := []string{"1A7C11", "F63100", "2774A4", "A54F10"}
 	for _, g := range graphs {
-		var gi []obj
-		for i, o := range g.objects {
-			gi = append(gi, obj{"sortorder": fmt.Sprint(i), "color": colors[i%len(colors)],
-				"item": obj{"host": TemplateName, "key": o + keyParams}})
-		}
-		gps = append(gps, obj{"uuid": uuid("graph", kind+"/"+g.name), "name": prefix + g.name, "graph_items": gi})
+		gps = append(gps, obj{"uuid": uuid("graph", kind+"/"+g.name), "name": prefix + g.name, "graph_items": graphItems(g, keyParams)})
 	}
-	return obj{
-		"uuid":             uuid("rule", key),
-		"name":             name,
-		"type":             "SNMP_AGENT",
-		"snmp_oid":         snmpOID,
-		"key":              key,
-		"delay":            "{$LVS.LLD.INTERVAL}",
-		"lifetime":         "7d",
-		"item_prototypes":  protos,
-		"graph_prototypes": gps,
-	}, nil
+	r := obj{
+		"uuid":            uuid("rule", key),
+		"name":            name,
+		"type":            "SNMP_AGENT",
+		"snmp_oid":        snmpOID,
+		"key":             key,
+		"delay":           "{$LVS.LLD.INTERVAL}",
+		"lifetime":        "7d",
+		"item_prototypes": protos,
+	}
+	if gps != nil {
+		r["graph_prototypes"] = gps
+	}
+	return r, nil
+}
+
+// graphItems returns a graph's lines: its objects' items, keyed with
+// keyParams.
+func graphItems(g graph, keyParams string) []obj {
+	colors := []string{"1A7C11", "F63100", "2774A4", "A54F10"}
+	var gi []obj
+	for i, o := range g.objects {
+		gi = append(gi, obj{"sortorder": fmt.Sprint(i), "color": colors[i%len(colors)],
+			"item": obj{"host": TemplateName, "key": o + keyParams}})
+	}
+	return gi
 }
 
 func nameMacro(kind string) string {
-	if kind == "service" {
+	switch kind {
+	case "service":
 		return ServiceMacro
+	case "state":
+		return ProtoMacro + " " + StateMacro
+	case "setting":
+		return SettingMacro
 	}
 	return ServiceMacro + " " + RealMacro
 }
