@@ -2,9 +2,11 @@ package ipvslive
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/lvs-agentx/lvs-agentx/agent"
@@ -71,13 +73,25 @@ type change struct {
 // writes reports whether c changes the kernel.
 func (c *change) writes() bool { return c.weight != c.dest.Weight }
 
+// txnState is where a setTxn is.
+type txnState uint8
+
+const (
+	txnPlanned   txnState = iota // TestSet succeeded
+	txnCommitted                 // Commit wrote everything
+	txnFailed                    // Commit failed part way; Undo to come
+	txnUndone                    // Undo ran: a transaction undone is over
+)
+
 // setTxn is one SET from its TestSet to its Cleanup.
 type setTxn struct {
-	w       *Writable
-	changes []change
-	written int  // changes[:written] are in the kernel
-	saved   bool // the remembered weights of changes are in the store
-	ended   bool
+	w        *Writable
+	changes  []change
+	state    txnState
+	failedAt int  // the varbind whose write failed
+	written  int  // changes[:written] are in the kernel
+	saved    bool // the remembered weights of changes are in the store
+	ended    bool
 }
 
 // TestSet checks every varbind of a SET against a fresh read of IPVS and
@@ -180,12 +194,21 @@ func (w *Writable) changeOf(i int, wr mib.Write, d ipvsstats.Dest) (change, bool
 // writes each change to the kernel. On the first failure it returns that
 // varbind's index and CommitFailed, and Undo puts back what was written.
 // After the writes it reads IPVS again, so that the next request sees
-// them and the notifications come as for any change.
+// them and the notifications come as for any change. A Commit asked again
+// answers as the first did, writing nothing.
 func (t *setTxn) Commit() (int, agentx.ErrorStatus) {
-	w := t.w
-	if t.ended || len(t.changes) == 0 {
+	switch {
+	case t.state == txnCommitted: // asked again: done already
+		return 0, agentx.NoError
+	case t.state != txnPlanned || t.ended:
+		return t.failedAt, agentx.CommitFailed
+	}
+	t.state = txnFailed // until every write is done
+	if len(t.changes) == 0 {
+		t.state = txnCommitted
 		return 0, agentx.NoError
 	}
+	w := t.w
 	idx := w.cfg.Indexes
 	t.saved = true
 	for _, c := range t.changes {
@@ -194,7 +217,8 @@ func (t *setTxn) Commit() (int, agentx.ErrorStatus) {
 	if err := idx.Save(); err != nil {
 		w.opt.Logger.Warn("SET refused: the state file, which keeps drained weights, cannot be written",
 			"context", w.opt.Context, "err", err)
-		return t.changes[0].vb, agentx.CommitFailed
+		t.failedAt = t.changes[0].vb
+		return t.failedAt, agentx.CommitFailed
 	}
 	ctx, cancel := context.WithTimeout(w.ctx, writeTimeout)
 	defer cancel()
@@ -205,6 +229,7 @@ func (t *setTxn) Commit() (int, agentx.ErrorStatus) {
 			if err := w.opt.Writer.SetDest(ctx, c.svc.ServiceKey, d); err != nil {
 				w.opt.Logger.Warn("SET failed; undoing what it wrote", "context", w.opt.Context,
 					"service", c.svc.Label(), "real", c.dest.Label(), "err", err)
+				t.failedAt = c.vb
 				return c.vb, agentx.CommitFailed
 			}
 		}
@@ -218,13 +243,19 @@ func (t *setTxn) Commit() (int, agentx.ErrorStatus) {
 				"real", c.dest.Label(), "object", c.column.String(), "old_weight", c.dest.Weight, "new_weight", c.weight)
 		}
 	}
+	t.state = txnCommitted
 	w.committed(n)
 	return 0, agentx.NoError
 }
 
 // Undo writes back the weights Commit wrote, latest first, and the
-// drained weights remembered before.
+// drained weights remembered before. The transaction is then over: a
+// Commit after it fails.
 func (t *setTxn) Undo() (int, agentx.ErrorStatus) {
+	if t.ended || t.state == txnUndone {
+		return 0, agentx.NoError
+	}
+	t.state = txnUndone
 	w := t.w
 	ctx, cancel := context.WithTimeout(w.ctx, writeTimeout)
 	defer cancel()
@@ -234,7 +265,13 @@ func (t *setTxn) Undo() (int, agentx.ErrorStatus) {
 		if !c.writes() {
 			continue
 		}
-		if err := w.opt.Writer.SetDest(ctx, c.svc.ServiceKey, c.dest); err != nil {
+		err := w.opt.Writer.SetDest(ctx, c.svc.ServiceKey, c.dest)
+		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ESRCH) {
+			w.opt.Logger.Info("SET undo: the real server is gone, nothing to put back", "context", w.opt.Context,
+				"service", c.svc.Label(), "real", c.dest.Label())
+			continue
+		}
+		if err != nil {
 			w.opt.Logger.Error("SET could not be undone: set this weight by hand", "context", w.opt.Context,
 				"service", c.svc.Label(), "real", c.dest.Label(), "weight", c.dest.Weight, "err", err)
 			failed, at = true, c.vb

@@ -27,7 +27,7 @@ type writerKernel struct {
 	services []ipvsstats.Service
 	writes   int
 	// failWrite, when > 0, fails the write with that number (1-based) with
-	// EIO, as a kernel that refuses it.
+	// EIO, as a kernel that refuses it, once.
 	failWrite int
 	// beforeWrite runs before each write, with the lock held: a test's
 	// chance to change the table between TestSet and Commit.
@@ -70,6 +70,7 @@ func (k *writerKernel) SetDest(_ context.Context, svc ipvsstats.ServiceKey, d ip
 	}
 	k.writes++
 	if k.writes == k.failWrite {
+		k.failWrite = 0
 		return fmt.Errorf("set real server: %w", syscall.EIO)
 	}
 	for i := range k.services {
