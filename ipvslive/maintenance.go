@@ -220,20 +220,8 @@ func (t *setTxn) Commit() (int, agentx.ErrorStatus) {
 		t.failedAt = t.changes[0].vb
 		return t.failedAt, agentx.CommitFailed
 	}
-	ctx, cancel := context.WithTimeout(w.ctx, writeTimeout)
-	defer cancel()
-	for _, c := range t.changes {
-		if c.writes() {
-			d := c.dest
-			d.Weight = c.weight
-			if err := w.opt.Writer.SetDest(ctx, c.svc.ServiceKey, d); err != nil {
-				w.opt.Logger.Warn("SET failed; undoing what it wrote", "context", w.opt.Context,
-					"service", c.svc.Label(), "real", c.dest.Label(), "err", err)
-				t.failedAt = c.vb
-				return c.vb, agentx.CommitFailed
-			}
-		}
-		t.written++
+	if !t.write() {
+		return t.failedAt, agentx.CommitFailed
 	}
 	n := 0
 	for _, c := range t.changes {
@@ -248,6 +236,30 @@ func (t *setTxn) Commit() (int, agentx.ErrorStatus) {
 	return 0, agentx.NoError
 }
 
+// write writes the changes to the kernel, holding the Source's read lock
+// so that no read sees a SET half written; false when one fails.
+func (t *setTxn) write() bool {
+	w := t.w
+	ctx, cancel := context.WithTimeout(w.ctx, writeTimeout)
+	defer cancel()
+	w.read.Lock()
+	defer w.read.Unlock()
+	for _, c := range t.changes {
+		if c.writes() {
+			d := c.dest
+			d.Weight = c.weight
+			if err := w.opt.Writer.SetDest(ctx, c.svc.ServiceKey, d); err != nil {
+				w.opt.Logger.Warn("SET failed; undoing what it wrote", "context", w.opt.Context,
+					"service", c.svc.Label(), "real", c.dest.Label(), "err", err)
+				t.failedAt = c.vb
+				return false
+			}
+		}
+		t.written++
+	}
+	return true
+}
+
 // Undo writes back the weights Commit wrote, latest first, and the
 // drained weights remembered before. The transaction is then over: a
 // Commit after it fails.
@@ -260,6 +272,7 @@ func (t *setTxn) Undo() (int, agentx.ErrorStatus) {
 	ctx, cancel := context.WithTimeout(w.ctx, writeTimeout)
 	defer cancel()
 	failed, at := false, 0
+	w.read.Lock() // no read sees an undo half done
 	for i := t.written - 1; i >= 0; i-- {
 		c := t.changes[i]
 		if !c.writes() {
@@ -280,6 +293,7 @@ func (t *setTxn) Undo() (int, agentx.ErrorStatus) {
 		w.opt.Logger.Info("SET undone", "context", w.opt.Context, "service", c.svc.Label(),
 			"real", c.dest.Label(), "object", c.column.String(), "old_weight", c.weight, "new_weight", c.dest.Weight)
 	}
+	w.read.Unlock()
 	t.written = 0
 	if t.saved {
 		idx := w.cfg.Indexes
