@@ -37,6 +37,9 @@ type numbering[K comparable] struct {
 type slot struct {
 	num      uint16
 	lastSeen uint64
+	// drained is the weight a real server had when a SET drained it, to
+	// give back when one enables it again; 0 for none (services: always).
+	drained int32
 }
 
 func newNumbering[K comparable]() *numbering[K] {
@@ -178,4 +181,37 @@ func (x *Indexes) Lookup(k ipvsstats.ServiceKey, d *ipvsstats.DestKey) (svcNum, 
 		destNum = rn.slots[*d].num
 	}
 	return svcNum, destNum
+}
+
+// DrainedWeight returns the weight real server d of service k had when it
+// was drained by a SET (see SetDrainedWeight); 0 when none is remembered.
+func (x *Indexes) DrainedWeight(k ipvsstats.ServiceKey, d ipvsstats.DestKey) int32 {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if rn := x.reals[k]; rn != nil {
+		return rn.slots[d].drained
+	}
+	return 0
+}
+
+// SetDrainedWeight remembers w as the weight of real server d of service k
+// before it was drained (0 forgets it), for the state file's next Save. It
+// reports false when d has no number, so nothing can be remembered.
+func (x *Indexes) SetDrainedWeight(k ipvsstats.ServiceKey, d ipvsstats.DestKey, w int32) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	rn := x.reals[k]
+	if rn == nil {
+		return false
+	}
+	sl, ok := rn.slots[d]
+	if !ok {
+		return false
+	}
+	if sl.drained != w {
+		sl.drained = w
+		rn.slots[d] = sl
+		x.dirty = true
+	}
+	return true
 }

@@ -231,6 +231,7 @@ func TestIndexesBadStateFile(t *testing.T) {
 		{"bad address", `{"version":1,"generation":1,"next_service":9,"services":[{"addr":"10.0.0.300","number":5,"next_real":1}]}`},
 		{"bad real", `{"version":1,"generation":1,"next_service":9,"services":[{"number":5,"next_real":2,"reals":[{"number":2}]}]}`},
 		{"unknown field", `{"version":1,"generation":1,"next_service":1,"services":[],"x":1}`},
+		{"drained weight below 0", `{"version":2,"contexts":{"":{"generation":1,"next_service":9,"services":[{"fwmark":1,"number":5,"next_real":2,"reals":[{"addr":"10.0.0.1","number":1,"drained_weight":-3}]}]}}}`},
 	}
 	for _, tt := range tests {
 		path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_"))
@@ -343,6 +344,7 @@ func FuzzDecodeState(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte(`{"version":1,"generation":0,"next_service":1,"services":[]}`))
 	f.Add([]byte(`{"version":1,"generation":3,"next_service":65536,"services":[{"number":65535,"next_real":65536,"reals":[{"addr":"::1","number":1}]}]}`))
+	f.Add([]byte(`{"version":2,"contexts":{"":{"generation":1,"next_service":9,"services":[{"fwmark":1,"number":5,"next_real":2,"reals":[{"addr":"10.0.0.1","number":1,"last_seen":1,"drained_weight":7}]}]}}}`))
 	f.Add([]byte("{"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sets, err := decodeState(data)

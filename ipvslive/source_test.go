@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,10 +106,11 @@ func (c *fakeClock) Add(d time.Duration) {
 	}
 }
 
-// logRecorder collects log messages.
+// logRecorder collects log messages, and each with its attributes.
 type logRecorder struct {
 	mu   sync.Mutex
 	msgs []string
+	full []string // message key=value ..., strings with spaces quoted
 }
 
 func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
@@ -115,7 +118,24 @@ func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.msgs = append(l.msgs, r.Message)
+	line := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		v := a.Value.String()
+		if strings.ContainsAny(v, " =\"") {
+			v = strconv.Quote(v)
+		}
+		line += " " + a.Key + "=" + v
+		return true
+	})
+	l.full = append(l.full, line)
 	return nil
+}
+
+// lines returns each message with its attributes.
+func (l *logRecorder) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.full)
 }
 func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return l }
 func (l *logRecorder) WithGroup(string) slog.Handler      { return l }

@@ -55,6 +55,11 @@ type stateReal struct {
 	Port     uint16     `json:"port"`
 	Number   uint16     `json:"number"`
 	LastSeen uint64     `json:"last_seen"`
+	// DrainedWeight is the weight to restore when a SET enables the real
+	// server again. Omitted when none, so that a file without drained
+	// real servers is what agents before maintenance by SET wrote, and
+	// they still read it.
+	DrainedWeight int32 `json:"drained_weight,omitempty"`
 }
 
 // IndexStore is the state file: the Indexes of every SNMP context the
@@ -218,7 +223,10 @@ func (si *stateIndexes) indexes() (*Indexes, error) {
 			if _, dup := rn.slots[dk]; dup {
 				return nil, fmt.Errorf("service %d real %d: duplicate key", i, j)
 			}
-			rn.slots[dk] = slot{num: r.Number, lastSeen: r.LastSeen}
+			if r.DrainedWeight < 0 {
+				return nil, fmt.Errorf("service %d real %d: drained_weight %d below 0", i, j, r.DrainedWeight)
+			}
+			rn.slots[dk] = slot{num: r.Number, lastSeen: r.LastSeen, drained: r.DrainedWeight}
 			if r.LastSeen == x.gen {
 				rn.prevPresent++
 			}
@@ -259,7 +267,8 @@ func (x *Indexes) state() stateIndexes {
 		if rn := x.reals[k]; rn != nil {
 			ss.NextReal = rn.next
 			for dk, r := range rn.slots {
-				ss.Reals = append(ss.Reals, stateReal{Addr: dk.Addr, Port: dk.Port, Number: r.num, LastSeen: r.lastSeen})
+				ss.Reals = append(ss.Reals, stateReal{Addr: dk.Addr, Port: dk.Port, Number: r.num, LastSeen: r.lastSeen,
+					DrainedWeight: r.drained})
 			}
 			slices.SortFunc(ss.Reals, func(a, b stateReal) int { return int(a.Number) - int(b.Number) })
 		}

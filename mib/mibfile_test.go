@@ -153,8 +153,9 @@ func wireType(syntax string, tcs map[string]string) agentx.Type {
 
 // TestMIBMatchesView checks that every object type of the table is
 // declared in LVS-MIB.txt at the same OID, read-only with a SYNTAX sent as
-// the type the view sends if it is served, accessible-for-notify and not
-// served if not; and that every read-only object declared is served.
+// the type the view sends if it is served (read-write if it is Writable),
+// accessible-for-notify and not served if not; and that every read-only or
+// read-write object declared is served.
 func TestMIBMatchesView(t *testing.T) {
 	declared, tcs, oids := parseMIB(t)
 	byName := map[string]mibObject{}
@@ -192,8 +193,8 @@ func TestMIBMatchesView(t *testing.T) {
 			continue
 		}
 		served[o.Name] = true
-		if d.access != "read-only" {
-			t.Errorf("%s served but declared %s", o.Name, d.access)
+		if want := map[bool]string{false: "read-only", true: "read-write"}[o.Writable]; d.access != want {
+			t.Errorf("%s served (writable %v) but declared %s", o.Name, o.Writable, d.access)
 		}
 		vb, ok := v.Next(nil, o.OID, false, nil)
 		if !ok || !vb.Name.HasPrefix(o.OID) {
@@ -211,8 +212,8 @@ func TestMIBMatchesView(t *testing.T) {
 		t.Errorf("parsed %d OBJECT-TYPEs, want %d", len(declared), want)
 	}
 	for _, d := range declared {
-		if d.access == "read-only" && !served[d.name] {
-			t.Errorf("%s declared read-only but not served", d.name)
+		if (d.access == "read-only" || d.access == "read-write") && !served[d.name] {
+			t.Errorf("%s declared %s but not served", d.name, d.access)
 		}
 	}
 }
@@ -280,7 +281,7 @@ func TestMIBNotifications(t *testing.T) {
 			t.Errorf("%s declares OBJECTS %v, sends %v", name, objs, nt.objects)
 		}
 		for _, o := range objs {
-			if a := access[o]; a != "read-only" && a != "accessible-for-notify" {
+			if a := access[o]; a != "read-only" && a != "read-write" && a != "accessible-for-notify" {
 				t.Errorf("%s carries %s, which is %q", name, o, a)
 			}
 		}

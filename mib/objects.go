@@ -65,6 +65,9 @@ type Object struct {
 	// NotifyOnly: declared accessible-for-notify, so only notifications
 	// carry it (lvsNotificationsLeftOut).
 	NotifyOnly bool
+	// Writable: declared read-write; an agent started with writing on
+	// accepts a SET of it (see ParseSet).
+	Writable bool
 }
 
 // Served reports whether requests find instances of o: false for the
@@ -169,6 +172,10 @@ func buildObjects() []object {
 	serviceColumn(32, "lvsServiceRateInBPSHC", ClassGauge, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.InBPS) })
 	serviceColumn(33, "lvsServiceRateOutBPSHC", ClassGauge, func(r *serviceRow) agentx.VarBind { return counter64(r.svc.Stats.OutBPS) })
 	serviceColumn(34, "lvsServiceName", ClassName, func(r *serviceRow) agentx.VarBind { return str(r.svc.Label()) })
+	serviceColumn(serviceAdminStateCol, "lvsServiceAdminState", ClassSetting, func(r *serviceRow) agentx.VarBind {
+		return integer(int64(serviceAdminState(r)))
+	})
+	objs[len(objs)-1].Writable = true
 
 	realColumn := func(c uint32, name string, k Class, f func(r *realRow) agentx.VarBind) {
 		objs = append(objs, object{Object{Name: name, OID: column(realTableArc, c), Table: RealTable, Class: k},
@@ -179,7 +186,8 @@ func buildObjects() []object {
 	realColumn(3, "lvsRealServerAddr", ClassSetting, func(r *realRow) agentx.VarBind { return ipv4Only(r.dest.Family, r.dest.Addr) })
 	realColumn(4, "lvsRealServerPort", ClassSetting, func(r *realRow) agentx.VarBind { return integer(int64(r.dest.Port)) })
 	realColumn(5, "lvsRealServerFlags", ClassSetting, func(r *realRow) agentx.VarBind { return integer(int64(r.dest.FwdMethod)) })
-	realColumn(6, "lvsRealServerWeight", ClassSetting, func(r *realRow) agentx.VarBind { return integer(int64(r.dest.Weight)) })
+	realColumn(realWeightCol, "lvsRealServerWeight", ClassSetting, func(r *realRow) agentx.VarBind { return integer(int64(r.dest.Weight)) })
+	objs[len(objs)-1].Writable = true
 	realColumn(7, "lvsRealStatsConns", ClassCounter, func(r *realRow) agentx.VarBind { return counter32(r.dest.Stats.Conns) })
 	realColumn(8, "lvsRealStatsInPkts", ClassCounter, func(r *realRow) agentx.VarBind { return counter32(r.dest.Stats.InPkts) })
 	realColumn(9, "lvsRealStatsOutPkts", ClassCounter, func(r *realRow) agentx.VarBind { return counter32(r.dest.Stats.OutPkts) })
@@ -206,6 +214,10 @@ func buildObjects() []object {
 	realColumn(30, "lvsRealTunnelPort", ClassSetting, func(r *realRow) agentx.VarBind { return gauge32(uint64(tunnelPort(r.dest))) })
 	realColumn(31, "lvsRealServerName", ClassName, func(r *realRow) agentx.VarBind { return str(r.dest.Label()) })
 	realColumn(32, "lvsRealServerTunnelFlags", ClassSetting, func(r *realRow) agentx.VarBind { return tunnelFlagBits(r.dest) })
+	realColumn(realAdminStateCol, "lvsRealServerAdminState", ClassSetting, func(r *realRow) agentx.VarBind {
+		return integer(int64(destAdminState(r.dest.Weight)))
+	})
+	objs[len(objs)-1].Writable = true
 
 	daemon := func(c uint32, name string, k Class, f func(d *ipvsstats.Daemon) agentx.VarBind) {
 		objs = append(objs, object{Object{Name: name, OID: column(daemonTableArc, c), Table: DaemonTable, Class: k},

@@ -336,11 +336,11 @@ func TestWalk(t *testing.T) {
 		names = append(names, vb.Name)
 		from = vb.Name
 	}
-	// 12 scalars, 34 columns x 6 services, 32 columns x 8 real servers, 7 x
+	// 12 scalars, 35 columns x 6 services, 33 columns x 8 real servers, 7 x
 	// 2 daemons; 12 totals, 4 connection scalars, 3 columns x 7 states, 3
 	// columns x 9 settings but for 2 that are no Integer32, 4 defense
 	// scalars and lvsRatesEstimated.
-	if want := 12 + 34*6 + 32*8 + 7*2 + 12 + 4 + 3*7 + 3*9 - 2 + 4 + 1; len(names) != want {
+	if want := 12 + 35*6 + 33*8 + 7*2 + 12 + 4 + 3*7 + 3*9 - 2 + 4 + 1; len(names) != want {
 		t.Errorf("walk gave %d varbinds, want %d", len(names), want)
 	}
 	// Column-major: the first real-table varbinds are column 1 of each row.
@@ -382,7 +382,8 @@ func TestGetNextEdges(t *testing.T) {
 		{lvs + ".13.0", agentx.NoSuchObject},      // accessible-for-notify: not served
 		{lvs, agentx.NoSuchObject},                // the module itself
 		{lvs + ".17.1", agentx.NoSuchObject},      // the entry
-		{lvs + ".17.1.35.1", agentx.NoSuchObject}, // no such column
+		{lvs + ".17.1.35.1", agentx.Integer},      // lvsServiceAdminState
+		{lvs + ".17.1.36.1", agentx.NoSuchObject}, // no such column
 		{lvs + ".17.1.2", agentx.NoSuchInstance},  // column without index
 		{lvs + ".17.1.2.7", agentx.NoSuchInstance},
 		{lvs + ".17.1.2.2.1", agentx.NoSuchInstance},
@@ -426,13 +427,15 @@ func TestGetNextEdges(t *testing.T) {
 		{lvs + ".17.1.1.99", false, "", lvs + ".17.1.2.1"}, // past the rows
 		{lvs + ".17.1.2.3.5", false, "", lvs + ".17.1.2.4"},
 		{lvs + ".17.1.2.3", true, "", lvs + ".17.1.2.3"},
-		{lvs + ".17.1.34.6", false, "", lvs + ".18.1.1.1.1"},
+		{lvs + ".17.1.34.6", false, "", lvs + ".17.1.35.1"},
+		{lvs + ".17.1.35.6", false, "", lvs + ".18.1.1.1.1"},
 		{lvs + ".18.1.4.2", false, "", lvs + ".18.1.4.2.1"}, // shorter than an instance
 		{lvs + ".18.1.4.2", true, "", lvs + ".18.1.4.2.1"},
 		{lvs + ".18.1.4.2.3", false, "", lvs + ".18.1.4.3.1"},
 		{lvs + ".18.1.4.4", false, "", lvs + ".18.1.4.5.1"}, // a service without real servers
 		{lvs + ".18.1.31.6.1", false, "", lvs + ".18.1.32.1.1"},
-		{lvs + ".18.1.32.6.1", false, "", lvs + ".19.1.2.1"},
+		{lvs + ".18.1.32.6.1", false, "", lvs + ".18.1.33.1.1"},
+		{lvs + ".18.1.33.6.1", false, "", lvs + ".19.1.2.1"},
 		{lvs + ".19.1.8.2", false, "", lvs + ".20.1.0"},
 		{lvs + ".19.1.8.2", true, "", lvs + ".19.1.8.2"},
 		{lvs + ".20", false, "", lvs + ".20.1.0"},

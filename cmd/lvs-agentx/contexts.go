@@ -42,6 +42,22 @@ func (l *specList) Set(v string) error {
 	return nil
 }
 
+// nameList is a repeatable list of context names; each value may
+// separate several with commas.
+type nameList []string
+
+func (l *nameList) String() string { return strings.Join(*l, ",") }
+
+func (l *nameList) Set(v string) error {
+	for _, name := range strings.Split(v, ",") {
+		if name == "" || len(name) > agent.MaxContextName {
+			return fmt.Errorf("context name %q: want 1 to %d octets", name, agent.MaxContextName)
+		}
+		*l = append(*l, name)
+	}
+	return nil
+}
+
 // checkSpecs makes sure each --netns names a network namespace under a
 // usable, distinct context name, so that a typo is reported before
 // anything starts.
@@ -72,6 +88,8 @@ type instanceConfig struct {
 	notifyMax   int
 	uptime      *agent.Uptime
 	log         *slog.Logger
+	// writable reports whether SETs may change weights in a context.
+	writable func(name string) bool
 }
 
 // instance is one network namespace served as an SNMP context: its IPVS
@@ -82,6 +100,7 @@ type instance struct {
 	watch    time.Duration
 	reader   *ipvsstats.Reader
 	src      *ipvslive.Source
+	view     agent.ViewSource // what requests are answered from: src, or src writable
 	notifier *agent.Notifier
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -110,6 +129,11 @@ func (c *instanceConfig) open(ctx context.Context, name, path string) (*instance
 		cfg.Notify, cfg.NotifyKinds = in.notifier.Enqueue, c.kinds
 	}
 	in.src = ipvslive.New(in.ctx, cfg)
+	in.view = in.src
+	if c.writable != nil && c.writable(name) {
+		// The audit log names the context itself, also the default one.
+		in.view = ipvslive.NewWritable(in.src, ipvslive.WritableConfig{Writer: reader, Context: name, Logger: c.log})
+	}
 	in.src.Refresh(in.ctx)
 	return in, nil
 }
@@ -187,10 +211,11 @@ func (cs *contexts) changed(added, removed []netns.Namespace) {
 		}
 		// A refused registration is logged by the agent; the context is
 		// registered again with the next session.
-		_ = cs.a.AddContext(cs.ctx, ns.Name, in.src)
+		_ = cs.a.AddContext(cs.ctx, ns.Name, in.view)
 		in.run(cs.a)
 		cs.running[ns.Name] = in
-		cs.cfg.log.Info("serving network namespace", "context", ns.Name, "netns", ns.Path)
+		cs.cfg.log.Info("serving network namespace", "context", ns.Name, "netns", ns.Path,
+			"writable", cs.cfg.writable != nil && cs.cfg.writable(ns.Name))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -82,6 +83,9 @@ func TestUsageErrors(t *testing.T) {
 		{"bad env format", []string{"dump"}, map[string]string{"LVS_AGENTX_FORMAT": "yaml"}, `--format "yaml"`},
 		{"bad env agentx", []string{"run"}, map[string]string{"LVS_AGENTX_AGENTX": "udp:x:1"}, "--agentx"},
 		{"mib stray argument", []string{"mib", "LVS-MIB"}, nil, `unexpected argument "LVS-MIB"`},
+		{"writable not a boolean", []string{"run"}, map[string]string{"LVS_AGENTX_WRITABLE": "maybe"}, `LVS_AGENTX_WRITABLE="maybe"`},
+		{"writable context empty", []string{"run", "--writable-contexts", "lb,"}, nil, `context name "": want 1 to 32 octets`},
+		{"writable context too long", []string{"run", "--writable-contexts", strings.Repeat("n", 33)}, nil, "want 1 to 32 octets"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,7 +120,8 @@ func TestHelp(t *testing.T) {
 			"agentx": `"/var/agentx/master"`, "cache-ttl": `"1s"`, "state-file": `"/var/lib/lvs-agentx/indexes.json"`,
 			"netns": "empty", "netns-dir": "empty", "default-netns": "empty",
 			"priority": `"127"`, "ping-interval": `"15s"`, "log-level": `"info"`, "log-format": `"text"`,
-			"refresh-wait": `"250ms"`, "watch-interval": `"5s"`, "notify": `"all"`, "notify-max": `"20"`}},
+			"refresh-wait": `"250ms"`, "watch-interval": `"5s"`, "notify": `"all"`, "notify-max": `"20"`,
+			"writable": `"false"`, "writable-contexts": "empty"}},
 		{nil, map[string]string{"agentx": `"/var/agentx/master"`, "priority": `"127"`}}, // run is the default
 		{[]string{"dump"}, map[string]string{"format": `"table"`, "netns": "empty", "context": "empty", "state-file": `"/var/lib/lvs-agentx/indexes.json"`}},
 		{[]string{"check"}, map[string]string{
@@ -361,5 +366,37 @@ func TestDisableHugePages(t *testing.T) {
 	disableHugePages(slog.New(slog.DiscardHandler))
 	if n, err := unix.PrctlRetInt(unix.PR_GET_THP_DISABLE, 0, 0, 0, 0); err != nil || n != 1 {
 		t.Errorf("PR_GET_THP_DISABLE = %d, %v; want 1", n, err)
+	}
+}
+
+// TestWritableContexts: where SETs may change weights. Off unless asked;
+// --writable opens every context, --writable-contexts only the named ones
+// it lists, the default context following --writable alone.
+func TestWritableContexts(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  string // LVS_AGENTX_WRITABLE
+		want map[string]bool
+	}{
+		{nil, "", map[string]bool{"": false, "lb": false}},
+		{[]string{"--writable"}, "", map[string]bool{"": true, "lb": true, "web": true}},
+		{nil, "true", map[string]bool{"": true, "lb": true}},
+		{[]string{"--writable=false"}, "true", map[string]bool{"": false, "lb": false}},
+		{[]string{"--writable-contexts", "lb"}, "", map[string]bool{"": false, "lb": true, "web": false}},
+		{[]string{"--writable", "--writable-contexts", "lb,web"}, "", map[string]bool{"": true, "lb": true, "web": true, "db": false}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " ")+" env="+tt.env, func(t *testing.T) {
+			t.Setenv("LVS_AGENTX_WRITABLE", tt.env)
+			cfg, err := parseRun(tt.args, true, io.Discard, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, want := range tt.want {
+				if got := cfg.writableContext(name); got != want {
+					t.Errorf("context %q writable %v, want %v", name, got, want)
+				}
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,7 +57,20 @@ type runConfig struct {
 	specs        specList
 	netnsDir     string
 	defaultNetns string // "none": no default context
-	log          *slog.Logger
+	// writable: SETs may change weights in the default context, and in
+	// every named one unless writableIn names some.
+	writable   bool
+	writableIn nameList // named contexts SETs may change weights in
+	log        *slog.Logger
+}
+
+// writableContext reports whether SETs may change weights in the context
+// name ("" for the default context).
+func (c *runConfig) writableContext(name string) bool {
+	if name == "" || len(c.writableIn) == 0 {
+		return c.writable
+	}
+	return slices.Contains(c.writableIn, name)
 }
 
 // multi reports whether other namespaces are served in contexts of their
@@ -75,7 +89,8 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 	cfg.log.Info("lvs-agentx starting", "version", version, "agentx", cfg.addr, "default_netns", cfg.defaultNetns,
 		"netns", cfg.specs.String(), "netns_dir", cfg.netnsDir,
 		"cache_ttl", cfg.cacheTTL.String(), "refresh_wait", max(cfg.refreshWait, 0).String(), "state_file", cfg.stateFile,
-		"watch_interval", cfg.watch.String(), "notify", cfg.kinds.String(), "notify_max", cfg.notifyMax)
+		"watch_interval", cfg.watch.String(), "notify", cfg.kinds.String(), "notify_max", cfg.notifyMax,
+		"writable", cfg.writable, "writable_contexts", cfg.writableIn.String())
 	return serve(ctx, cfg)
 }
 
@@ -98,6 +113,8 @@ func parseRun(args []string, named bool, stdout, stderr io.Writer) (*runConfig, 
 	fs.DurationVar(&c.watch, "watch-interval", ipvslive.DefaultWatchInterval, "how often to re-read IPVS in the background to find changes and notify them (a table whose read costs more than a tenth of this, its duration plus the garbage collection it causes, or all of the agent's CPU since the read began while it is otherwise idle, is re-read every ten such costs); 0: no background reads, no notifications")
 	notify := fs.String("notify", "all", "notifications to send through snmpd (to its trap2sink, informsink and trapsess destinations): all, none, or a comma-separated list of "+strings.Join(ipvsevents.GroupNames(), ", "))
 	fs.IntVar(&c.notifyMax, "notify-max", agent.DefaultNotifyMax, "at most this many notifications per --watch-interval; the rest are counted in one lvsNotificationStorm at the interval's end")
+	fs.BoolVar(&c.writable, "writable", false, "maintenance by SET: let SETs of lvsRealServerWeight, lvsRealServerAdminState and lvsServiceAdminState change real server weights in the kernel, in the default context and in every named one (unless --writable-contexts names some); off: every SET is refused notWritable. snmpd decides who may SET: give only an SNMPv3 authPriv user a write view")
+	fs.Var(&c.writableIn, "writable-contexts", "maintenance by SET in these named contexts only (comma-separated); the default context stays as --writable says")
 	var lf logFlags
 	lf.register(fs)
 	if err := parseFlags(fs, args, os.Getenv); err != nil {
@@ -202,7 +219,7 @@ func serve(ctx context.Context, cfg *runConfig) error {
 	// The agent learns snmpd's sysUpTime; lvsLastChange and the
 	// notifications' sysUpTime.0 use it too.
 	icfg := &instanceConfig{store: store, cacheTTL: cfg.cacheTTL, refreshWait: cfg.refreshWait, watch: cfg.watch,
-		kinds: cfg.kinds, notifyMax: cfg.notifyMax, uptime: agent.NewUptime(), log: log}
+		kinds: cfg.kinds, notifyMax: cfg.notifyMax, uptime: agent.NewUptime(), log: log, writable: cfg.writableContext}
 	var def *instance
 	var src agent.ViewSource
 	if cfg.defaultNetns != "none" {
@@ -213,7 +230,7 @@ func serve(ctx context.Context, cfg *runConfig) error {
 			return err
 		}
 		defer def.stop() // on the early returns; stop may be called again
-		src = def.src
+		src = def.view
 	}
 	a, err := agent.New(agent.Config{Address: cfg.addr, Subtree: mib.Root, Priority: cfg.priority,
 		Description: "lvs-agentx " + version + ": LVS-MIB (IPVS statistics)", PingInterval: cfg.ping,

@@ -9,9 +9,9 @@
 #   rss_kib      the agent's RSS
 #   walk_vbs     varbinds/s of a 10 s walk loop of the real-server table
 set -e
-# say LINE: a result, on stdout and in $CTL/progress.txt, which the host
+# result LINE: a result, on stdout and in $CTL/progress.txt, which the host
 # sees while the guest runs.
-say() { echo "$*"; echo "$*" >> "$CTL/progress.txt"; }
+result() { echo "$*"; echo "$*" >> "$CTL/progress.txt"; }
 ip link set lo multicast on
 ipvsadm --start-daemon backup --mcast-interface lo --syncid 1
 mksvc 1 4
@@ -32,19 +32,19 @@ for n in $CONN_SIZES; do
 		[ -n "$got" ] && [ "$got" -ge $((n - n / 100)) ] && break
 		sleep 1
 	done
-	say "$n entries $(($(wc -l < /proc/net/ip_vs_conn_sync) - 1))"
-	say "$n agent_entries $got"
+	result "$n entries $(($(wc -l < /proc/net/ip_vs_conn_sync) - 1))"
+	result "$n agent_entries $got"
 	mark=$(wc -l < agent.log)
 	t0=$(ticks $AGENT); s0=$(us)
 	for i in $(seq 60); do get1 $LVS.21.1.0 $LVS.21.4.0 > /dev/null; nap 1; done
 	t1=$(ticks $AGENT); s1=$(us)
-	say "$n cpu $(awk -v t=$((t1 - t0)) -v u=$((s1 - s0)) 'BEGIN { printf "%.4f", t / 100 / (u / 1e6) }')"
-	say "$n rss_kib $(rss $AGENT)"
+	result "$n cpu $(awk -v t=$((t1 - t0)) -v u=$((s1 - s0)) 'BEGIN { printf "%.4f", t / 100 / (u / 1e6) }')"
+	result "$n rss_kib $(rss $AGENT)"
 	reads $mark > reads-$n.txt
-	say "$n reads $(wc -l < reads-$n.txt)"
-	say "$n read_s $(sort -g reads-$n.txt | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "none" }')"
-	say "$n per_entry_ns $(sort -g reads-$n.txt | awk '{ a[NR] = $1; e[NR] = $2 } END { m = int((NR + 1) / 2); if (NR && e[m]) printf "%.0f\n", a[m] * 1e9 / e[m]; else print "none" }')"
-	say "$n interval_s $(awk -v r=$(wc -l < reads-$n.txt) 'BEGIN { if (r > 1) printf "%.1f\n", 60 / r; else print ">60" }')"
-	say "$n walk_vbs $(walkloop -target 127.0.0.1:1161 -for 10s $LVS.18 | awk 'END { printf "%.0f\n", NR / 10 }')"
+	result "$n reads $(wc -l < reads-$n.txt)"
+	result "$n read_s $(sort -g reads-$n.txt | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "none" }')"
+	result "$n per_entry_ns $(sort -g reads-$n.txt | awk '{ a[NR] = $1; e[NR] = $2 } END { m = int((NR + 1) / 2); if (NR && e[m]) printf "%.0f\n", a[m] * 1e9 / e[m]; else print "none" }')"
+	result "$n interval_s $(awk -v r=$(wc -l < reads-$n.txt) 'BEGIN { if (r > 1) printf "%.1f\n", 60 / r; else print ">60" }')"
+	result "$n walk_vbs $(walkloop -target 127.0.0.1:1161 -for 10s $LVS.18 | awk 'END { printf "%.0f\n", NR / 10 }')"
 done
 stopagent
