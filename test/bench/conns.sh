@@ -21,18 +21,21 @@ waitserved
 # reads SINCE: the agent's connection-table reads logged after line SINCE,
 # as "SECONDS ENTRIES" lines.
 reads() { tail -n +$(($1 + 1)) agent.log | sed -n 's/.*msg="connection table read" entries=\([0-9]*\) seconds=\([0-9.e-]*\).*/\2 \1/p'; }
-have=0
 for n in $CONN_SIZES; do
-	[ $n -gt $have ] && syncgen -n $((n - have)) -first $have -syncid 1 -iface lo
-	have=$n
-	# Until the agent has read a table of (almost) that size: UDP may drop
-	# a message, each 200 entries.
+	# Sync messages are UDP: resend the whole range (an entry already there
+	# is only refreshed) until the kernel holds every one, at most 3 times.
+	for try in 1 2 3; do
+		[ $n -gt 0 ] && syncgen -n $n -syncid 1 -iface lo
+		kernel=$(($(wc -l < /proc/net/ip_vs_conn_sync) - 1))
+		[ $kernel -ge $n ] && break
+	done
+	# Until the agent has read the table at that size.
 	for i in $(seq 900); do
 		got=$(get1 $LVS.21.1.0 | sed -n 's/.*Gauge32: //p')
-		[ -n "$got" ] && [ "$got" -ge $((n - n / 100)) ] && break
+		[ -n "$got" ] && [ "$got" -ge $kernel ] && break
 		sleep 1
 	done
-	result "$n entries $(($(wc -l < /proc/net/ip_vs_conn_sync) - 1))"
+	result "$n entries $kernel"
 	result "$n agent_entries $got"
 	mark=$(wc -l < agent.log)
 	t0=$(ticks $AGENT); s0=$(us)
