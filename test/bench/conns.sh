@@ -13,6 +13,8 @@ set -e
 # sees while the guest runs.
 result() { echo "$*"; echo "$*" >> "$CTL/progress.txt"; }
 ip link set lo multicast on
+# A receive buffer for bursts of messages (the default holds a few dozen).
+echo 8388608 > /proc/sys/net/ipv4/vs/sync_sock_size
 ipvsadm --start-daemon backup --mcast-interface lo --syncid 1
 mksvc 1 4
 startsnmpd
@@ -25,7 +27,7 @@ for n in $CONN_SIZES; do
 	# Sync messages are UDP: resend the whole range (an entry already there
 	# is only refreshed) until the kernel holds every one, at most 3 times.
 	for try in 1 2 3; do
-		[ $n -gt 0 ] && syncgen -n $n -syncid 1 -iface lo
+		[ $n -gt 0 ] && syncgen -n $n -syncid 1 -iface lo -pace 1ms
 		kernel=$(($(wc -l < /proc/net/ip_vs_conn_sync) - 1))
 		[ $kernel -ge $n ] && break
 	done
