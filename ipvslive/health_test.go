@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +28,8 @@ type fakeProc struct {
 	fail     error
 	connRead int // connection table reads
 	closed   int
+	block    chan struct{} // when set, a table read waits until it is closed
+	started  atomic.Int32  // table reads begun
 }
 
 func (p *fakeProc) Totals() (ipvsproc.Totals, error) {
@@ -42,6 +45,10 @@ func (p *fakeProc) Settings() ([]ipvsproc.Setting, error) {
 }
 
 func (p *fakeProc) Conns() (ipvsproc.ConnCounts, error) {
+	p.started.Add(1)
+	if p.block != nil {
+		<-p.block
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.connRead++
@@ -192,5 +199,36 @@ func TestHealthNotifications(t *testing.T) {
 	}
 	if got := s.Refresh(context.Background()).Get(lvs(11, 0)); got.Uint != 5 {
 		t.Errorf("lvsChanges = %d, want the 5 setting changes", got.Uint)
+	}
+}
+
+// A table read that takes long holds up no refresh: the counts come in the
+// refresh after it ends, and no second read starts meanwhile.
+func TestHealthSlowConnTable(t *testing.T) {
+	p := &fakeProc{clock: &fakeClock{t: fixture.ReadAt}, settings: fixture.Settings(), entries: 5,
+		block: make(chan struct{})}
+	s, _, _ := healthSource(t, p, 0)
+	v := s.Refresh(context.Background())
+	if got := v.Get(lvs(21, 1, 0)); got.Type != agentx.NoSuchInstance {
+		t.Errorf("lvsConnEntries before the first table read ended: %+v", got)
+	}
+	if got := v.Get(lvs(20, 1, 0)); got.Uint != fixture.Totals().Conns {
+		t.Errorf("the totals waited for the table: %+v", got)
+	}
+	p.clock.Add(10 * time.Second)
+	s.Refresh(context.Background()) // due again, but one read runs
+	if n := p.started.Load(); n != 1 {
+		t.Errorf("%d table reads begun while one was running, want 1", n)
+	}
+	close(p.block)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if got := s.Refresh(context.Background()).Get(lvs(21, 1, 0)); got.Uint == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the table's counts never came")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

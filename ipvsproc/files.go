@@ -18,7 +18,8 @@ import (
 // reading thread is in. Reopen them when IPVS was not loaded at Open (the
 // files did not exist). Files is safe for concurrent use.
 type Files struct {
-	mu       sync.Mutex
+	mu       sync.Mutex // the totals, the settings and buf
+	connMu   sync.Mutex // the connection table and its counter: reading a large one takes long
 	stats    *os.File
 	conns    *os.File
 	settings []*os.File // sorted by name
@@ -176,10 +177,13 @@ func (f *Files) Totals() (Totals, error) {
 }
 
 // Conns counts the namespace's connection table. It reads the whole
-// table: O(entries).
+// table, which costs the kernel more than O(entries): it writes the text
+// a page per read, and for each page walks its hash table from the start
+// to the entry where the page begins, so the cost grows with the square
+// of the entries (Totals and Settings do not wait for it).
 func (f *Files) Conns() (ConnCounts, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.connMu.Lock()
+	defer f.connMu.Unlock()
 	if _, err := f.conns.Seek(0, io.SeekStart); err != nil {
 		return ConnCounts{}, fmt.Errorf("read %s: %w", connsPath, err)
 	}
