@@ -11,6 +11,7 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
+	"github.com/lvs-agentx/lvs-agentx/ipvsproc"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
@@ -291,17 +292,17 @@ func (s *Source) Refresh(ctx context.Context) *mib.View {
 		}
 	}
 	var v *mib.View
+	var h mib.Health
 	var connsCost time.Duration
 	if err != nil {
 		snap, v = nil, mib.Unavailable(start, s.cfg.Now)
 	} else {
 		v = mib.Build(snap, s.cfg.Indexes, s.cfg.Now)
-		var h mib.Health
 		h, connsCost = s.readHealth(start)
 		v.SetHealth(h)
 	}
 	if ctx.Err() == nil { // a read cut short by shutdown says nothing about IPVS
-		s.compare(snap, v)
+		s.compare(snap, h.Settings, v)
 	}
 	v.SetChanges(s.changes)
 	s.logState(err)
@@ -320,13 +321,10 @@ func (s *Source) Refresh(ctx context.Context) *mib.View {
 }
 
 // compare counts and notifies the changes from the previous read to snap
-// (nil for a failed read), whose view is v, and makes v the previous
-// successful read if it is one.
-func (s *Source) compare(snap *ipvsstats.Snapshot, v *mib.View) {
-	events := s.tracker.Compare(snap)
-	if snap != nil {
-		events = append(events, s.tracker.CompareSettings(v.Health().Settings)...)
-	}
+// (nil for a failed read) and to settings (nil when not read), whose view
+// is v, and makes v the previous successful read if it is one.
+func (s *Source) compare(snap *ipvsstats.Snapshot, settings []ipvsproc.Setting, v *mib.View) {
+	events := append(s.tracker.Compare(snap), s.tracker.CompareSettings(settings)...)
 	if len(events) > 0 {
 		s.changes.Count += uint64(len(events))
 		s.changes.Last = v.ReadAt()

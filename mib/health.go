@@ -73,9 +73,6 @@ type connStateRow struct {
 	proto, idx uint32
 }
 
-// Health returns the health v serves.
-func (v *View) Health() Health { return v.health }
-
 // SetHealth sets the health v serves. A view is shared once published:
 // call it before.
 func (v *View) SetHealth(h Health) {

@@ -118,12 +118,8 @@ func (v *View) ParseSet(vb agentx.VarBind) (Write, agentx.ErrorStatus) {
 		col != SetRealWeight && AdminState(vb.Int) != AdminEnabled && AdminState(vb.Int) != AdminDrained {
 		return Write{}, agentx.WrongValue
 	}
-	suffix := vb.Name[len(obj.OID):]
-	row := v.search(obj.Table, suffix, true)
-	if row >= v.rows(obj.Table) {
-		return Write{}, agentx.NoCreation
-	}
-	if idx, n := v.index(obj.Table, row); agentx.OID(idx[:n]).Compare(suffix) != 0 {
+	row, ok := v.row(obj.Table, vb.Name[len(obj.OID):])
+	if !ok {
 		return Write{}, agentx.NoCreation
 	}
 	if obj.Table == ServiceTable {
@@ -132,8 +128,9 @@ func (v *View) ParseSet(vb agentx.VarBind) (Write, agentx.ErrorStatus) {
 	}
 	r := &v.reals[row]
 	w.Dest = r.dest
-	// The real server's service row has the same number.
-	w.Service = v.services[v.search(ServiceTable, agentx.OID{uint32(r.svcNum)}, true)].svc
+	// A real server's row exists only with its service's.
+	svc, _ := v.row(ServiceTable, agentx.OID{uint32(r.svcNum)})
+	w.Service = v.services[svc].svc
 	return w, agentx.NoError
 }
 

@@ -249,16 +249,22 @@ func (v *View) Get(oid agentx.OID) agentx.VarBind {
 		return agentx.VarBind{Name: oid, Type: agentx.NoSuchObject}
 	}
 	obj := &objects[o]
-	suffix := oid[len(obj.OID):]
-	row := v.search(obj.Table, suffix, true)
-	if row < v.rows(obj.Table) {
-		if idx, n := v.index(obj.Table, row); agentx.OID(idx[:n]).Compare(suffix) == 0 {
-			vb := obj.value(v, row) // NoSuchInstance for a cell the row lacks
-			vb.Name = oid
-			return vb
-		}
+	if row, ok := v.row(obj.Table, oid[len(obj.OID):]); ok {
+		vb := obj.value(v, row) // NoSuchInstance for a cell the row lacks
+		vb.Name = oid
+		return vb
 	}
 	return agentx.VarBind{Name: oid, Type: agentx.NoSuchInstance}
+}
+
+// row returns the row of table t whose index is suffix, if there is one.
+func (v *View) row(t Table, suffix agentx.OID) (int, bool) {
+	row := v.search(t, suffix, true)
+	if row >= v.rows(t) {
+		return 0, false
+	}
+	idx, n := v.index(t, row)
+	return row, agentx.OID(idx[:n]).Compare(suffix) == 0
 }
 
 // Next returns the first instance after from (or at it, with include) and

@@ -127,8 +127,7 @@ func checkTotals(t *testing.T, what string, w *walkResult, s [2]ipvsproc.Totals)
 	}
 	for _, c := range counters {
 		v := w.values[oidOf(c.name)+".0"]
-		_, n, _ := strings.Cut(v, ": ")
-		got, err := strconv.ParseUint(n, 10, 64)
+		got, err := strconv.ParseUint(num(v), 10, 64)
 		lo, hi := min(c.v(s[0]), c.v(s[1])), max(c.v(s[0]), c.v(s[1]))
 		if err != nil || got < lo || got > hi {
 			t.Errorf("%s: %s = %q, /proc/net/ip_vs_stats has %d then %d", what, c.name, v, c.v(s[0]), c.v(s[1]))
@@ -175,7 +174,10 @@ func walkStates(t *testing.T, w *walkResult) map[string]uint64 {
 		p, idx, _ := strings.Cut(inst, ".")
 		proto, _ := strconv.Atoi(p)
 		name := unquote(w.values[oidOf("lvsConnStateName")+"."+p+"."+idx])
-		n, _ := strconv.ParseUint(strings.TrimPrefix(w.values[oid], "Gauge32: "), 10, 64)
+		if !strings.HasPrefix(w.values[oid], "Gauge32: ") {
+			t.Errorf("lvsConnStateCount.%s = %s, want a Gauge32", inst, w.values[oid])
+		}
+		n, _ := strconv.ParseUint(num(w.values[oid]), 10, 64)
 		if got := w.values[oidOf("lvsConnStateProto")+"."+inst]; got != "INTEGER: "+p {
 			t.Errorf("lvsConnStateProto.%s = %s", inst, got)
 		}
