@@ -42,7 +42,7 @@ version:
 	@echo $(VERSION)
 
 deps:
-	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.25 or newer (https://go.dev/doc/install)" >&2; exit 1; }
+	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.26 or newer (https://go.dev/doc/install)" >&2; exit 1; }
 	@scripts/ensure-deps $(TEST_DEBS)
 
 # Every test: unit tests on the host, every fuzz target for FUZZTIME, then

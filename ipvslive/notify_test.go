@@ -106,7 +106,7 @@ func TestChangesCounted(t *testing.T) {
 	if len(*sent) != 2000 {
 		t.Fatalf("%d notifications, want 2000", len(*sent))
 	}
-	v := s.view()
+	v := s.Current()
 	changes, last := v.Get(lvs(11, 0)), v.Get(lvs(12, 0))
 	if changes.Type != agentx.Counter32 || changes.Uint != 2000 {
 		t.Errorf("lvsChanges = %v %d, want Counter32 2000", changes.Type, changes.Uint)

@@ -119,6 +119,9 @@ type Source struct {
 	// activity counts views asked for and reads that found changes: Watch
 	// tells from it whether anything but its own reads ran.
 	activity atomic.Uint64
+	// What the reads have cost, for ReadStats.
+	reads, failures atomic.Uint64
+	lastCost        atomic.Int64 // time.Duration
 
 	// Guarded by read: what the reads have seen change.
 	tracker   ipvsevents.Tracker
@@ -193,11 +196,26 @@ func New(ctx context.Context, cfg Config) *Source {
 // most RefreshWait, and return the stale view if the refresh has not
 // finished by then.
 func (s *Source) CurrentView() agent.View {
-	return s.view()
+	return s.Current()
 }
 
-// view is CurrentView with the concrete type.
-func (s *Source) view() *mib.View {
+// ReadStats is what a Source's reads of IPVS have done so far.
+type ReadStats struct {
+	Reads    uint64 // reads of IPVS: the requests', the watch's and Refresh's
+	Failures uint64 // reads that failed, or found the table changing under every attempt
+	// LastDuration is how long the last read and the build of its view
+	// took (without the connection table's background read).
+	LastDuration time.Duration
+}
+
+// ReadStats returns what the reads have done so far.
+func (s *Source) ReadStats() ReadStats {
+	return ReadStats{Reads: s.reads.Load(), Failures: s.failures.Load(), LastDuration: time.Duration(s.lastCost.Load())}
+}
+
+// Current is CurrentView with the concrete type, for the exporters that
+// read the view row by row (metrics).
+func (s *Source) Current() *mib.View {
 	s.activity.Add(1)
 	e := s.cur.Load()
 	if e == nil {
@@ -281,6 +299,10 @@ func (s *Source) Refresh(ctx context.Context) *mib.View {
 		cycles = s.cfg.GCCycles()
 	}
 	snap, err := s.cfg.Reader.Read(readCtx)
+	s.reads.Add(1)
+	if err != nil {
+		s.failures.Add(1)
+	}
 	if errors.Is(err, ipvsstats.ErrInconsistent) {
 		// The table changed under every attempt (heavy churn): IPVS is
 		// there and readable, so keep serving the last read, still stale,
@@ -308,6 +330,7 @@ func (s *Source) Refresh(ctx context.Context) *mib.View {
 	s.logState(err)
 	s.logSave(s.cfg.Indexes.Save())
 	e := &entry{view: v, start: start, cost: s.cfg.Now().Sub(start) - connsCost}
+	s.lastCost.Store(int64(e.cost))
 	e.stopTimer = s.cfg.AfterFunc(s.ttl(e.cost), func() { e.stale.Store(true) })
 	if old := s.cur.Swap(e); old != nil {
 		old.stopTimer()

@@ -184,19 +184,19 @@ func TestSourceSingleRefresh(t *testing.T) {
 	waitIdle(s)
 
 	// Fresh: no read.
-	if s.view() != v1 {
+	if s.Current() != v1 {
 		t.Error("a fresh view was replaced")
 	}
 	// Stale: many requests start one read and get the old view meanwhile.
 	clock.Add(time.Second)
 	for range 50 {
-		if s.view() != v1 {
+		if s.Current() != v1 {
 			t.Fatal("a request did not get the current view while a refresh runs")
 		}
 	}
 	<-r.started
 	for range 50 {
-		s.view()
+		s.Current()
 	}
 	snap := fixture.Snapshot()
 	snap.Services = snap.Services[:1]
@@ -208,7 +208,7 @@ func TestSourceSingleRefresh(t *testing.T) {
 	if len(r.started) != 0 {
 		t.Errorf("%d extra reads started", len(r.started))
 	}
-	if v2 := s.view(); v2 == v1 || numServices(v2) != 1 {
+	if v2 := s.Current(); v2 == v1 || numServices(v2) != 1 {
 		t.Errorf("refreshed view not published")
 	}
 }
@@ -225,7 +225,7 @@ func TestSourceFailureAndRecovery(t *testing.T) {
 	fail := errors.New("netlink: no such family")
 	for range 3 {
 		v = read(readResult{err: fail})
-		if available(v) || numServices(v) != 0 || s.view() != v {
+		if available(v) || numServices(v) != 0 || s.Current() != v {
 			t.Fatalf("failed read: available %v, %d services", available(v), numServices(v))
 		}
 	}
@@ -248,7 +248,7 @@ func TestSourceFirstWaitBounded(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := New(ctx, Config{Reader: r, Indexes: NewIndexes(), FirstWait: time.Millisecond,
 		Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
-	v := s.view()
+	v := s.Current()
 	if available(v) {
 		t.Error("view available before any read finished")
 	}
@@ -274,12 +274,12 @@ func TestSourceSlowReadStretchesTTL(t *testing.T) {
 
 	for _, step := range []time.Duration{time.Second, 3 * time.Second} { // 4 s < 10 x 0.5 s
 		clock.Add(step)
-		if s.view() != v1 || s.pending.Load() != nil { // pending is set before view returns
+		if s.Current() != v1 || s.pending.Load() != nil { // pending is set before view returns
 			t.Fatalf("refreshed %s after a 0.5 s read; want to keep the view 5 s", step)
 		}
 	}
 	clock.Add(time.Second) // 5 s
-	s.view()
+	s.Current()
 	<-r.started
 	r.results <- readResult{snap: fixture.Snapshot()}
 	waitIdle(s)
@@ -314,7 +314,7 @@ func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 			}
 			clock.Add(15 * time.Second) // idle, longer than the TTL
 			got := make(chan *mib.View)
-			go func() { got <- s.view() }()
+			go func() { got <- s.Current() }()
 			<-r.started
 			snap := fixture.Snapshot()
 			snap.Services = snap.Services[:1]
@@ -329,7 +329,7 @@ func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 				t.Errorf("answered from a view with %d services, want %d", numServices(v), tc.want)
 			}
 			waitIdle(s)
-			if v := s.view(); numServices(v) != 1 {
+			if v := s.Current(); numServices(v) != 1 {
 				t.Errorf("after the refresh: %d services, want 1", numServices(v))
 			}
 		})
@@ -346,7 +346,7 @@ func TestSourceChurnKeepsPreviousView(t *testing.T) {
 	read := func(res readResult) *mib.View { return refreshWith(s, r, clock, res) }
 	v1 := read(readResult{snap: fixture.Snapshot()})
 	v2 := read(readResult{err: fmt.Errorf("read: %w", ipvsstats.ErrInconsistent)})
-	if v2 != v1 || s.view() != v1 || !available(v2) {
+	if v2 != v1 || s.Current() != v1 || !available(v2) {
 		t.Errorf("after a torn read: got a new view (available %v), want the previous one", available(v2))
 	}
 	if s.changes.Count != 0 {

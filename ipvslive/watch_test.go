@@ -255,7 +255,7 @@ func TestRequestJoinsWatchRead(t *testing.T) {
 	clock.Add(time.Second) // the view is stale, and the watch reads
 	<-r.started
 	got := make(chan *mib.View)
-	go func() { got <- s.view() }()
+	go func() { got <- s.Current() }()
 	noRead(t, r, "for a request while the watch reads")
 	fewer := fixture.Snapshot()
 	fewer.Services = fewer.Services[:1]

@@ -16,6 +16,7 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/ipvslive"
 	"github.com/lvs-agentx/lvs-agentx/ipvsproc"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+	"github.com/lvs-agentx/lvs-agentx/metrics"
 	"github.com/lvs-agentx/lvs-agentx/netns"
 )
 
@@ -90,6 +91,9 @@ type instanceConfig struct {
 	log         *slog.Logger
 	// writable reports whether SETs may change weights in a context.
 	writable func(name string) bool
+	// exporter serves every running instance as metrics; nil when the
+	// metrics endpoint is off.
+	exporter *metrics.Exporter
 }
 
 // instance is one network namespace served as an SNMP context: its IPVS
@@ -102,6 +106,7 @@ type instance struct {
 	src      *ipvslive.Source
 	view     agent.ViewSource // what requests are answered from: src, or src writable
 	notifier *agent.Notifier
+	exporter *metrics.Exporter // nil when the metrics endpoint is off
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -119,7 +124,7 @@ func (c *instanceConfig) open(ctx context.Context, name, path string) (*instance
 	if name != "" {
 		log = log.With("context", name)
 	}
-	in := &instance{name: name, watch: c.watch, reader: reader}
+	in := &instance{name: name, watch: c.watch, reader: reader, exporter: c.exporter}
 	in.ctx, in.cancel = context.WithCancel(ctx)
 	cfg := ipvslive.Config{Reader: reader, Indexes: c.store.Indexes(name), CacheTTL: c.cacheTTL,
 		RefreshWait: c.refreshWait, Logger: log, SysUpTimeAt: c.uptime.At, ReleaseMemory: debug.FreeOSMemory,
@@ -138,16 +143,23 @@ func (c *instanceConfig) open(ctx context.Context, name, path string) (*instance
 	return in, nil
 }
 
-// run starts the watch and the notifications, sent through a.
+// run starts the watch and the notifications, sent through a, and serves
+// the instance as metrics.
 func (in *instance) run(a *agent.Agent) {
 	in.wg.Go(func() { in.src.Watch(in.ctx, in.watch) })
 	if in.notifier != nil {
 		in.wg.Go(func() { in.notifier.Run(in.ctx, a, in.src.StormNotification) })
 	}
+	if in.exporter != nil {
+		in.exporter.Add(in.name, in.src)
+	}
 }
 
-// stop ends the watch and closes the reader.
+// stop ends the watch and the metrics and closes the reader.
 func (in *instance) stop() {
+	if in.exporter != nil {
+		in.exporter.Remove(in.name)
+	}
 	in.cancel()
 	in.wg.Wait()
 	in.reader.Close()

@@ -43,9 +43,9 @@ func (fs *flagSet) help() {
 }
 
 // envName is the environment variable for a flag: --cache-ttl is
-// LVS_AGENTX_CACHE_TTL.
+// LVS_AGENTX_CACHE_TTL, --web.config.file LVS_AGENTX_WEB_CONFIG_FILE.
 func envName(flagName string) string {
-	return "LVS_AGENTX_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+	return "LVS_AGENTX_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(flagName))
 }
 
 // parseFlags parses args and then, for every flag not given on the command

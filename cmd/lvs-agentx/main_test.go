@@ -54,6 +54,10 @@ func TestUsageErrors(t *testing.T) {
 		{"negative watch interval", []string{"run", "--watch-interval", "-1s"}, nil, "--watch-interval -1s: want 0 (no watch) or a positive duration"},
 		{"unknown notification kind", []string{"run", "--notify", "reals,trains"}, nil, `--notify "reals,trains": unknown kind of change "trains": want all, none, or a list of ipvs, services, availability, reals, weights, thresholds, sync`},
 		{"notify-max 0", []string{"run", "--notify-max", "0"}, nil, "--notify-max 0: want 1 or more"},
+		{"metrics-listen no port", []string{"run", "--metrics-listen", "localhost"}, nil, `--metrics-listen "localhost": want host:port`},
+		{"metrics-real-servers", []string{"run", "--metrics-real-servers", "some"}, nil, `--metrics-real-servers "some": want one of full, names, none`},
+		{"web config without endpoint", []string{"run", "--web.config.file", "/etc/passwd"}, nil, "without --metrics-listen"},
+		{"web config missing", []string{"run", "--metrics-listen", ":0", "--web.config.file", "/nonexistent/web.yml"}, nil, "--web.config.file: web config /nonexistent/web.yml"},
 		{"bad env notify", []string{"run"}, map[string]string{"LVS_AGENTX_NOTIFY": "everything"}, `--notify "everything"`},
 		{"agentx udp", []string{"run", "--agentx", "udp:127.0.0.1:705"}, nil, `--agentx: agentx address "udp:127.0.0.1:705"`},
 		{"agentx tcp no port", []string{"run", "--agentx", "tcp:localhost"}, nil, "--agentx: agentx address"},
@@ -121,7 +125,8 @@ func TestHelp(t *testing.T) {
 			"netns": "empty", "netns-dir": "empty", "default-netns": "empty",
 			"priority": `"127"`, "ping-interval": `"15s"`, "log-level": `"info"`, "log-format": `"text"`,
 			"refresh-wait": `"250ms"`, "watch-interval": `"5s"`, "notify": `"all"`, "notify-max": `"20"`,
-			"writable": `"false"`, "writable-contexts": "empty"}},
+			"writable": `"false"`, "writable-contexts": "empty",
+			"metrics-listen": "empty", "web.config.file": "empty", "metrics-real-servers": `"full"`}},
 		{nil, map[string]string{"agentx": `"/var/agentx/master"`, "priority": `"127"`}}, // run is the default
 		{[]string{"dump"}, map[string]string{"format": `"table"`, "netns": "empty", "context": "empty", "state-file": `"/var/lib/lvs-agentx/indexes.json"`}},
 		{[]string{"check"}, map[string]string{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime"
@@ -21,6 +22,7 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/agent"
 	"github.com/lvs-agentx/lvs-agentx/ipvsevents"
 	"github.com/lvs-agentx/lvs-agentx/ipvslive"
+	"github.com/lvs-agentx/lvs-agentx/metrics"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 	"github.com/lvs-agentx/lvs-agentx/netns"
 )
@@ -61,7 +63,11 @@ type runConfig struct {
 	// every named one unless writableIn names some.
 	writable   bool
 	writableIn nameList // named contexts SETs may change weights in
-	log        *slog.Logger
+	// The Prometheus endpoint: off while metricsListen is "".
+	metricsListen string
+	webConfig     string
+	realServers   metrics.RealServers
+	log           *slog.Logger
 }
 
 // writableContext reports whether SETs may change weights in the context
@@ -90,7 +96,8 @@ func runAgent(ctx context.Context, args []string, named bool, stdout, stderr io.
 		"netns", cfg.specs.String(), "netns_dir", cfg.netnsDir,
 		"cache_ttl", cfg.cacheTTL.String(), "refresh_wait", max(cfg.refreshWait, 0).String(), "state_file", cfg.stateFile,
 		"watch_interval", cfg.watch.String(), "notify", cfg.kinds.String(), "notify_max", cfg.notifyMax,
-		"writable", cfg.writable, "writable_contexts", cfg.writableIn.String())
+		"writable", cfg.writable, "writable_contexts", cfg.writableIn.String(),
+		"metrics_listen", cfg.metricsListen, "metrics_real_servers", cfg.realServers.String())
 	return serve(ctx, cfg)
 }
 
@@ -115,6 +122,9 @@ func parseRun(args []string, named bool, stdout, stderr io.Writer) (*runConfig, 
 	fs.IntVar(&c.notifyMax, "notify-max", agent.DefaultNotifyMax, "at most this many notifications per --watch-interval; the rest are counted in one lvsNotificationStorm at the interval's end")
 	fs.BoolVar(&c.writable, "writable", false, "maintenance by SET: let SETs of lvsRealServerWeight, lvsRealServerAdminState and lvsServiceAdminState change real server weights in the kernel, in the default context and in every named one (unless --writable-contexts names some); off: every SET is refused notWritable. snmpd decides who may SET: give only an SNMPv3 authPriv user a write view")
 	fs.Var(&c.writableIn, "writable-contexts", "maintenance by SET in these named contexts only (comma-separated); the default context stays as --writable says")
+	fs.StringVar(&c.metricsListen, "metrics-listen", "", "serve Prometheus metrics of every context at http://ADDR/metrics (host:port, e.g. :9815 or 127.0.0.1:9815), from the same reads as SNMP; empty: no metrics endpoint")
+	fs.StringVar(&c.webConfig, "web.config.file", "", "the metrics endpoint's TLS and basic auth configuration, in the Prometheus exporter-toolkit web configuration format; empty: plain HTTP")
+	realServers := fs.String("metrics-real-servers", "full", "which real server series /metrics carries: full (labelled by the service's name, protocol, address and port and the real server's name, address and port), names (labelled by the service's and real server's names only) or none (no per-real-server series: for very large directors)")
 	var lf logFlags
 	lf.register(fs)
 	if err := parseFlags(fs, args, os.Getenv); err != nil {
@@ -129,6 +139,9 @@ func parseRun(args []string, named bool, stdout, stderr io.Writer) (*runConfig, 
 		return nil, usagef("--notify %q: %v", *notify, err)
 	}
 	c.kinds = kinds
+	if c.realServers, err = metrics.ParseRealServers(*realServers); err != nil {
+		return nil, usagef("--metrics-real-servers %v", err)
+	}
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -153,6 +166,17 @@ func (c *runConfig) check() error {
 	}
 	if _, _, err := agent.ParseAddress(c.addr); err != nil {
 		return usagef("--agentx: %v", err)
+	}
+	if c.metricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.metricsListen); err != nil {
+			return usagef("--metrics-listen %q: want host:port, such as :9815 or 127.0.0.1:9815", c.metricsListen)
+		}
+	}
+	if c.webConfig != "" && c.metricsListen == "" {
+		return usagef("--web.config.file: there is no metrics endpoint to configure without --metrics-listen")
+	}
+	if err := metrics.CheckWebConfig(c.webConfig); err != nil {
+		return usagef("--web.config.file: %v", err)
 	}
 	if err := checkSpecs(c.specs); err != nil {
 		return err
@@ -220,6 +244,13 @@ func serve(ctx context.Context, cfg *runConfig) error {
 	// notifications' sysUpTime.0 use it too.
 	icfg := &instanceConfig{store: store, cacheTTL: cfg.cacheTTL, refreshWait: cfg.refreshWait, watch: cfg.watch,
 		kinds: cfg.kinds, notifyMax: cfg.notifyMax, uptime: agent.NewUptime(), log: log, writable: cfg.writableContext}
+	var background sync.WaitGroup
+	defer background.Wait()
+	mctx, stopMetrics := context.WithCancel(ctx)
+	defer stopMetrics()
+	if icfg.exporter, err = startMetrics(mctx, cfg, &background); err != nil {
+		return err
+	}
 	var def *instance
 	var src agent.ViewSource
 	if cfg.defaultNetns != "none" {
@@ -252,7 +283,6 @@ func serve(ctx context.Context, cfg *runConfig) error {
 	if def != nil {
 		def.run(a)
 	}
-	var background sync.WaitGroup
 	var cs *contexts
 	if cfg.multi() {
 		cs = newContexts(ctx, icfg, a)
@@ -260,6 +290,7 @@ func serve(ctx context.Context, cfg *runConfig) error {
 		background.Go(func() { w.Run(ctx, cs.changed) })
 	}
 	err = a.Run(ctx)
+	stopMetrics()
 	background.Wait()
 	if cs != nil {
 		cs.stopAll()
@@ -275,6 +306,30 @@ func serve(ctx context.Context, cfg *runConfig) error {
 	}
 	log.Info("lvs-agentx stopped")
 	return nil
+}
+
+// startMetrics listens on --metrics-listen and serves the Prometheus
+// endpoint there until ctx ends, in background; nil when it is off.
+func startMetrics(ctx context.Context, cfg *runConfig, background *sync.WaitGroup) (*metrics.Exporter, error) {
+	if cfg.metricsListen == "" {
+		return nil, nil
+	}
+	e := metrics.New(metrics.Config{RealServers: cfg.realServers, Gatherer: metrics.NewRegistry(version), Logger: cfg.log})
+	h, err := metrics.Handler(e, version)
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", cfg.metricsListen)
+	if err != nil {
+		return nil, fmt.Errorf("metrics endpoint: %w", err)
+	}
+	background.Go(func() {
+		err := metrics.Serve(ctx, l, h, metrics.ServerConfig{WebConfigFile: cfg.webConfig, Version: version, Logger: cfg.log})
+		if err != nil {
+			cfg.log.Error("the metrics endpoint stopped; SNMP goes on", "err", err)
+		}
+	})
+	return e, nil
 }
 
 // logStatusOn logs one line about the process's own health for each value

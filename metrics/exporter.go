@@ -1,0 +1,234 @@
+package metrics
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/lvs-agentx/lvs-agentx/ipvslive"
+	"github.com/lvs-agentx/lvs-agentx/mib"
+)
+
+// Source is the live state of one network namespace: an ipvslive.Source.
+type Source interface {
+	// Current returns the current view, refreshing it first when it is
+	// stale, by the rules SNMP requests follow.
+	Current() *mib.View
+	// ReadStats returns what the reads of IPVS have done so far.
+	ReadStats() ipvslive.ReadStats
+}
+
+// Config configures an Exporter.
+type Config struct {
+	RealServers RealServers
+	// Gatherer adds the agent's own metrics (go_, process_, build info)
+	// after the LVS families; nil for none.
+	Gatherer prometheus.Gatherer
+	Logger   *slog.Logger
+}
+
+// Exporter serves the LVS families of the contexts added to it. It is an
+// http.Handler for /metrics.
+type Exporter struct {
+	cfg      Config
+	families []family
+
+	mu       sync.Mutex
+	contexts map[string]Source
+
+	// render serialises renders; cache is the last body rendered.
+	render sync.Mutex
+	cache  rendered
+}
+
+// rendered is a body and what it was rendered from.
+type rendered struct {
+	views   []*mib.View // one per context, in name order
+	names   []string
+	om, gz  bool
+	body    []byte
+	ctype   string
+	written bool
+}
+
+// New returns an Exporter serving no context yet.
+func New(cfg Config) *Exporter {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Exporter{cfg: cfg, families: families(), contexts: map[string]Source{}}
+}
+
+// Add serves src as the context name ("" for the default context),
+// replacing what served that name before.
+func (e *Exporter) Add(name string, src Source) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.contexts[name] = src
+}
+
+// Remove stops serving the context name.
+func (e *Exporter) Remove(name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.contexts, name)
+}
+
+// snapshot returns the contexts in name order with their current views.
+func (e *Exporter) snapshot() []scraped {
+	e.mu.Lock()
+	srcs := make([]scraped, 0, len(e.contexts))
+	sources := make([]Source, 0, len(e.contexts))
+	for name, src := range e.contexts {
+		srcs = append(srcs, scraped{name: name})
+		sources = append(sources, src)
+	}
+	e.mu.Unlock()
+	// Views are asked for outside the lock: a refresh may wait.
+	for i := range srcs {
+		srcs[i].view = sources[i].Current()
+		srcs[i].stats = sources[i].ReadStats()
+	}
+	slices.SortFunc(srcs, func(a, b scraped) int { return strings.Compare(a.name, b.name) })
+	return srcs
+}
+
+// ServeHTTP answers a scrape: GET or HEAD, in OpenMetrics when the Accept
+// header asks for it, else the text format; gzipped when the client
+// accepts it.
+func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed: "+r.Method, http.StatusMethodNotAllowed)
+		return
+	}
+	om := expfmt.NegotiateIncludingOpenMetrics(r.Header).FormatType() == expfmt.TypeOpenMetrics
+	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
+	body, ctype, err := e.body(om, gz)
+	if err != nil {
+		e.cfg.Logger.Warn("metrics scrape failed", "err", err)
+		http.Error(w, "rendering metrics failed: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	h.Add("Vary", "Accept, Accept-Encoding")
+	if gz {
+		h.Set("Content-Encoding", "gzip")
+	}
+	if r.Method == http.MethodHead {
+		return
+	}
+	w.Write(body) // a client gone away is nothing to report
+}
+
+// acceptsGzip reports whether an Accept-Encoding header accepts gzip.
+func acceptsGzip(h string) bool {
+	for _, part := range strings.Split(h, ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.TrimSpace(enc) == "gzip" {
+			return strings.ReplaceAll(strings.TrimSpace(q), " ", "") != "q=0"
+		}
+	}
+	return false
+}
+
+// body returns the body of a scrape and its content type: the cached one
+// when no context's view has changed since it was rendered, else a new
+// one. Renders run one at a time; scrapes that arrive during one wait
+// for it and, when nothing changed, take its body.
+func (e *Exporter) body(om, gz bool) ([]byte, string, error) {
+	ctxs := e.snapshot()
+	e.render.Lock()
+	defer e.render.Unlock()
+	if e.cache.matches(ctxs, om, gz) {
+		return e.cache.body, e.cache.ctype, nil
+	}
+	var buf bytes.Buffer
+	var out io.Writer = &buf
+	var zw *gzip.Writer
+	if gz {
+		zw, _ = gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
+		out = zw
+	}
+	ctype, err := e.write(out, ctxs, om)
+	if err == nil && zw != nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	c := rendered{om: om, gz: gz, body: buf.Bytes(), ctype: ctype, written: true}
+	for _, s := range ctxs {
+		c.views, c.names = append(c.views, s.view), append(c.names, s.name)
+	}
+	e.cache = c
+	return c.body, ctype, nil
+}
+
+func (c *rendered) matches(ctxs []scraped, om, gz bool) bool {
+	if !c.written || c.om != om || c.gz != gz || len(ctxs) != len(c.views) {
+		return false
+	}
+	for i, s := range ctxs {
+		if s.view != c.views[i] || s.name != c.names[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// write writes every family of ctxs, then the gatherer's, and returns the
+// content type.
+func (e *Exporter) write(out io.Writer, ctxs []scraped, om bool) (string, error) {
+	for i := range ctxs {
+		ctxs[i].labels = rowLabels(ctxs[i].name, ctxs[i].view, e.cfg.RealServers)
+	}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	wr := &writer{w: bw, om: om}
+	for i := range e.families {
+		wr.family(&e.families[i], ctxs, e.cfg.RealServers)
+	}
+	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	if om {
+		format = expfmt.NewFormat(expfmt.TypeOpenMetrics)
+	}
+	if e.cfg.Gatherer != nil {
+		mfs, err := e.cfg.Gatherer.Gather()
+		if err != nil {
+			// Partial results still carry what could be gathered.
+			e.cfg.Logger.Debug("gather the agent's own metrics", "err", err)
+		}
+		for _, mf := range mfs {
+			var err error
+			if om {
+				_, err = expfmt.MetricFamilyToOpenMetrics(bw, mf)
+			} else {
+				_, err = expfmt.MetricFamilyToText(bw, mf)
+			}
+			if err != nil {
+				return "", fmt.Errorf("encode %s: %w", mf.GetName(), err)
+			}
+		}
+	}
+	if om {
+		if _, err := expfmt.FinalizeOpenMetrics(bw); err != nil {
+			return "", fmt.Errorf("finish OpenMetrics: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return "", fmt.Errorf("write metrics: %w", err)
+	}
+	return string(format), nil
+}

@@ -1,0 +1,105 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/exporter-toolkit/web"
+)
+
+// The server's limits: a client that is slow or sends too much holds a
+// connection no longer than these. A scrape sends nothing but its
+// headers, so reading it may take little; writing a large director's
+// body to a slow scraper may take longer.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 8 << 10
+	shutdownTimeout   = 5 * time.Second
+)
+
+// ServerConfig configures the metrics endpoint's HTTP server.
+type ServerConfig struct {
+	// WebConfigFile is exporter-toolkit's web configuration (TLS, basic
+	// auth); "" serves plain HTTP to everyone.
+	WebConfigFile string
+	Version       string // shown on the landing page
+	Logger        *slog.Logger
+}
+
+// CheckWebConfig reports whether path is a usable web configuration file,
+// so that a mistake stops the agent at start rather than at the first
+// scrape.
+func CheckWebConfig(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := web.Validate(path); err != nil {
+		return fmt.Errorf("web config %s: %w", path, err)
+	}
+	return nil
+}
+
+// Handler returns the endpoint's routes: /metrics, a landing page at /,
+// 404 for every other path.
+func Handler(e *Exporter, version string) (http.Handler, error) {
+	landing, err := web.NewLandingPage(web.LandingConfig{
+		Name:        "lvs-agentx",
+		Description: "IPVS (LVS) statistics of every served network namespace, as Prometheus metrics",
+		Version:     version,
+		RoutePrefix: "/",
+		Links:       []web.LandingLinks{{Address: "/metrics", Text: "Metrics"}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("landing page: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", e)
+	mux.Handle("/", landing) // itself answers 404 below /
+	return mux, nil
+}
+
+// Serve serves h on l until ctx ends, with TLS and basic auth as
+// cfg.WebConfigFile says, then shuts down, letting running scrapes end.
+func Serve(ctx context.Context, l net.Listener, h http.Handler, cfg ServerConfig) error {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	done := make(chan error, 1)
+	go func() {
+		webConfig := cfg.WebConfigFile
+		done <- web.Serve(l, srv, &web.FlagConfig{WebConfigFile: &webConfig}, log)
+	}()
+	select {
+	case err := <-done:
+		return fmt.Errorf("metrics server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics server: %w", err)
+	}
+	return nil
+}
