@@ -3,12 +3,13 @@ package metrics
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"fmt"
+	"github.com/klauspost/compress/gzip"
 	"io"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -55,7 +56,7 @@ type Exporter struct {
 type rendered struct {
 	views   []*mib.View // one per context, in name order
 	names   []string
-	om, gz  bool
+	om      bool
 	body    []byte
 	ctype   string
 	written bool
@@ -105,7 +106,7 @@ func (e *Exporter) snapshot() []scraped {
 
 // ServeHTTP answers a scrape: GET or HEAD, in OpenMetrics when the Accept
 // header asks for it, else the text format; gzipped when the client
-// accepts it.
+// accepts it (Prometheus does), else decompressed on the way.
 func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -113,8 +114,7 @@ func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	om := expfmt.NegotiateIncludingOpenMetrics(r.Header).FormatType() == expfmt.TypeOpenMetrics
-	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
-	body, ctype, err := e.body(om, gz)
+	body, ctype, err := e.body(om)
 	if err != nil {
 		e.cfg.Logger.Warn("metrics scrape failed", "err", err)
 		http.Error(w, "rendering metrics failed: "+err.Error(), http.StatusInternalServerError)
@@ -122,15 +122,26 @@ func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", ctype)
-	h.Set("Content-Length", fmt.Sprint(len(body)))
 	h.Add("Vary", "Accept, Accept-Encoding")
+	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
 	if gz {
 		h.Set("Content-Encoding", "gzip")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
 	}
 	if r.Method == http.MethodHead {
 		return
 	}
-	w.Write(body) // a client gone away is nothing to report
+	if gz {
+		w.Write(body) // a client gone away is nothing to report
+		return
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err == nil {
+		_, err = io.Copy(w, zr)
+	}
+	if err != nil {
+		e.cfg.Logger.Debug("metrics scrape not sent", "err", err)
+	}
 }
 
 // acceptsGzip reports whether an Accept-Encoding header accepts gzip.
@@ -144,32 +155,28 @@ func acceptsGzip(h string) bool {
 	return false
 }
 
-// body returns the body of a scrape and its content type: the cached one
-// when no context's view has changed since it was rendered, else a new
-// one. Renders run one at a time; scrapes that arrive during one wait
-// for it and, when nothing changed, take its body.
-func (e *Exporter) body(om, gz bool) ([]byte, string, error) {
+// body returns the gzipped body of a scrape and its content type: the
+// cached one when no context's view has changed since it was rendered,
+// else a new one. Renders run one at a time; scrapes that arrive during
+// one wait for it and, when nothing changed, take its body. Bodies are
+// kept compressed: a large director's text is twenty times their size.
+func (e *Exporter) body(om bool) ([]byte, string, error) {
 	ctxs := e.snapshot()
 	e.render.Lock()
 	defer e.render.Unlock()
-	if e.cache.matches(ctxs, om, gz) {
+	if e.cache.matches(ctxs, om) {
 		return e.cache.body, e.cache.ctype, nil
 	}
 	var buf bytes.Buffer
-	var out io.Writer = &buf
-	var zw *gzip.Writer
-	if gz {
-		zw, _ = gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
-		out = zw
-	}
-	ctype, err := e.write(out, ctxs, om)
-	if err == nil && zw != nil {
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
+	ctype, err := e.write(zw, ctxs, om)
+	if err == nil {
 		err = zw.Close()
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	c := rendered{om: om, gz: gz, body: buf.Bytes(), ctype: ctype, written: true}
+	c := rendered{om: om, body: buf.Bytes(), ctype: ctype, written: true}
 	for _, s := range ctxs {
 		c.views, c.names = append(c.views, s.view), append(c.names, s.name)
 	}
@@ -177,8 +184,8 @@ func (e *Exporter) body(om, gz bool) ([]byte, string, error) {
 	return c.body, ctype, nil
 }
 
-func (c *rendered) matches(ctxs []scraped, om, gz bool) bool {
-	if !c.written || c.om != om || c.gz != gz || len(ctxs) != len(c.views) {
+func (c *rendered) matches(ctxs []scraped, om bool) bool {
+	if !c.written || c.om != om || len(ctxs) != len(c.views) {
 		return false
 	}
 	for i, s := range ctxs {

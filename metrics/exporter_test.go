@@ -3,9 +3,11 @@ package metrics
 import (
 	"bytes"
 	"compress/gzip"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -336,5 +338,29 @@ func TestParseRealServers(t *testing.T) {
 	}
 	if _, err := ParseRealServers("some"); err == nil {
 		t.Error("some: no error")
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/scrape.prom from the fixture")
+
+// TestGolden compares a scrape of the fixture with testdata/scrape.prom,
+// the reference of every family's name, help and labels: a change to a
+// name that dashboards and rules use shows in review (go test -update
+// rewrites it).
+func TestGolden(t *testing.T) {
+	e, _ := newTestExporter(RealServersFull)
+	_, body := scrape(t, e, nil)
+	const golden = "testdata/scrape.prom"
+	if *update {
+		if err := os.WriteFile(golden, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(body, want) {
+		t.Errorf("the scrape differs from %s (go test -update rewrites it):\n%s", golden, body)
 	}
 }
