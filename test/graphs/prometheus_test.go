@@ -395,7 +395,7 @@ func compareWithIpvsadm(t *testing.T, m snmpModule, stats, table, scrape1, scrap
 	}
 
 	kernel := parseIpvsadmStats(t, stats)
-	weights := parseIpvsadmWeights(t, table)
+	reals := parseIpvsadmTable(t, table)
 	s1 := parseExposition(t, scrape1)
 	s2 := parseExposition(t, scrape2)
 
@@ -431,8 +431,8 @@ func compareWithIpvsadm(t *testing.T, m snmpModule, stats, table, scrape1, scrap
 			want := map[string]string{"lvsRealServerAddr": host, "lvsRealServerPort": port}
 			compareCounters(t, svc+" -> "+real, counters[mib.RealTable], stats, labels, want, s1, s2)
 			w, ok := s1.value("lvsRealServerWeight", labels)
-			if !ok || w != weights[svc+" -> "+real] {
-				t.Errorf("%s -> %s: lvsRealServerWeight %v (found %v), ipvsadm %v", svc, real, w, ok, weights[svc+" -> "+real])
+			if !ok || w != reals[svc+" -> "+real].weight {
+				t.Errorf("%s -> %s: lvsRealServerWeight %v (found %v), ipvsadm %v", svc, real, w, ok, reals[svc+" -> "+real].weight)
 			}
 		}
 	}
@@ -524,26 +524,37 @@ func parseCols(t *testing.T, cols, vals []string) map[string]uint64 {
 	return m
 }
 
-// parseIpvsadmWeights reads the weights of ipvsadm -Ln, keyed "service ->
-// real server".
-func parseIpvsadmWeights(t *testing.T, out string) map[string]float64 {
+// ipvsadmReal is a real server's line of ipvsadm -Ln.
+type ipvsadmReal struct {
+	forward                  string
+	weight, active, inactive float64
+}
+
+// parseIpvsadmTable reads the real servers of ipvsadm -Ln, keyed "service
+// -> real server" ("TCP 10.99.0.1:80 -> 127.0.0.1:8080", "FWM 7 ->
+// 10.0.0.7:0").
+func parseIpvsadmTable(t *testing.T, out string) map[string]ipvsadmReal {
 	t.Helper()
-	w := map[string]float64{}
+	reals := map[string]ipvsadmReal{}
 	svc := ""
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		switch {
-		case len(f) >= 2 && (f[0] == "TCP" || f[0] == "UDP" || f[0] == "SCTP"):
+		case len(f) >= 2 && (f[0] == "TCP" || f[0] == "UDP" || f[0] == "SCTP" || f[0] == "FWM"):
 			svc = f[0] + " " + f[1]
 		case len(f) == 6 && f[0] == "->" && f[1] != "RemoteAddress:Port":
-			v, err := strconv.ParseFloat(f[3], 64)
-			if err != nil {
-				t.Fatalf("ipvsadm: weight in %q: %v", line, err)
+			var v [3]float64
+			for i, s := range f[3:] {
+				n, err := strconv.ParseFloat(s, 64)
+				if err != nil {
+					t.Fatalf("ipvsadm: %q: %v", line, err)
+				}
+				v[i] = n
 			}
-			w[svc+" -> "+f[1]] = v
+			reals[svc+" -> "+f[1]] = ipvsadmReal{forward: f[2], weight: v[0], active: v[1], inactive: v[2]}
 		}
 	}
-	return w
+	return reals
 }
 
 // TestPrometheusParseSample checks the exposition parser the end-to-end
@@ -710,15 +721,19 @@ FWM  5                                   0        0        0        0        0
 		len(r.reals) != 2 || r.reals["127.0.0.1:8080"]["OutPkts"] != 61 {
 		t.Errorf("TCP 10.99.0.1:80 parsed as %+v", r)
 	}
-	w := parseIpvsadmWeights(t, `IP Virtual Server version 1.2.1 (size=4096)
+	table := parseIpvsadmTable(t, `IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
 TCP  10.99.0.1:80 rr
-  -> 127.0.0.1:8080               Masq    1      0          10
-  -> 127.0.0.1:8081               Masq    0      0          10
+  -> 127.0.0.1:8080               Masq    1      2          10
+  -> 127.0.0.1:8081               Masq    0      0          9
+FWM  7 rr
+  -> 10.1.1.2:0                   Route   2      0          0
 `)
-	if d := cmp.Diff(map[string]float64{"TCP 10.99.0.1:80 -> 127.0.0.1:8080": 1, "TCP 10.99.0.1:80 -> 127.0.0.1:8081": 0}, w); d != "" {
-		t.Errorf("weights (-want +got):\n%s", d)
+	if d := cmp.Diff(map[string]ipvsadmReal{
+		"TCP 10.99.0.1:80 -> 127.0.0.1:8080": {"Masq", 1, 2, 10}, "TCP 10.99.0.1:80 -> 127.0.0.1:8081": {"Masq", 0, 0, 9},
+		"FWM 7 -> 10.1.1.2:0": {"Route", 2, 0, 0}}, table, cmp.AllowUnexported(ipvsadmReal{})); d != "" {
+		t.Errorf("real servers (-want +got):\n%s", d)
 	}
 }
 

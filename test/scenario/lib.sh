@@ -98,3 +98,26 @@ walker() {
 # real server's address names its service), logged to churn.log.
 mksvc() { ipvsadm -A -t 10.9.0.$1:80 -s rr; echo "10.9.0.$1:80" >> churn.log
 	for d in $(seq $2); do ipvsadm -a -t 10.9.0.$1:80 -r 10.10.$1.$d:8080 -m; done; }
+
+# Network namespaces made with ip netns, each served as an SNMP context.
+# inns NS CMD...: CMD in the namespace NS; "default" is the scenario's own.
+inns() { if [ "$1" = default ]; then shift; "$@"; else ip netns exec "$@"; fi; }
+# nsweb NS VIP PORT... : a web service at VIP:80 in NS (rr), masqueraded to
+# busybox httpd real servers on 127.0.0.1:PORT serving the directory WWW
+# (default /tmp/www): a page size per namespace tells their bytes apart.
+nsweb() {
+	local ns=$1 vip=$2 p; shift 2
+	inns "$ns" ip addr add "$vip/32" dev lo
+	inns "$ns" ipvsadm -A -t "$vip:80" -s rr
+	for p in "$@"; do
+		inns "$ns" busybox httpd -p "127.0.0.1:$p" -h "${WWW:-/tmp/www}"
+		inns "$ns" ipvsadm -a -t "$vip:80" -r "127.0.0.1:$p" -m
+	done
+}
+# listings NS: ipvsadm's views of NS as NS-ln.txt, NS-stats.txt and
+# NS-rate.txt, the oracle the tests compare the agent with.
+listings() {
+	inns "$1" ipvsadm -Ln > "$1-ln.txt"
+	inns "$1" ipvsadm -Ln --stats --exact > "$1-stats.txt"
+	inns "$1" ipvsadm -Ln --rate --exact > "$1-rate.txt"
+}

@@ -1,27 +1,10 @@
 # contexts-setup.sh: the namespaces red, green and blue and the scenario's
-# own, with services and traffic (contexts_test.go's contextsSetup).
+# own, with services and traffic (contexts_test.go's contextsSetup), made
+# with lib.sh's inns, nsweb and listings.
 set -e
 mkdir -p /tmp/www && head -c 1500 /dev/zero > /tmp/www/index.html
-# inns NS CMD...: CMD in the namespace NS; "default" is the scenario's own.
-inns() { if [ "$1" = default ]; then shift; "$@"; else ip netns exec "$@"; fi; }
-# nsweb NS VIP PORT... : a web service at VIP:80 in NS, masqueraded to
-# busybox httpd real servers on 127.0.0.1:PORT.
-nsweb() {
-	ns=$1 vip=$2; shift 2
-	inns "$ns" ip addr add "$vip/32" dev lo
-	inns "$ns" ipvsadm -A -t "$vip:80" -s rr
-	for p in "$@"; do
-		inns "$ns" busybox httpd -p "127.0.0.1:$p" -h /tmp/www
-		inns "$ns" ipvsadm -a -t "$vip:80" -r "127.0.0.1:$p" -m
-	done
-}
 # traffic NS URL N: N requests.
 traffic() { for i in $(seq "$3"); do inns "$1" curl -sf -o /dev/null "$2"; done; }
-listings() { # NS
-	inns "$1" ipvsadm -Ln > "$1-ln.txt"
-	inns "$1" ipvsadm -Ln --stats --exact > "$1-stats.txt"
-	inns "$1" ipvsadm -Ln --rate --exact > "$1-rate.txt"
-}
 for ns in red green blue; do ip netns add $ns; ip -n $ns link set lo up; done
 
 nsweb default 10.9.0.1 8090
