@@ -239,3 +239,12 @@ func (e *Exporter) write(out io.Writer, ctxs []scraped, om bool) (string, error)
 	}
 	return string(format), nil
 }
+
+// WriteText writes the LVS families of one view, served as context name,
+// in the text format: what a scrape of an agent serving v shows (check
+// compares that with a scrape).
+func WriteText(w io.Writer, name string, v *mib.View, mode RealServers) error {
+	e := New(Config{RealServers: mode})
+	_, err := e.write(w, []scraped{{name: name, view: v}}, false)
+	return err
+}

@@ -215,3 +215,34 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// FamilyInfo describes a family as a scrape shows it, for programs that
+// compare scrapes with IPVS (check).
+type FamilyInfo struct {
+	Name string // as in the exposition: counters end in _total
+	// Class says how the values relate to IPVS: counters may lag the
+	// kernel, gauges move, the agent's own account (ClassAgent) is not
+	// IPVS's; the rest must be equal.
+	Class mib.Class
+	// Table is the table its rows come from (mib.Scalars for one row).
+	Table mib.Table
+}
+
+// Families describes every LVS family a scrape may carry.
+func Families() []FamilyInfo {
+	fs := families()
+	out := make([]FamilyInfo, len(fs))
+	for i, f := range fs {
+		out[i] = FamilyInfo{Name: f.name, Class: mib.ClassAgent, Table: f.table}
+		if f.kind == counter {
+			out[i].Name += "_total"
+		}
+		if c := f.cells[0]; c.stat == nil {
+			out[i].Class = c.col.Object().Class
+			if f.kind == info {
+				out[i].Class = mib.ClassSetting // its labels are the data
+			}
+		}
+	}
+	return out
+}

@@ -131,7 +131,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"dump"}, map[string]string{"format": `"table"`, "netns": "empty", "context": "empty", "state-file": `"/var/lib/lvs-agentx/indexes.json"`}},
 		{[]string{"check"}, map[string]string{
 			"snmp": `"udp:127.0.0.1:161"`, "community": `"public"`, "user": "empty", "auth-proto": `"SHA"`,
-			"auth-pass": "empty", "priv-proto": `"AES"`, "priv-pass": "empty", "timeout": `"3s"`, "netns": "empty", "context": "empty"}},
+			"auth-pass": "empty", "priv-proto": `"AES"`, "priv-pass": "empty", "timeout": `"3s"`, "netns": "empty", "context": "empty",
+			"metrics": "empty", "metrics-ca-file": "empty"}},
 		{[]string{"mib"}, map[string]string{"dir": "empty"}},
 	}
 	for _, tt := range tests {
