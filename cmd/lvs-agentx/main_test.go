@@ -54,6 +54,8 @@ func TestUsageErrors(t *testing.T) {
 		{"negative watch interval", []string{"run", "--watch-interval", "-1s"}, nil, "--watch-interval -1s: want 0 (no watch) or a positive duration"},
 		{"unknown notification kind", []string{"run", "--notify", "reals,trains"}, nil, `--notify "reals,trains": unknown kind of change "trains": want all, none, or a list of ipvs, services, availability, reals, weights, thresholds, sync`},
 		{"notify-max 0", []string{"run", "--notify-max", "0"}, nil, "--notify-max 0: want 1 or more"},
+		{"agentx none without metrics", []string{"run", "--agentx", "none"}, nil, "--agentx none: with no --metrics-listen there is nothing to serve"},
+		{"agentx none writable", []string{"run", "--agentx", "none", "--metrics-listen", ":0", "--writable"}, nil, "--writable: maintenance is by SNMP SET"},
 		{"metrics-listen no port", []string{"run", "--metrics-listen", "localhost"}, nil, `--metrics-listen "localhost": want host:port`},
 		{"metrics-real-servers", []string{"run", "--metrics-real-servers", "some"}, nil, `--metrics-real-servers "some": want one of full, names, none`},
 		{"web config without endpoint", []string{"run", "--web.config.file", "/etc/passwd"}, nil, "without --metrics-listen"},
