@@ -17,7 +17,6 @@
 # table, one alone and one beside scrapeloop's 8 scrapers, in alternating
 # order: "@conc walk_alone VBS walk_scraped VBS scrapes_per_s N".
 set -e
-result() { echo "$*"; echo "$*" >> "$CTL/progress.txt"; }
 URL=http://127.0.0.1:9815/metrics
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # scrape: one gzipped scrape; prints "SECONDS BYTES".
