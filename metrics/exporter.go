@@ -3,8 +3,8 @@ package metrics
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
-	"github.com/klauspost/compress/gzip"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,9 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+	"golang.org/x/time/rate"
 
 	"github.com/lvs-agentx/lvs-agentx/ipvslive"
 	"github.com/lvs-agentx/lvs-agentx/mib"
@@ -38,11 +41,20 @@ type Config struct {
 	Logger   *slog.Logger
 }
 
+// The endpoint's pace: Prometheus servers scrape every few seconds at
+// most, so more than this many scrapes a second are a loop or a mistake;
+// they wait (the caches make each cheap, but not free).
+const (
+	maxScrapesPerSecond = 10
+	maxScrapeWait       = 10 * time.Second
+)
+
 // Exporter serves the LVS families of the contexts added to it. It is an
 // http.Handler for /metrics.
 type Exporter struct {
 	cfg      Config
 	families []family
+	limiter  *rate.Limiter
 
 	mu       sync.Mutex
 	contexts map[string]Source
@@ -67,7 +79,8 @@ func New(cfg Config) *Exporter {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Exporter{cfg: cfg, families: families(), contexts: map[string]Source{}}
+	return &Exporter{cfg: cfg, families: families(), contexts: map[string]Source{},
+		limiter: rate.NewLimiter(maxScrapesPerSecond, maxScrapesPerSecond)}
 }
 
 // Add serves src as the context name ("" for the default context),
@@ -111,6 +124,16 @@ func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed: "+r.Method, http.StatusMethodNotAllowed)
+		return
+	}
+	// Scrapers beyond the rate wait their turn, up to their timeout: a
+	// loop of scrapes cannot take the CPU that SNMP requests need.
+	wait, cancel := context.WithTimeout(r.Context(), maxScrapeWait)
+	err := e.limiter.Wait(wait)
+	cancel()
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many scrapes: at most "+strconv.Itoa(maxScrapesPerSecond)+" a second", http.StatusTooManyRequests)
 		return
 	}
 	om := expfmt.NegotiateIncludingOpenMetrics(r.Header).FormatType() == expfmt.TypeOpenMetrics

@@ -3,6 +3,7 @@ package metrics
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"flag"
 	"io"
 	"net/http"
@@ -362,5 +363,26 @@ func TestGolden(t *testing.T) {
 	}
 	if !bytes.Equal(body, want) {
 		t.Errorf("the scrape differs from %s (go test -update rewrites it):\n%s", golden, body)
+	}
+}
+
+// TestScrapeRate: past the burst, a scrape waits its turn; one that cannot
+// wait that long is told to come back (429) rather than served at once.
+func TestScrapeRate(t *testing.T) {
+	e, _ := newTestExporter(RealServersNone)
+	for i := 0; i < maxScrapesPerSecond; i++ {
+		scrape(t, e, nil) // the burst
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil).WithContext(ctx))
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("status %d, Retry-After %q; want 429 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	start := time.Now()
+	scrape(t, e, nil) // waits for a token, then is served
+	if time.Since(start) > maxScrapeWait {
+		t.Errorf("a scrape past the burst waited %v", time.Since(start))
 	}
 }
