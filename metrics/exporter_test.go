@@ -256,7 +256,7 @@ func TestScrapeOpenMetrics(t *testing.T) {
 	}
 	s := string(body)
 	for _, want := range []string{"# TYPE lvs_service_connections counter\n", "\nlvs_service_connections_total{",
-		"# TYPE lvs_real_server_weight gauge\n"} {
+		"# TYPE lvs_real_server_weight gauge\n", "# TYPE lvs_service info\n", "\nlvs_service_info{"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("OpenMetrics body lacks %q", want)
 		}
