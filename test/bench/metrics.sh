@@ -7,7 +7,7 @@
 #   native_bytes        the gzipped body's size; native_series its series
 #   native_cpu_s        the agent's CPU per scrape
 #   native_rss_kib      the agent's RSS after the scrapes
-#   names_s, names_bytes the same scrape with --metrics-real-servers names
+#   names_*             the same with --metrics-real-servers names
 #   snmpexp_s           one snmp_exporter scrape of the same table through
 #                       snmpd (module lvs of contrib/prometheus/snmp.yml),
 #                       up to SNMPEXP_MAX real servers
@@ -15,7 +15,9 @@
 #   speedup             snmpexp_s / native_s
 # and at CONC_SIZE, PAIRS pairs of 10 s SNMP walk loops of the real server
 # table, one alone and one beside scrapeloop's 8 scrapers, in alternating
-# order: "@conc walk_alone VBS walk_scraped VBS scrapes_per_s N".
+# order: "@conc walk_alone VBS walk_scraped VBS scrapes_per_s N", each
+# walk's varbinds over its own time (a walk loop ends after a whole walk
+# past 10 s).
 set -e
 URL=http://127.0.0.1:9815/metrics
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
@@ -33,7 +35,9 @@ for SIZE in $SIZES; do
 	S=${SIZE%x*} D=${SIZE#*x}
 	ipvsadm -C
 	ipvsbench -rules $S $D | ipvsadm -R
-	for mode in full names; do
+	# names first: the agent of full (the default) stays for the rest.
+	for mode in names full; do
+		[ $mode = full ] && stopagent
 		metricsagent --metrics-real-servers $mode
 		scrape > /dev/null # the first read and render, not timed
 		c0=$(ticks $AGENT)
@@ -42,16 +46,11 @@ for SIZE in $SIZES; do
 		key=native; [ $mode = names ] && key=names
 		result "$SIZE ${key}_s $(awk '{ print $1 }' scrapes.txt | median)"
 		result "$SIZE ${key}_bytes $(awk '{ print $2 }' scrapes.txt | median)"
-		if [ $mode = full ]; then
-			result "$SIZE native_series $(gzip -dc body.gz | grep -vc '^#')"
-			result "$SIZE native_cpu_s $(awk -v t=$((c1 - c0)) -v n=$SCRAPES 'BEGIN { printf "%.3f", t / 100 / n }')"
-			result "$SIZE native_rss_kib $(rss $AGENT)"
-			native=$(awk '{ print $1 }' scrapes.txt | median)
-		fi
-		[ $mode = names ] || [ $((S * D)) -gt $SNMPEXP_MAX ] || break
-		stopagent
+		result "$SIZE ${key}_series $(gzip -dc body.gz | grep -vc '^#')"
+		result "$SIZE ${key}_cpu_s $(awk -v t=$((c1 - c0)) -v n=$SCRAPES 'BEGIN { printf "%.3f", t / 100 / n }')"
+		result "$SIZE ${key}_rss_kib $(rss $AGENT)"
 	done
-	[ $mode = names ] && metricsagent # snmp_exporter walks the default agent
+	native=$(awk '{ print $1 }' scrapes.txt | median)
 	if [ $((S * D)) -le $SNMPEXP_MAX ]; then
 		waitserved 300
 		c0=$(ticks $AGENT) s0=$(ticks $SNMPD)
@@ -74,7 +73,9 @@ for SIZE in $SIZES; do
 					LOOP=$!
 					nap 1
 				fi
-				vbs=$(walkloop -target $SNMP_TARGET -for 10s $LVS.18 | awk 'END { printf "%.0f", NR / 10 }')
+				t0=$(us)
+				n=$(walkloop -target $SNMP_TARGET -for 10s $LVS.18 | wc -l)
+				vbs=$(awk -v n=$n -v t=$(( $(us) - t0 )) 'BEGIN { printf "%.0f", n / (t / 1e6) }')
 				eval "walk_$order=$vbs"
 				[ $order = scraped ] && wait $LOOP
 			done

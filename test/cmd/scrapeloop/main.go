@@ -55,6 +55,9 @@ func run(url string, n int, dur time.Duration) (ok, failed int64) {
 				}
 				_, err = io.Copy(io.Discard, res.Body)
 				res.Body.Close()
+				if ctx.Err() != nil {
+					break // cut off by the end, not a failure
+				}
 				if err != nil || res.StatusCode != http.StatusOK {
 					failN.Add(1)
 					continue
