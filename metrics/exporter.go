@@ -47,6 +47,9 @@ type Config struct {
 const (
 	maxScrapesPerSecond = 10
 	maxScrapeWait       = 10 * time.Second
+	// renderBudget: a body is rendered again no sooner than this many
+	// times its last render's cost, as the watch re-reads a huge table.
+	renderBudget = 10
 )
 
 // Exporter serves the LVS families of the contexts added to it. It is an
@@ -59,16 +62,18 @@ type Exporter struct {
 	mu       sync.Mutex
 	contexts map[string]Source
 
-	// render serialises renders; cache is the last body rendered.
+	// render serialises renders; cache holds the last body rendered in
+	// each format (the text format, OpenMetrics).
 	render sync.Mutex
-	cache  rendered
+	cache  [2]rendered
 }
 
 // rendered is a body and what it was rendered from.
 type rendered struct {
 	views   []*mib.View // one per context, in name order
 	names   []string
-	om      bool
+	at      time.Time     // when it was rendered
+	cost    time.Duration // how long that took
 	body    []byte
 	ctype   string
 	written bool
@@ -178,18 +183,27 @@ func acceptsGzip(h string) bool {
 	return false
 }
 
-// body returns the gzipped body of a scrape and its content type: the
-// cached one when no context's view has changed since it was rendered,
-// else a new one. Renders run one at a time; scrapes that arrive during
-// one wait for it and, when nothing changed, take its body. Bodies are
-// kept compressed: a large director's text is twenty times their size.
+// body returns the gzipped body of a scrape and its content type. A body
+// is rendered again only when a context's view has changed since, and no
+// sooner than ten times what the last render cost after it: scrapes in
+// between take the body they find, without reading IPVS, so rendering
+// takes at most a tenth of a CPU however often scrapers come (a huge
+// director's body is then a little older than its views; lvs_data_age_
+// seconds says how old). Renders run one at a time; scrapes that arrive
+// during one wait for it. Bodies are kept compressed: a large director's
+// text is twenty times their size.
 func (e *Exporter) body(om bool) ([]byte, string, error) {
-	ctxs := e.snapshot()
 	e.render.Lock()
 	defer e.render.Unlock()
-	if e.cache.matches(ctxs, om) {
-		return e.cache.body, e.cache.ctype, nil
+	c := &e.cache[boolInt(om)]
+	if c.written && time.Since(c.at) < renderBudget*c.cost {
+		return c.body, c.ctype, nil
 	}
+	ctxs := e.snapshot()
+	if c.matches(ctxs) {
+		return c.body, c.ctype, nil
+	}
+	start := time.Now()
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
 	ctype, err := e.write(zw, ctxs, om)
@@ -199,16 +213,16 @@ func (e *Exporter) body(om bool) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	c := rendered{om: om, body: buf.Bytes(), ctype: ctype, written: true}
+	*c = rendered{body: buf.Bytes(), ctype: ctype, written: true, at: time.Now()}
+	c.cost = c.at.Sub(start)
 	for _, s := range ctxs {
 		c.views, c.names = append(c.views, s.view), append(c.names, s.name)
 	}
-	e.cache = c
 	return c.body, ctype, nil
 }
 
-func (c *rendered) matches(ctxs []scraped, om bool) bool {
-	if !c.written || c.om != om || len(ctxs) != len(c.views) {
+func (c *rendered) matches(ctxs []scraped) bool {
+	if !c.written || len(ctxs) != len(c.views) {
 		return false
 	}
 	for i, s := range ctxs {

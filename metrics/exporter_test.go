@@ -284,18 +284,26 @@ func TestScrapeGzipAndCache(t *testing.T) {
 	if !bytes.Equal(plain, unzipped) {
 		t.Errorf("the gzipped body differs from the plain one")
 	}
-	// Nothing changed: the next scrape takes the cached body; a new view
-	// renders anew.
+	// Within ten times the render's cost the body is served as it is,
+	// without asking for views; past it, an unchanged view keeps the
+	// body, a new one renders anew.
+	c := &e.cache[0]
+	c.cost = time.Hour
+	first, asked := c.body, def.asked
+	def.view = fixtureView()
 	_, again := scrape(t, e, nil)
-	first := e.cache.body
+	if &c.body[0] != &first[0] || !bytes.Equal(again, plain) || def.asked != asked {
+		t.Errorf("a body within its render budget was rendered again (views asked for: %d)", def.asked-asked)
+	}
+	c.cost = 0
+	def.view = e.cache[0].views[0] // the same view as rendered
 	_, _ = scrape(t, e, nil)
-	if &e.cache.body[0] != &first[0] || !bytes.Equal(again, plain) {
+	if &c.body[0] != &first[0] || def.asked != asked+1 {
 		t.Errorf("an unchanged view was rendered again")
 	}
-	asked := def.asked
 	def.view = fixtureView()
 	_, _ = scrape(t, e, nil)
-	if &e.cache.body[0] == &first[0] || def.asked != asked+1 {
+	if &c.body[0] == &first[0] || def.asked != asked+2 {
 		t.Errorf("a new view was not rendered")
 	}
 }
