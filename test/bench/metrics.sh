@@ -2,8 +2,9 @@
 # SIZES it makes the table with ipvsbench, starts a fresh agent with
 # --metrics-listen, and prints "SIZE KEY VALUE":
 #   native_s            median time of SCRAPES scrapes of /metrics (gzip, as
-#                       Prometheus asks), each after the data is older than
-#                       the cache TTL, so each reads IPVS and renders anew
+#                       Prometheus asks) that each rendered a new body
+#   native_age_s        the data age those bodies told (lvs_data_age_seconds):
+#                       a read that outlasts --refresh-wait serves the last
 #   native_bytes        the gzipped body's size; native_series its series
 #   native_cpu_s        the agent's CPU per scrape
 #   native_rss_kib      the agent's RSS after the scrapes
@@ -23,6 +24,23 @@ URL=http://127.0.0.1:9815/metrics
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # scrape: one gzipped scrape; prints "SECONDS BYTES".
 scrape() { curl -sf -H 'Accept-Encoding: gzip' -o body.gz -w '%{time_total} %{size_download}\n' $URL; }
+# rendered N: N scrapes that each rendered a new body (one that differs
+# from the one before): the agent serves a body again until its views
+# change, which takes longer than the cache TTL where reads are costly
+# (ten times their cost), and no sooner than ten times the last render's
+# cost. Between scrapes it waits 1.2 s, doubled after every scrape that got
+# the same body. Prints "SECONDS BYTES DATA_AGE" per rendered scrape.
+rendered() {
+	local got=0 wait=1.2 prev=
+	while [ $got -lt $1 ]; do
+		nap $wait
+		read -r secs bytes < <(scrape)
+		sum=$(md5sum < body.gz)
+		if [ "$sum" = "$prev" ]; then wait=$(awk -v w=$wait 'BEGIN { print (w < 60) ? 2 * w : w }'); continue; fi
+		prev=$sum got=$((got + 1)) wait=1.2
+		echo "$secs $bytes $(gzip -dc body.gz | awk '$1 == "lvs_data_age_seconds" { print $2 }')"
+	done
+}
 metricsagent() { # FLAGS...
 	startagent --cache-ttl 1s --watch-interval 0 --metrics-listen 127.0.0.1:9815 "$@"
 	for i in $(seq 600); do curl -sf -o /dev/null $URL && return 0; sleep 0.5; done
@@ -41,12 +59,13 @@ for SIZE in $SIZES; do
 		metricsagent --metrics-real-servers $mode
 		scrape > /dev/null # the first read and render, not timed
 		c0=$(ticks $AGENT)
-		for i in $(seq $SCRAPES); do nap 1.2; scrape; done > scrapes.txt
+		rendered $SCRAPES > scrapes.txt
 		c1=$(ticks $AGENT)
 		key=native; [ $mode = names ] && key=names
 		result "$SIZE ${key}_s $(awk '{ print $1 }' scrapes.txt | median)"
 		result "$SIZE ${key}_bytes $(awk '{ print $2 }' scrapes.txt | median)"
 		result "$SIZE ${key}_series $(gzip -dc body.gz | grep -vc '^#')"
+		result "$SIZE ${key}_age_s $(awk '{ print $3 }' scrapes.txt | median)"
 		result "$SIZE ${key}_cpu_s $(awk -v t=$((c1 - c0)) -v n=$SCRAPES 'BEGIN { printf "%.3f", t / 100 / n }')"
 		result "$SIZE ${key}_rss_kib $(rss $AGENT)"
 	done
