@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,14 +25,15 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
-// fakeSource serves a fixed view and counts the views asked for.
+// fakeSource serves a fixed view and counts the views asked for, from
+// concurrent scrapes as the server's tests make.
 type fakeSource struct {
 	view  *mib.View
 	stats ipvslive.ReadStats
-	asked int
+	asked atomic.Int64
 }
 
-func (f *fakeSource) Current() *mib.View            { f.asked++; return f.view }
+func (f *fakeSource) Current() *mib.View            { f.asked.Add(1); return f.view }
 func (f *fakeSource) ReadStats() ipvslive.ReadStats { return f.stats }
 
 func fixtureView() *mib.View {
@@ -291,10 +293,10 @@ func TestScrapeGzipAndCache(t *testing.T) {
 	if &e.cache.body[0] != &first[0] || !bytes.Equal(again, plain) {
 		t.Errorf("an unchanged view was rendered again")
 	}
-	asked := def.asked
+	asked := def.asked.Load()
 	def.view = fixtureView()
 	_, _ = scrape(t, e, nil)
-	if &e.cache.body[0] == &first[0] || def.asked != asked+1 {
+	if &e.cache.body[0] == &first[0] || def.asked.Load() != asked+1 {
 		t.Errorf("a new view was not rendered")
 	}
 }
