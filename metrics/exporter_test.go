@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,14 +26,15 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
-// fakeSource serves a fixed view and counts the views asked for.
+// fakeSource serves a fixed view and counts the views asked for, from
+// concurrent scrapes as the server's tests make.
 type fakeSource struct {
 	view  *mib.View
 	stats ipvslive.ReadStats
-	asked int
+	asked atomic.Int64
 }
 
-func (f *fakeSource) Current() *mib.View            { f.asked++; return f.view }
+func (f *fakeSource) Current() *mib.View            { f.asked.Add(1); return f.view }
 func (f *fakeSource) ReadStats() ipvslive.ReadStats { return f.stats }
 
 func fixtureView() *mib.View {
@@ -289,21 +291,21 @@ func TestScrapeGzipAndCache(t *testing.T) {
 	// body, a new one renders anew.
 	c := &e.cache[0]
 	c.cost = time.Hour
-	first, asked := c.body, def.asked
+	first, asked := c.body, def.asked.Load()
 	def.view = fixtureView()
 	_, again := scrape(t, e, nil)
-	if &c.body[0] != &first[0] || !bytes.Equal(again, plain) || def.asked != asked {
-		t.Errorf("a body within its render budget was rendered again (views asked for: %d)", def.asked-asked)
+	if &c.body[0] != &first[0] || !bytes.Equal(again, plain) || def.asked.Load() != asked {
+		t.Errorf("a body within its render budget was rendered again (views asked for: %d)", def.asked.Load()-asked)
 	}
 	c.cost = 0
 	def.view = e.cache[0].views[0] // the same view as rendered
 	_, _ = scrape(t, e, nil)
-	if &c.body[0] != &first[0] || def.asked != asked+1 {
+	if &c.body[0] != &first[0] || def.asked.Load() != asked+1 {
 		t.Errorf("an unchanged view was rendered again")
 	}
 	def.view = fixtureView()
 	_, _ = scrape(t, e, nil)
-	if &c.body[0] == &first[0] || def.asked != asked+2 {
+	if &c.body[0] == &first[0] || def.asked.Load() != asked+2 {
 		t.Errorf("a new view was not rendered")
 	}
 }

@@ -115,6 +115,25 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestUsagefOneLine: a usage error is one line even when what it quotes
+// is several, as yaml's errors are.
+func TestUsagefOneLine(t *testing.T) {
+	for _, tt := range []struct {
+		format string
+		args   []any
+		want   string
+	}{
+		{"--x %q: want y", []any{"z"}, `--x "z": want y`},
+		{"--x: %v", []any{errors.New("yaml: unmarshal errors:\n  line 1: field f not found")}, "--x: yaml: unmarshal errors: line 1: field f not found"},
+		{"%v", []any{"a\n\n  b\n"}, "a b"},
+		{"--x %q", []any{"two  spaces"}, `--x "two  spaces"`},
+	} {
+		if got := usagef(tt.format, tt.args...).Error(); got != tt.want {
+			t.Errorf("usagef(%q, %q) = %q, want %q", tt.format, tt.args, got, tt.want)
+		}
+	}
+}
+
 // TestHelp: --help of every command exits 0 and lists every flag with its
 // environment variable and its default.
 func TestHelp(t *testing.T) {
