@@ -49,7 +49,7 @@ func BenchmarkRender(b *testing.B) {
 			var size int
 			b.ReportAllocs()
 			for b.Loop() {
-				e.cache = rendered{} // render anew
+				e.cache = [2]rendered{} // render anew
 				body, _, err := e.body(false)
 				if err != nil {
 					b.Fatal(err)

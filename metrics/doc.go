@@ -10,7 +10,9 @@
 // (context, absent for the default context).
 //
 // A scrape renders every family into one body, shared by the scrapes that
-// come while the views stay the same (at most the cache TTL), so that
-// concurrent scrapers cost one render; the agent's own runtime metrics
+// come while the views stay the same, and rendered again no sooner than
+// ten times its cost after the last render, so that any number of
+// scrapers costs at most a tenth of a CPU in renders; at most 10 scrapes
+// a second are served, the others wait. The agent's own runtime metrics
 // (go_, process_) come from a client_golang registry after the LVS ones.
 package metrics

@@ -3,8 +3,8 @@ package metrics
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
-	"github.com/klauspost/compress/gzip"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,9 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+	"golang.org/x/time/rate"
 
 	"github.com/lvs-agentx/lvs-agentx/ipvslive"
 	"github.com/lvs-agentx/lvs-agentx/mib"
@@ -38,25 +41,39 @@ type Config struct {
 	Logger   *slog.Logger
 }
 
+// The endpoint's pace: Prometheus servers scrape every few seconds at
+// most, so more than this many scrapes a second are a loop or a mistake;
+// they wait (the caches make each cheap, but not free).
+const (
+	maxScrapesPerSecond = 10
+	maxScrapeWait       = 10 * time.Second
+	// renderBudget: a body is rendered again no sooner than this many
+	// times its last render's cost, as the watch re-reads a huge table.
+	renderBudget = 10
+)
+
 // Exporter serves the LVS families of the contexts added to it. It is an
 // http.Handler for /metrics.
 type Exporter struct {
 	cfg      Config
 	families []family
+	limiter  *rate.Limiter
 
 	mu       sync.Mutex
 	contexts map[string]Source
 
-	// render serialises renders; cache is the last body rendered.
+	// render serialises renders; cache holds the last body rendered in
+	// each format (the text format, OpenMetrics).
 	render sync.Mutex
-	cache  rendered
+	cache  [2]rendered
 }
 
 // rendered is a body and what it was rendered from.
 type rendered struct {
 	views   []*mib.View // one per context, in name order
 	names   []string
-	om      bool
+	at      time.Time     // when it was rendered
+	cost    time.Duration // how long that took
 	body    []byte
 	ctype   string
 	written bool
@@ -67,7 +84,8 @@ func New(cfg Config) *Exporter {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Exporter{cfg: cfg, families: families(), contexts: map[string]Source{}}
+	return &Exporter{cfg: cfg, families: families(), contexts: map[string]Source{},
+		limiter: rate.NewLimiter(maxScrapesPerSecond, maxScrapesPerSecond)}
 }
 
 // Add serves src as the context name ("" for the default context),
@@ -113,6 +131,16 @@ func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed: "+r.Method, http.StatusMethodNotAllowed)
 		return
 	}
+	// Scrapers beyond the rate wait their turn, up to their timeout: a
+	// loop of scrapes cannot take the CPU that SNMP requests need.
+	wait, cancel := context.WithTimeout(r.Context(), maxScrapeWait)
+	err := e.limiter.Wait(wait)
+	cancel()
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many scrapes: at most "+strconv.Itoa(maxScrapesPerSecond)+" a second", http.StatusTooManyRequests)
+		return
+	}
 	om := expfmt.NegotiateIncludingOpenMetrics(r.Header).FormatType() == expfmt.TypeOpenMetrics
 	body, ctype, err := e.body(om)
 	if err != nil {
@@ -155,18 +183,27 @@ func acceptsGzip(h string) bool {
 	return false
 }
 
-// body returns the gzipped body of a scrape and its content type: the
-// cached one when no context's view has changed since it was rendered,
-// else a new one. Renders run one at a time; scrapes that arrive during
-// one wait for it and, when nothing changed, take its body. Bodies are
-// kept compressed: a large director's text is twenty times their size.
+// body returns the gzipped body of a scrape and its content type. A body
+// is rendered again only when a context's view has changed since, and no
+// sooner than ten times what the last render cost after it: scrapes in
+// between take the body they find, without reading IPVS, so rendering
+// takes at most a tenth of a CPU however often scrapers come (a huge
+// director's body is then a little older than its views; lvs_data_age_
+// seconds says how old). Renders run one at a time; scrapes that arrive
+// during one wait for it. Bodies are kept compressed: a large director's
+// text is twenty times their size.
 func (e *Exporter) body(om bool) ([]byte, string, error) {
-	ctxs := e.snapshot()
 	e.render.Lock()
 	defer e.render.Unlock()
-	if e.cache.matches(ctxs, om) {
-		return e.cache.body, e.cache.ctype, nil
+	c := &e.cache[boolInt(om)]
+	if c.written && time.Since(c.at) < renderBudget*c.cost {
+		return c.body, c.ctype, nil
 	}
+	ctxs := e.snapshot()
+	if c.matches(ctxs) {
+		return c.body, c.ctype, nil
+	}
+	start := time.Now()
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
 	ctype, err := e.write(zw, ctxs, om)
@@ -176,16 +213,16 @@ func (e *Exporter) body(om bool) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	c := rendered{om: om, body: buf.Bytes(), ctype: ctype, written: true}
+	*c = rendered{body: buf.Bytes(), ctype: ctype, written: true, at: time.Now()}
+	c.cost = c.at.Sub(start)
 	for _, s := range ctxs {
 		c.views, c.names = append(c.views, s.view), append(c.names, s.name)
 	}
-	e.cache = c
 	return c.body, ctype, nil
 }
 
-func (c *rendered) matches(ctxs []scraped, om bool) bool {
-	if !c.written || c.om != om || len(ctxs) != len(c.views) {
+func (c *rendered) matches(ctxs []scraped) bool {
+	if !c.written || len(ctxs) != len(c.views) {
 		return false
 	}
 	for i, s := range ctxs {
@@ -238,4 +275,13 @@ func (e *Exporter) write(out io.Writer, ctxs []scraped, om bool) (string, error)
 		return "", fmt.Errorf("write metrics: %w", err)
 	}
 	return string(format), nil
+}
+
+// WriteText writes the LVS families of one view, served as context name,
+// in the text format: what a scrape of an agent serving v shows (check
+// compares that with a scrape).
+func WriteText(w io.Writer, name string, v *mib.View, mode RealServers) error {
+	e := New(Config{RealServers: mode})
+	_, err := e.write(w, []scraped{{name: name, view: v}}, false)
+	return err
 }

@@ -3,6 +3,7 @@ package metrics
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"flag"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,14 +26,15 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
-// fakeSource serves a fixed view and counts the views asked for.
+// fakeSource serves a fixed view and counts the views asked for, from
+// concurrent scrapes as the server's tests make.
 type fakeSource struct {
 	view  *mib.View
 	stats ipvslive.ReadStats
-	asked int
+	asked atomic.Int64
 }
 
-func (f *fakeSource) Current() *mib.View            { f.asked++; return f.view }
+func (f *fakeSource) Current() *mib.View            { f.asked.Add(1); return f.view }
 func (f *fakeSource) ReadStats() ipvslive.ReadStats { return f.stats }
 
 func fixtureView() *mib.View {
@@ -255,7 +258,7 @@ func TestScrapeOpenMetrics(t *testing.T) {
 	}
 	s := string(body)
 	for _, want := range []string{"# TYPE lvs_service_connections counter\n", "\nlvs_service_connections_total{",
-		"# TYPE lvs_real_server_weight gauge\n"} {
+		"# TYPE lvs_real_server_weight gauge\n", "# TYPE lvs_service info\n", "\nlvs_service_info{"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("OpenMetrics body lacks %q", want)
 		}
@@ -283,18 +286,26 @@ func TestScrapeGzipAndCache(t *testing.T) {
 	if !bytes.Equal(plain, unzipped) {
 		t.Errorf("the gzipped body differs from the plain one")
 	}
-	// Nothing changed: the next scrape takes the cached body; a new view
-	// renders anew.
+	// Within ten times the render's cost the body is served as it is,
+	// without asking for views; past it, an unchanged view keeps the
+	// body, a new one renders anew.
+	c := &e.cache[0]
+	c.cost = time.Hour
+	first, asked := c.body, def.asked.Load()
+	def.view = fixtureView()
 	_, again := scrape(t, e, nil)
-	first := e.cache.body
+	if &c.body[0] != &first[0] || !bytes.Equal(again, plain) || def.asked.Load() != asked {
+		t.Errorf("a body within its render budget was rendered again (views asked for: %d)", def.asked.Load()-asked)
+	}
+	c.cost = 0
+	def.view = e.cache[0].views[0] // the same view as rendered
 	_, _ = scrape(t, e, nil)
-	if &e.cache.body[0] != &first[0] || !bytes.Equal(again, plain) {
+	if &c.body[0] != &first[0] || def.asked.Load() != asked+1 {
 		t.Errorf("an unchanged view was rendered again")
 	}
-	asked := def.asked
 	def.view = fixtureView()
 	_, _ = scrape(t, e, nil)
-	if &e.cache.body[0] == &first[0] || def.asked != asked+1 {
+	if &c.body[0] == &first[0] || def.asked.Load() != asked+2 {
 		t.Errorf("a new view was not rendered")
 	}
 }
@@ -362,5 +373,26 @@ func TestGolden(t *testing.T) {
 	}
 	if !bytes.Equal(body, want) {
 		t.Errorf("the scrape differs from %s (go test -update rewrites it):\n%s", golden, body)
+	}
+}
+
+// TestScrapeRate: past the burst, a scrape waits its turn; one that cannot
+// wait that long is told to come back (429) rather than served at once.
+func TestScrapeRate(t *testing.T) {
+	e, _ := newTestExporter(RealServersNone)
+	for i := 0; i < maxScrapesPerSecond; i++ {
+		scrape(t, e, nil) // the burst
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil).WithContext(ctx))
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("status %d, Retry-After %q; want 429 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	start := time.Now()
+	scrape(t, e, nil) // waits for a token, then is served
+	if time.Since(start) > maxScrapeWait {
+		t.Errorf("a scrape past the burst waited %v", time.Since(start))
 	}
 }

@@ -77,27 +77,39 @@ func describe(name string) string {
 	return d.Description
 }
 
+// builder collects families.
+type builder []family
+
+// from adds a family whose value is one object, with its description.
+func (b *builder) from(name string, k kind, t mib.Table, object string) {
+	*b = append(*b, family{name: name, kind: k, table: t, help: describe(object), cells: []cell{{col: column(object)}}})
+}
+
+// own adds a family whose help is its own, not the object's: its value is
+// converted, or it comes from no object.
+func (b *builder) own(f family) { *b = append(*b, f) }
+
 // families returns every family in the order they are written.
 func families() []family {
-	var fs []family
-	// from adds a family whose value is one object, with its description.
-	from := func(name string, k kind, t mib.Table, object string) {
-		fs = append(fs, family{name: name, kind: k, table: t, help: describe(object), cells: []cell{{col: column(object)}}})
-	}
-	// own adds a family whose help is its own, not the object's: its
-	// value is converted, or it comes from no object.
-	own := func(f family) { fs = append(fs, f) }
+	var b builder
+	b.agentFamilies()
+	b.healthFamilies()
+	b.rowFamilies()
+	return b
+}
+
+// agentFamilies are the agent's view of each namespace and the classic
+// module's scalars.
+func (b *builder) agentFamilies() {
 	stat := func(name string, k kind, help string, v func(ipvslive.ReadStats) float64) {
-		own(family{name: name, kind: k, help: help, always: true, cells: []cell{{stat: v}}})
+		b.own(family{name: name, kind: k, help: help, always: true, cells: []cell{{stat: v}}})
 	}
 	sc := mib.Scalars
-
-	// The agent's view of each namespace.
-	own(family{name: "lvs_up", kind: gauge, always: true, cells: []cell{{col: column("lvsIpvsAvailable"), conv: truth}},
+	b.own(family{name: "lvs_up", kind: gauge, always: true, cells: []cell{{col: column("lvsIpvsAvailable"), conv: truth}},
 		help: "1 when IPVS could be read at the last refresh, 0 when not (IPVS module not loaded, no permission); the other lvs_ series of the context are left out while it is 0."})
-	own(family{name: "lvs_data_age_seconds", kind: gauge, always: true, cells: []cell{{col: column("lvsDataAge"), conv: seconds}},
+	b.own(family{name: "lvs_data_age_seconds", kind: gauge, always: true, cells: []cell{{col: column("lvsDataAge"), conv: seconds}},
 		help: "How old the data being served is: the time from the start of the last read of IPVS to this scrape."})
-	fs = append(fs, family{name: "lvs_changes", kind: counter, always: true, help: describe("lvsChanges"),
+	b.own(family{name: "lvs_changes", kind: counter, always: true, help: describe("lvsChanges"),
 		cells: []cell{{col: column("lvsChanges")}}})
 	stat("lvs_reads", counter, "Reads of IPVS in this context since the agent started: the scrapes', SNMP requests', the watch's.",
 		func(s ipvslive.ReadStats) float64 { return float64(s.Reads) })
@@ -106,63 +118,68 @@ func families() []family {
 	stat("lvs_read_duration_seconds", gauge, "How long the last read of IPVS and the build of its view took.",
 		func(s ipvslive.ReadStats) float64 { return s.LastDuration.Seconds() })
 
-	// The scalars of the classic module.
-	own(family{name: "lvs_info", kind: info, table: sc, help: "The IPVS version the kernel reports, as the label version; the value is 1.",
+	b.own(family{name: "lvs_info", kind: info, table: sc, help: "The IPVS version the kernel reports, as the label version; the value is 1.",
 		cells: []cell{{infoLabels: []infoLabel{{"version", column("lvsVersion")}}}}})
-	from("lvs_services", gauge, sc, "lvsNumServices")
-	from("lvs_connection_hash_buckets", gauge, sc, "lvsHashTableSize")
-	from("lvs_tcp_timeout_seconds", gauge, sc, "lvsTcpTimeOut")
-	from("lvs_tcp_fin_timeout_seconds", gauge, sc, "lvsTcpFinTimeOut")
-	from("lvs_udp_timeout_seconds", gauge, sc, "lvsUdpTimeOut")
+	b.from("lvs_services", gauge, sc, "lvsNumServices")
+	b.from("lvs_connection_hash_buckets", gauge, sc, "lvsHashTableSize")
+	b.from("lvs_tcp_timeout_seconds", gauge, sc, "lvsTcpTimeOut")
+	b.from("lvs_tcp_fin_timeout_seconds", gauge, sc, "lvsTcpFinTimeOut")
+	b.from("lvs_udp_timeout_seconds", gauge, sc, "lvsUdpTimeOut")
+}
 
-	// The director's health.
+// healthFamilies are the director's health: totals, connection table,
+// defenses, settings, sync daemons.
+func (b *builder) healthFamilies() {
+	sc := mib.Scalars
 	for _, t := range []struct{ name, object string }{{"connections", "Conns"}, {"in_packets", "InPkts"},
 		{"out_packets", "OutPkts"}, {"in_bytes", "InBytes"}, {"out_bytes", "OutBytes"}} {
-		from("lvs_"+t.name, counter, sc, "lvsTotal"+t.object)
+		b.from("lvs_"+t.name, counter, sc, "lvsTotal"+t.object)
 	}
 	for _, t := range []struct{ name, object string }{{"connections", "Cps"}, {"in_packets", "InPPS"},
 		{"out_packets", "OutPPS"}, {"in_bytes", "InBPSHC"}, {"out_bytes", "OutBPSHC"}} {
-		from("lvs_"+t.name+"_per_second", gauge, sc, "lvsTotalRate"+t.object)
+		b.from("lvs_"+t.name+"_per_second", gauge, sc, "lvsTotalRate"+t.object)
 	}
-	from("lvs_connection_entries", gauge, sc, "lvsConnEntries")
-	from("lvs_connection_templates", gauge, sc, "lvsConnTemplates")
-	from("lvs_connection_entries_from_sync", gauge, sc, "lvsConnFromSync")
-	own(family{name: "lvs_connection_table_age_seconds", kind: gauge, table: sc, cells: []cell{{col: column("lvsConnDataAge"), conv: seconds}},
+	b.from("lvs_connection_entries", gauge, sc, "lvsConnEntries")
+	b.from("lvs_connection_templates", gauge, sc, "lvsConnTemplates")
+	b.from("lvs_connection_entries_from_sync", gauge, sc, "lvsConnFromSync")
+	b.own(family{name: "lvs_connection_table_age_seconds", kind: gauge, table: sc, cells: []cell{{col: column("lvsConnDataAge"), conv: seconds}},
 		help: "How long ago the connection table was read for lvs_connection_entries, lvs_connection_templates, lvs_connection_entries_from_sync and lvs_connection_state_entries."})
-	from("lvs_connection_state_entries", gauge, mib.ConnStateTable, "lvsConnStateCount")
-	own(family{name: "lvs_defense_state", kind: gauge, table: sc, cells: []cell{
+	b.from("lvs_connection_state_entries", gauge, mib.ConnStateTable, "lvsConnStateCount")
+	b.own(family{name: "lvs_defense_state", kind: gauge, table: sc, cells: []cell{
 		{col: column("lvsDropEntry"), label: `defense="drop_entry"`},
 		{col: column("lvsDropPacket"), label: `defense="drop_packet"`},
 		{col: column("lvsSecureTcp"), label: `defense="secure_tcp"`},
 	}, help: "The state of an IPVS defense (drop_entry, drop_packet, secure_tcp) as its sysctl reports it: 0 off, 1 automatic and idle, 2 automatic and turned on by the kernel (memory is short), 3 always on."})
-	from("lvs_amemthresh_pages", gauge, sc, "lvsAmemthresh")
-	own(family{name: "lvs_rates_estimated", kind: gauge, table: sc, cells: []cell{{col: column("lvsRatesEstimated"), conv: truth}},
+	b.from("lvs_amemthresh_pages", gauge, sc, "lvsAmemthresh")
+	b.own(family{name: "lvs_rates_estimated", kind: gauge, table: sc, cells: []cell{{col: column("lvsRatesEstimated"), conv: truth}},
 		help: "1 when the kernel computes rates in this namespace (run_estimation, always on kernels before 5.16); while 0 every _per_second series reads 0."})
-	from("lvs_setting", gauge, mib.SettingTable, "lvsSettingInteger")
-	own(family{name: "lvs_setting_info", kind: info, table: mib.SettingTable,
+	b.from("lvs_setting", gauge, mib.SettingTable, "lvsSettingInteger")
+	b.own(family{name: "lvs_setting_info", kind: info, table: mib.SettingTable,
 		help:  "An IPVS sysctl of /proc/sys/net/ipv4/vs: its name in the label setting, its text in the label value; the value is 1.",
 		cells: []cell{{infoLabels: []infoLabel{{"value", column("lvsSettingValue")}}}}})
-	own(family{name: "lvs_sync_daemon_info", kind: info, table: mib.DaemonTable,
+	b.own(family{name: "lvs_sync_daemon_info", kind: info, table: mib.DaemonTable,
 		help: "A connection synchronisation daemon (role master or backup) and its settings as labels; the value is 1.",
 		cells: []cell{{infoLabels: []infoLabel{{"interface", column("lvsSyncDaemonInterface")},
 			{"sync_id", column("lvsSyncDaemonSyncId")}, {"group", column("lvsSyncDaemonGroupAddr")},
 			{"port", column("lvsSyncDaemonPort")}, {"ttl", column("lvsSyncDaemonTtl")}, {"max_len", column("lvsSyncDaemonMaxLen")}}}}})
+}
 
-	// The services and their real servers.
+// rowFamilies are the services' and the real servers'.
+func (b *builder) rowFamilies() {
 	rows := []struct {
 		prefix, object string
 		table          mib.Table
 	}{{"lvs_service_", "lvsService", mib.ServiceTable}, {"lvs_real_server_", "lvsReal", mib.RealTable}}
 	for _, r := range rows {
 		if r.table == mib.ServiceTable {
-			own(family{name: "lvs_service_info", kind: info, table: r.table,
+			b.own(family{name: "lvs_service_info", kind: info, table: r.table,
 				help:  "A virtual service's scheduler, as the label scheduler; the value is 1.",
 				cells: []cell{{infoLabels: []infoLabel{{"scheduler", column("lvsServiceSchedType")}}}}})
 		} else {
-			own(family{name: "lvs_real_server_info", kind: info, table: r.table,
+			b.own(family{name: "lvs_real_server_info", kind: info, table: r.table,
 				help:  "A real server's forwarding method (masq, local, tunnel, route, bypass), as the label forwarding; the value is 1.",
 				cells: []cell{{infoLabels: []infoLabel{{"forwarding", column("lvsRealServerFlags")}}}}})
-			from("lvs_real_server_weight", gauge, r.table, "lvsRealServerWeight")
+			b.from("lvs_real_server_weight", gauge, r.table, "lvsRealServerWeight")
 		}
 		for _, t := range []struct{ name, object string }{{"connections", "Conns"}, {"in_packets", "InPkts"},
 			{"out_packets", "OutPkts"}, {"in_bytes", "InBytes"}, {"out_bytes", "OutBytes"}} {
@@ -170,22 +187,21 @@ func families() []family {
 			if t.name == "in_bytes" || t.name == "out_bytes" {
 				hc = "" // 64 bits from the start
 			}
-			from(r.prefix+t.name, counter, r.table, r.object+"Stats"+t.object+hc)
+			b.from(r.prefix+t.name, counter, r.table, r.object+"Stats"+t.object+hc)
 		}
 		for _, t := range []struct{ name, object string }{{"connections", "Cps"}, {"in_packets", "InPPS"},
 			{"out_packets", "OutPPS"}, {"in_bytes", "InBPSHC"}, {"out_bytes", "OutBPSHC"}} {
-			from(r.prefix+t.name+"_per_second", gauge, r.table, r.object+"Rate"+t.object)
+			b.from(r.prefix+t.name+"_per_second", gauge, r.table, r.object+"Rate"+t.object)
 		}
 		for _, t := range []struct{ name, object string }{{"active", "Active"}, {"inactive", "Inactive"}, {"persistent", "Persist"}} {
-			from(r.prefix+t.name+"_connections", gauge, r.table, r.object+t.object+"Conns")
+			b.from(r.prefix+t.name+"_connections", gauge, r.table, r.object+t.object+"Conns")
 		}
 	}
-	from("lvs_service_real_servers", gauge, mib.ServiceTable, "lvsServiceNumDests")
-	from("lvs_service_available_real_servers", gauge, mib.ServiceTable, "lvsServiceNumAvailDests")
-	from("lvs_service_persistence_timeout_seconds", gauge, mib.ServiceTable, "lvsServicePersistTimeout")
-	from("lvs_real_server_upper_threshold_connections", gauge, mib.RealTable, "lvsRealUpperThreshold")
-	from("lvs_real_server_lower_threshold_connections", gauge, mib.RealTable, "lvsRealLowerThreshold")
-	return fs
+	b.from("lvs_service_real_servers", gauge, mib.ServiceTable, "lvsServiceNumDests")
+	b.from("lvs_service_available_real_servers", gauge, mib.ServiceTable, "lvsServiceNumAvailDests")
+	b.from("lvs_service_persistence_timeout_seconds", gauge, mib.ServiceTable, "lvsServicePersistTimeout")
+	b.from("lvs_real_server_upper_threshold_connections", gauge, mib.RealTable, "lvsRealUpperThreshold")
+	b.from("lvs_real_server_lower_threshold_connections", gauge, mib.RealTable, "lvsRealLowerThreshold")
 }
 
 // appendValue appends the sample value of vb to dst, or returns false
@@ -214,4 +230,35 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// FamilyInfo describes a family as a scrape shows it, for programs that
+// compare scrapes with IPVS (check).
+type FamilyInfo struct {
+	Name string // as in the exposition: counters end in _total
+	// Class says how the values relate to IPVS: counters may lag the
+	// kernel, gauges move, the agent's own account (ClassAgent) is not
+	// IPVS's; the rest must be equal.
+	Class mib.Class
+	// Table is the table its rows come from (mib.Scalars for one row).
+	Table mib.Table
+}
+
+// Families describes every LVS family a scrape may carry.
+func Families() []FamilyInfo {
+	fs := families()
+	out := make([]FamilyInfo, len(fs))
+	for i, f := range fs {
+		out[i] = FamilyInfo{Name: f.name, Class: mib.ClassAgent, Table: f.table}
+		if f.kind == counter {
+			out[i].Name += "_total"
+		}
+		if c := f.cells[0]; c.stat == nil {
+			out[i].Class = c.col.Object().Class
+			if f.kind == info {
+				out[i].Class = mib.ClassSetting // its labels are the data
+			}
+		}
+	}
+	return out
 }

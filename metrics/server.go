@@ -25,6 +25,19 @@ const (
 	shutdownTimeout   = 5 * time.Second
 )
 
+// limits are the server's timeouts and header size. Tests shorten them to
+// watch each one act within a test's time; the agent always runs with
+// defaultLimits.
+type limits struct {
+	readHeader, read, write, idle, shutdown time.Duration
+	maxHeaderBytes                          int
+}
+
+func defaultLimits() limits {
+	return limits{readHeader: readHeaderTimeout, read: readTimeout, write: writeTimeout, idle: idleTimeout,
+		shutdown: shutdownTimeout, maxHeaderBytes: maxHeaderBytes}
+}
+
 // ServerConfig configures the metrics endpoint's HTTP server.
 type ServerConfig struct {
 	// WebConfigFile is exporter-toolkit's web configuration (TLS, basic
@@ -32,6 +45,9 @@ type ServerConfig struct {
 	WebConfigFile string
 	Version       string // shown on the landing page
 	Logger        *slog.Logger
+	// limits replaces defaultLimits when set, whole (tests only: the
+	// package offers no way to weaken them).
+	limits limits
 }
 
 // CheckWebConfig reports whether path is a usable web configuration file,
@@ -73,13 +89,17 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler, cfg ServerConfig
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	lim := cfg.limits
+	if lim == (limits{}) {
+		lim = defaultLimits()
+	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		ReadHeaderTimeout: lim.readHeader,
+		ReadTimeout:       lim.read,
+		WriteTimeout:      lim.write,
+		IdleTimeout:       lim.idle,
+		MaxHeaderBytes:    lim.maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
@@ -93,7 +113,7 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler, cfg ServerConfig
 		return fmt.Errorf("metrics server: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), lim.shutdown)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()

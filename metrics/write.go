@@ -98,12 +98,16 @@ func (wr *writer) sample(f *family, cl *cell, c scraped, row int, block string) 
 
 // header writes a family's HELP and TYPE lines.
 func (wr *writer) header(f *family) {
+	// OpenMetrics names counter and info families without the suffix
+	// their samples carry; the text format knows neither type by name.
 	name, typ := f.name, "gauge"
-	if f.kind == counter {
+	switch {
+	case f.kind == counter && wr.om:
 		typ = "counter"
-		if !wr.om {
-			name += "_total" // OpenMetrics names the family without it
-		}
+	case f.kind == counter:
+		typ, name = "counter", name+"_total"
+	case f.kind == info && wr.om:
+		typ, name = "info", strings.TrimSuffix(name, "_info")
 	}
 	help := strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(f.help)
 	if wr.om {

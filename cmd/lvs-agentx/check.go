@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -24,7 +25,7 @@ import (
 // runCheck is the "check" command: walk the LVS-MIB through snmpd, read
 // IPVS directly, and say whether they agree and, if not, why.
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", "lvs-agentx check --snmp udp:HOST:PORT [--community C | --user U ...]", stdout)
+	fs := newFlagSet("check", "lvs-agentx check [--snmp udp:HOST:PORT [--community C | --user U ...]] [--metrics URL]", stdout)
 	target := fs.String("snmp", "udp:127.0.0.1:161", "snmpd to query: [udp:|tcp:]host[:port]")
 	community := fs.String("community", "public", "SNMPv2c community (ignored with --user)")
 	user := fs.String("user", "", "SNMPv3 user name; selects SNMPv3")
@@ -34,31 +35,35 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	privPass := fs.String("priv-pass", "", "SNMPv3 privacy passphrase (empty: no privacy)")
 	timeout := fs.Duration("timeout", 3*time.Second, "time to wait for each SNMP answer")
 	netns := fs.String("netns", "", "read IPVS in the network namespace at this path, as the agent does")
-	contextName := fs.String("context", "", "SNMPv3 context to walk, the name the agent serves a namespace under (with --user; in SNMPv2c snmpd maps a community to a context: pass that --community)")
+	contextName := fs.String("context", "", "the context to check, the name the agent serves a namespace under: the SNMPv3 context to walk (with --user; in SNMPv2c snmpd maps a community to a context: pass that --community), and the context label of the --metrics series")
+	metricsURL := fs.String("metrics", "", "also compare the agent's Prometheus endpoint with IPVS: its URL, e.g. http://127.0.0.1:9815/metrics (basic auth: https://user:password@host:port/metrics); given without --snmp, only the endpoint is checked")
+	caFile := fs.String("metrics-ca-file", "", "CA certificate (PEM) that signed an HTTPS endpoint's certificate")
 	if err := parseFlags(fs, args, os.Getenv); err != nil {
 		return err
 	}
-	snmp, err := newSNMP(*target, *timeout)
-	if err != nil {
-		return err
-	}
-	if *user != "" {
-		if err := setV3(snmp, *user, *authProto, *authPass, *privProto, *privPass); err != nil {
-			return err
-		}
-		snmp.ContextName = *contextName
-	} else if *contextName != "" {
-		return usagef("--context %q needs SNMPv3 (--user); in SNMPv2c pass the community snmpd maps to that context (com2sec -Cn %s ...)", *contextName, *contextName)
-	} else {
-		snmp.Version, snmp.Community = gosnmp.Version2c, *community
-	}
+	viaSNMP := *metricsURL == ""
+	fs.Visit(func(f *flag.Flag) { viaSNMP = viaSNMP || f.Name == "snmp" })
 	if err := checkNetNS(*netns); err != nil {
 		return err
 	}
-
-	problems, summary := check(ctx, snmp, *netns)
+	var problems []string
+	var summaries []string
+	if *metricsURL != "" {
+		p, s, err := checkMetrics(ctx, *metricsURL, *caFile, *contextName, *netns, *timeout)
+		if err != nil {
+			return err
+		}
+		problems, summaries = append(problems, p...), append(summaries, s)
+	}
+	if viaSNMP {
+		p, s, err := checkSNMP(ctx, *target, *timeout, *user, *authProto, *authPass, *privProto, *privPass, *community, *contextName, *netns)
+		if err != nil {
+			return err
+		}
+		problems, summaries = append(problems, p...), append(summaries, s)
+	}
 	if len(problems) == 0 {
-		fmt.Fprintf(stdout, "OK: %s\n", summary)
+		fmt.Fprintf(stdout, "OK: %s\n", strings.Join(summaries, "; "))
 		return nil
 	}
 	fmt.Fprintf(stdout, "PROBLEM: %d finding(s)\n", len(problems))
@@ -66,6 +71,27 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "- %s\n", p)
 	}
 	return errors.New("problems found (see above)")
+}
+
+// checkSNMP walks the LVS-MIB through snmpd and compares it with IPVS.
+func checkSNMP(ctx context.Context, target string, timeout time.Duration, user, authProto, authPass, privProto, privPass,
+	community, contextName, netns string) ([]string, string, error) {
+	snmp, err := newSNMP(target, timeout)
+	if err != nil {
+		return nil, "", err
+	}
+	if user != "" {
+		if err := setV3(snmp, user, authProto, authPass, privProto, privPass); err != nil {
+			return nil, "", err
+		}
+		snmp.ContextName = contextName
+	} else if contextName != "" {
+		return nil, "", usagef("--context %q needs SNMPv3 (--user); in SNMPv2c pass the community snmpd maps to that context (com2sec -Cn %s ...)", contextName, contextName)
+	} else {
+		snmp.Version, snmp.Community = gosnmp.Version2c, community
+	}
+	problems, summary := check(ctx, snmp, netns)
+	return problems, summary, nil
 }
 
 func newSNMP(target string, timeout time.Duration) (*gosnmp.GoSNMP, error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/agent/agentx"
 	"github.com/lvs-agentx/lvs-agentx/ipvslive"
 	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
+	"github.com/lvs-agentx/lvs-agentx/metrics"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
@@ -115,5 +116,71 @@ func TestCompareValue(t *testing.T) {
 				t.Errorf("compareValue = %q, want %q", got, tt.problem)
 			}
 		})
+	}
+}
+
+// TestCompareSeries: a scrape that matches IPVS has no finding; each kind
+// of difference gives one, and what may move between two reads gives none.
+func TestCompareSeries(t *testing.T) {
+	view := func(mutate func(*ipvsstats.Snapshot)) series {
+		snap := checkSnapshot()
+		mutate(snap)
+		var b strings.Builder
+		if err := metrics.WriteText(&b, "lb", mib.Build(snap, ipvslive.NewIndexes(), time.Now), metrics.RealServersFull); err != nil {
+			t.Fatal(err)
+		}
+		s, err := parseSeries([]byte(b.String()), "lb")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	same := func(*ipvsstats.Snapshot) {}
+	want := view(same)
+	if servedRealServers(want) != metrics.RealServersFull {
+		t.Errorf("mode %v, want full", servedRealServers(want))
+	}
+	rs := `lvs_real_server_weight{address="10.0.0.1",port="80",protocol="tcp",real_address="10.0.1.2",real_port="80",real_server="10.0.1.2:80",service="TCP 10.0.0.1:80"}`
+	if _, ok := want[rs]; !ok {
+		t.Fatalf("no %s in %v", rs, want)
+	}
+	tests := []struct {
+		name   string
+		mutate func(*ipvsstats.Snapshot) // the scrape's IPVS, against want's
+		find   string                    // in the one finding; "" for none
+	}{
+		{"equal", same, ""},
+		{"counter behind", func(s *ipvsstats.Snapshot) { s.Services[0].Stats.Conns = 0 }, ""},
+		{"gauge moved", func(s *ipvsstats.Snapshot) { s.Services[0].Dests[0].ActiveConns = 9 }, ""},
+		{"counter ahead", func(s *ipvsstats.Snapshot) { s.Services[0].Stats.Conns = 5 }, "lvs_service_connections_total{address=\"10.0.0.1\",port=\"80\",protocol=\"tcp\",service=\"TCP 10.0.0.1:80\"}: counter 5 is ahead of the kernel's 0"},
+		{"weight differs", func(s *ipvsstats.Snapshot) { s.Services[0].Dests[1].Weight = 7 }, rs + ": the scrape has 7, IPVS has 2"},
+		{"scheduler differs", func(s *ipvsstats.Snapshot) { s.Services[0].Scheduler = "wrr" }, "scheduler=\"wrr\""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			problems := compareSeries(want, view(tc.mutate))
+			if tc.find == "" {
+				if len(problems) > 0 {
+					t.Errorf("findings %q", problems)
+				}
+				return
+			}
+			var hit bool
+			for _, p := range problems {
+				hit = hit || strings.Contains(p, tc.find)
+			}
+			if !hit {
+				t.Errorf("findings %q lack %q", problems, tc.find)
+			}
+		})
+	}
+	// A real server missing from the scrape, one IPVS lacks.
+	got := view(same)
+	delete(got, rs)
+	got[`lvs_real_server_weight{real_server="x"}`] = 1
+	problems := compareSeries(want, got)
+	if len(problems) != 2 || !strings.Contains(strings.Join(problems, "\n"), "missing from the scrape") ||
+		!strings.Contains(strings.Join(problems, "\n"), "scraped (1) but not in IPVS") {
+		t.Errorf("findings %q", problems)
 	}
 }

@@ -176,7 +176,8 @@ type contexts struct {
 	running map[string]*instance
 }
 
-// newContexts returns the contexts served through a until ctx ends,
+// newContexts returns the contexts served through a (nil: only as
+// metrics) until ctx ends,
 // warning once when other namespaces cannot be entered.
 func newContexts(ctx context.Context, cfg *instanceConfig, a *agent.Agent) *contexts {
 	capOK := hasSysAdmin()
@@ -196,8 +197,10 @@ func (cs *contexts) changed(added, removed []netns.Namespace) {
 		if in == nil {
 			continue
 		}
-		if err := cs.a.RemoveContext(cs.ctx, ns.Name); err != nil {
-			cs.cfg.log.Debug("unregister context", "context", ns.Name, "err", err)
+		if cs.a != nil {
+			if err := cs.a.RemoveContext(cs.ctx, ns.Name); err != nil {
+				cs.cfg.log.Debug("unregister context", "context", ns.Name, "err", err)
+			}
 		}
 		in.stop()
 		delete(cs.running, ns.Name)
@@ -223,7 +226,9 @@ func (cs *contexts) changed(added, removed []netns.Namespace) {
 		}
 		// A refused registration is logged by the agent; the context is
 		// registered again with the next session.
-		_ = cs.a.AddContext(cs.ctx, ns.Name, in.view)
+		if cs.a != nil {
+			_ = cs.a.AddContext(cs.ctx, ns.Name, in.view)
+		}
 		in.run(cs.a)
 		cs.running[ns.Name] = in
 		cs.cfg.log.Info("serving network namespace", "context", ns.Name, "netns", ns.Path,

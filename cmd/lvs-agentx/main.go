@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -34,7 +35,13 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error {
-	return usageError{fmt.Sprintf(format, args...)}
+	// Kept to one line whatever the errors it quotes hold: yaml's, from a
+	// bad --web.config.file, span several.
+	lines := strings.Split(fmt.Sprintf(format, args...), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	return usageError{strings.Join(slices.DeleteFunc(lines, func(l string) bool { return l == "" }), " ")}
 }
 
 func main() {

@@ -54,6 +54,8 @@ func TestUsageErrors(t *testing.T) {
 		{"negative watch interval", []string{"run", "--watch-interval", "-1s"}, nil, "--watch-interval -1s: want 0 (no watch) or a positive duration"},
 		{"unknown notification kind", []string{"run", "--notify", "reals,trains"}, nil, `--notify "reals,trains": unknown kind of change "trains": want all, none, or a list of ipvs, services, availability, reals, weights, thresholds, sync`},
 		{"notify-max 0", []string{"run", "--notify-max", "0"}, nil, "--notify-max 0: want 1 or more"},
+		{"agentx none without metrics", []string{"run", "--agentx", "none"}, nil, "--agentx none: with no --metrics-listen there is nothing to serve"},
+		{"agentx none writable", []string{"run", "--agentx", "none", "--metrics-listen", ":0", "--writable"}, nil, "--writable: maintenance is by SNMP SET"},
 		{"metrics-listen no port", []string{"run", "--metrics-listen", "localhost"}, nil, `--metrics-listen "localhost": want host:port`},
 		{"metrics-real-servers", []string{"run", "--metrics-real-servers", "some"}, nil, `--metrics-real-servers "some": want one of full, names, none`},
 		{"web config without endpoint", []string{"run", "--web.config.file", "/etc/passwd"}, nil, "without --metrics-listen"},
@@ -113,6 +115,25 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestUsagefOneLine: a usage error is one line even when what it quotes
+// is several, as yaml's errors are.
+func TestUsagefOneLine(t *testing.T) {
+	for _, tt := range []struct {
+		format string
+		args   []any
+		want   string
+	}{
+		{"--x %q: want y", []any{"z"}, `--x "z": want y`},
+		{"--x: %v", []any{errors.New("yaml: unmarshal errors:\n  line 1: field f not found")}, "--x: yaml: unmarshal errors: line 1: field f not found"},
+		{"%v", []any{"a\n\n  b\n"}, "a b"},
+		{"--x %q", []any{"two  spaces"}, `--x "two  spaces"`},
+	} {
+		if got := usagef(tt.format, tt.args...).Error(); got != tt.want {
+			t.Errorf("usagef(%q, %q) = %q, want %q", tt.format, tt.args, got, tt.want)
+		}
+	}
+}
+
 // TestHelp: --help of every command exits 0 and lists every flag with its
 // environment variable and its default.
 func TestHelp(t *testing.T) {
@@ -131,7 +152,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"dump"}, map[string]string{"format": `"table"`, "netns": "empty", "context": "empty", "state-file": `"/var/lib/lvs-agentx/indexes.json"`}},
 		{[]string{"check"}, map[string]string{
 			"snmp": `"udp:127.0.0.1:161"`, "community": `"public"`, "user": "empty", "auth-proto": `"SHA"`,
-			"auth-pass": "empty", "priv-proto": `"AES"`, "priv-pass": "empty", "timeout": `"3s"`, "netns": "empty", "context": "empty"}},
+			"auth-pass": "empty", "priv-proto": `"AES"`, "priv-pass": "empty", "timeout": `"3s"`, "netns": "empty", "context": "empty",
+			"metrics": "empty", "metrics-ca-file": "empty"}},
 		{[]string{"mib"}, map[string]string{"dir": "empty"}},
 	}
 	for _, tt := range tests {

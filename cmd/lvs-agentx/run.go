@@ -108,7 +108,7 @@ func parseRun(args []string, named bool, stdout, stderr io.Writer) (*runConfig, 
 		fs.usage = topUsage + "\nFlags of run (each also read from the environment variable shown):\n"
 	}
 	c := &runConfig{}
-	fs.StringVar(&c.addr, "agentx", agent.DefaultAddress, "snmpd's AgentX socket in agentXSocket syntax: /path, unix:/path or tcp:host:port")
+	fs.StringVar(&c.addr, "agentx", agent.DefaultAddress, "snmpd's AgentX socket in agentXSocket syntax: /path, unix:/path or tcp:host:port; none: no SNMP at all, only the metrics endpoint (--metrics-listen), without notifications")
 	fs.DurationVar(&c.cacheTTL, "cache-ttl", ipvslive.DefaultCacheTTL, "how old served data may get before a request triggers a background re-read of IPVS")
 	fs.DurationVar(&c.refreshWait, "refresh-wait", ipvslive.DefaultRefreshWait, "how long a request that finds the data older than --cache-ttl waits for the re-read it starts; past that it is answered from the previous read (lvsDataAge tells how old); keep it well under snmpd's agentXTimeout")
 	fs.StringVar(&c.stateFile, "state-file", DefaultStateFile, "file keeping the stable service and real server numbers")
@@ -164,7 +164,15 @@ func (c *runConfig) check() error {
 	case c.notifyMax < 1:
 		return usagef("--notify-max %d: want 1 or more", c.notifyMax)
 	}
-	if _, _, err := agent.ParseAddress(c.addr); err != nil {
+	if c.addr == "none" {
+		if c.metricsListen == "" {
+			return usagef("--agentx none: with no --metrics-listen there is nothing to serve")
+		}
+		if c.writable {
+			return usagef("--writable: maintenance is by SNMP SET, and --agentx none serves no SNMP")
+		}
+		c.kinds = 0 // notifications go through snmpd
+	} else if _, _, err := agent.ParseAddress(c.addr); err != nil {
 		return usagef("--agentx: %v", err)
 	}
 	if c.metricsListen != "" {
@@ -263,17 +271,9 @@ func serve(ctx context.Context, cfg *runConfig) error {
 		defer def.stop() // on the early returns; stop may be called again
 		src = def.view
 	}
-	a, err := agent.New(agent.Config{Address: cfg.addr, Subtree: mib.Root, Priority: cfg.priority,
-		Description: "lvs-agentx " + version + ": LVS-MIB (IPVS statistics)", PingInterval: cfg.ping,
-		Source: src, Logger: log, Uptime: icfg.uptime,
-		OnState: func(s agent.State, cause error) {
-			if hint := masterHint(cause); s == agent.StateUnreachable && hint != "" {
-				log.Warn(hint, "master", cfg.addr)
-			}
-		},
-	})
+	a, err := newSession(cfg, src, icfg.uptime)
 	if err != nil {
-		return usagef("%v", err)
+		return err
 	}
 	status := make(chan os.Signal, 1)
 	signal.Notify(status, syscall.SIGUSR1)
@@ -289,7 +289,7 @@ func serve(ctx context.Context, cfg *runConfig) error {
 		w := &netns.Watcher{Specs: cfg.specs, Dir: cfg.netnsDir, Logger: log}
 		background.Go(func() { w.Run(ctx, cs.changed) })
 	}
-	err = a.Run(ctx)
+	err = runSession(ctx, a)
 	stopMetrics()
 	background.Wait()
 	if cs != nil {
@@ -306,6 +306,37 @@ func serve(ctx context.Context, cfg *runConfig) error {
 	}
 	log.Info("lvs-agentx stopped")
 	return nil
+}
+
+// newSession returns the AgentX session with snmpd serving src in the
+// default context; nil with --agentx none.
+func newSession(cfg *runConfig, src agent.ViewSource, uptime *agent.Uptime) (*agent.Agent, error) {
+	if cfg.addr == "none" {
+		return nil, nil
+	}
+	a, err := agent.New(agent.Config{Address: cfg.addr, Subtree: mib.Root, Priority: cfg.priority,
+		Description: "lvs-agentx " + version + ": LVS-MIB (IPVS statistics)", PingInterval: cfg.ping,
+		Source: src, Logger: cfg.log, Uptime: uptime,
+		OnState: func(s agent.State, cause error) {
+			if hint := masterHint(cause); s == agent.StateUnreachable && hint != "" {
+				cfg.log.Warn(hint, "master", cfg.addr)
+			}
+		},
+	})
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return a, nil
+}
+
+// runSession runs the AgentX session until ctx ends; without one (nil)
+// it waits for that while the metrics endpoint serves.
+func runSession(ctx context.Context, a *agent.Agent) error {
+	if a == nil {
+		<-ctx.Done()
+		return nil
+	}
+	return a.Run(ctx)
 }
 
 // startMetrics listens on --metrics-listen and serves the Prometheus

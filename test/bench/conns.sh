@@ -11,9 +11,6 @@
 #   rss_kib      the agent's RSS
 #   walk_vbs     varbinds/s of a 10 s walk loop of the real-server table
 set -e
-# result LINE: a result, on stdout and in $CTL/progress.txt, which the host
-# sees while the guest runs.
-result() { echo "$*"; echo "$*" >> "$CTL/progress.txt"; }
 ip link set lo multicast on
 # A receive buffer for bursts of messages (the default holds a few dozen).
 echo 8388608 > /proc/sys/net/ipv4/vs/sync_sock_size

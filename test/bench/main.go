@@ -6,6 +6,7 @@
 //	go run ./test/bench 1x1 100x4 1000x10
 //	go run ./test/bench -soak 10    # the soak test: 10 minutes
 //	go run ./test/bench -conns 0 100000 1000000   # the connection table's read
+//	go run ./test/bench -metrics 1x1 1000x10 5000x10   # /metrics against snmp_exporter
 //
 // Environment: BENCH_WALK_MAX (default 400) skips the slow GetNext
 // snmpwalk above that many real servers; BENCH_BULK_MAX (default 10000)
@@ -50,6 +51,9 @@ func run(args []string) error {
 	}
 	if len(args) > 1 && args[0] == "-conns" {
 		return conns(args[1:])
+	}
+	if len(args) > 1 && args[0] == "-metrics" {
+		return metricsBench(args[1:])
 	}
 	sizes := args
 	if len(sizes) == 0 {

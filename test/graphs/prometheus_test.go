@@ -186,49 +186,92 @@ func TestPrometheusSnmpYmlCoversMIB(t *testing.T) {
 	}
 }
 
-// TestPrometheusRules runs promtool over the alerting rules and their
-// unit tests, and checks that the tests cover every alert both firing and
-// not firing.
+// TestPrometheusRules runs promtool over the alerting rules for
+// snmp_exporter's series and their unit tests (see checkRules).
 func TestPrometheusRules(t *testing.T) {
-	promtool := testutil.NeedTool(t, "promtool", "apt-get install -y prometheus")
-	for _, args := range [][]string{
-		{"check", "rules", "lvs-rules.yml"},
-		{"test", "rules", "lvs-rules.test.yml"},
-	} {
-		cmd := exec.Command(promtool, args...)
-		cmd.Dir = promDir
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
-			continue
-		}
-		t.Logf("promtool %s:\n%s", strings.Join(args, " "), strings.TrimSpace(string(out)))
-	}
+	checkRules(t, "lvs-rules.yml", "lvs-rules.test.yml")
+}
 
-	var rules struct {
-		Groups []struct {
-			Rules []struct {
-				Alert string `yaml:"alert"`
-			} `yaml:"rules"`
-		} `yaml:"groups"`
-	}
-	var tests struct {
-		Tests []struct {
-			AlertRuleTest []struct {
-				Alertname string           `yaml:"alertname"`
-				ExpAlerts []map[string]any `yaml:"exp_alerts"`
-			} `yaml:"alert_rule_test"`
-		} `yaml:"tests"`
-	}
-	for f, v := range map[string]any{"lvs-rules.yml": &rules, "lvs-rules.test.yml": &tests} {
-		b, err := os.ReadFile(filepath.Join(promDir, f))
-		if err != nil {
-			t.Fatal(err)
+// ruleFile is the part of a Prometheus rule file the tests read.
+type ruleFile struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []struct {
+			Alert       string            `yaml:"alert"`
+			Record      string            `yaml:"record"`
+			Expr        string            `yaml:"expr"`
+			Labels      map[string]string `yaml:"labels"`
+			Annotations map[string]string `yaml:"annotations"`
+		} `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+// alerts returns the names of the file's alerts.
+func (f ruleFile) alerts() []string {
+	var out []string
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				out = append(out, r.Alert)
+			}
 		}
-		if err := yaml.Unmarshal(b, v); err != nil {
-			t.Fatalf("parse %s: %v", f, err)
-		}
 	}
+	return out
+}
+
+// ruleTests is the part of a promtool unit test file the tests read.
+type ruleTests struct {
+	Tests []struct {
+		InputSeries []struct {
+			Series string `yaml:"series"`
+		} `yaml:"input_series"`
+		AlertRuleTest []struct {
+			Alertname string `yaml:"alertname"`
+			ExpAlerts []struct {
+				ExpLabels map[string]string `yaml:"exp_labels"`
+			} `yaml:"exp_alerts"`
+		} `yaml:"alert_rule_test"`
+	} `yaml:"tests"`
+}
+
+// readYAML parses file of promDir into v.
+func readYAML(t *testing.T, file string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(promDir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, v); err != nil {
+		t.Fatalf("parse %s: %v", file, err)
+	}
+}
+
+// promtool runs promtool with args in promDir and fails the test when it
+// does.
+func promtool(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command(testutil.NeedTool(t, "promtool", "apt-get install -y prometheus"), args...)
+	cmd.Dir = promDir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		return
+	}
+	t.Logf("promtool %s:\n%s", strings.Join(args, " "), strings.TrimSpace(string(out)))
+}
+
+// checkRules runs promtool over a rule file and its unit tests, and
+// checks that the tests cover every alert both firing and not firing. It
+// returns the rules and the tests.
+func checkRules(t *testing.T, rulesFile, testsFile string) (ruleFile, ruleTests) {
+	t.Helper()
+	promtool(t, "check", "rules", rulesFile)
+	promtool(t, "test", "rules", testsFile)
+
+	var rules ruleFile
+	var tests ruleTests
+	readYAML(t, rulesFile, &rules)
+	readYAML(t, testsFile, &tests)
 	fires, silent := map[string]bool{}, map[string]bool{}
 	for _, tc := range tests.Tests {
 		for _, a := range tc.AlertRuleTest {
@@ -239,21 +282,16 @@ func TestPrometheusRules(t *testing.T) {
 			}
 		}
 	}
-	var n int
-	for _, g := range rules.Groups {
-		for _, r := range g.Rules {
-			if r.Alert == "" {
-				continue
-			}
-			n++
-			if !fires[r.Alert] || !silent[r.Alert] {
-				t.Errorf("alert %s: unit tests where it fires: %v, where it does not: %v", r.Alert, fires[r.Alert], silent[r.Alert])
-			}
+	alerts := rules.alerts()
+	for _, a := range alerts {
+		if !fires[a] || !silent[a] {
+			t.Errorf("%s: alert %s: unit tests where it fires: %v, where it does not: %v", rulesFile, a, fires[a], silent[a])
 		}
 	}
-	if n < 5 {
-		t.Errorf("lvs-rules.yml has %d alerts, want at least 5", n)
+	if len(alerts) < 5 {
+		t.Errorf("%s has %d alerts, want at least 5", rulesFile, len(alerts))
 	}
+	return rules, tests
 }
 
 // TestPrometheusExporterMatchesIpvsadm runs Debian's snmp_exporter with

@@ -13,6 +13,9 @@ LVS=.1.3.6.1.4.1.8225.4711
 # every process the polling spawns expensive, so the loops spawn as few as
 # they can.
 us() { echo ${EPOCHREALTIME/./}; }
+# result LINE: a bench's result, on stdout and in $CTL/progress.txt, which
+# the host sees while the guest runs.
+result() { echo "$*"; echo "$*" >> "$CTL/progress.txt"; }
 # secs US [PLACES]: microseconds as seconds, with all six places (integer
 # arithmetic), or rounded to PLACES.
 secs() {

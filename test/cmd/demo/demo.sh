@@ -44,7 +44,7 @@ rocommunity public 127.0.0.1
 [snmp] persistentDir $WORK/snmp-state
 CONF
 snmpd -f -C -c snmpd.conf -Lf snmpd.log -p snmpd.pid udp:127.0.0.1:1161 &
-lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/indexes.json" 2> agent.log &
+lvs-agentx run --agentx "$WORK/agentx.sock" --state-file "$WORK/indexes.json" --metrics-listen 127.0.0.1:9815 2> agent.log &
 for i in $(seq 100); do
 	snmpget -v2c -c public -m '' 127.0.0.1:1161 .1.3.6.1.4.1.8225.4711.1.0 2>/dev/null | grep -q STRING && break
 	sleep 0.2
@@ -61,6 +61,11 @@ snmpwalk -v2c -c public -M "+$WORK/mibs" -m LVS-MIB 127.0.0.1:1161 LVS-MIB::lvs
 
 say "lvs-agentx check: the walk through snmpd agrees with IPVS"
 lvs-agentx check --snmp udp:127.0.0.1:1161 --community public
+
+say "curl http://127.0.0.1:9815/metrics: the same state for Prometheus, no snmpd in the way (a few families)"
+curl -sf http://127.0.0.1:9815/metrics | grep -E '^lvs_(up|service_connections_total|service_in_bytes_total|real_server_weight|real_server_active_connections)[ {]'
+say "lvs-agentx check --metrics: the endpoint agrees with IPVS"
+lvs-agentx check --metrics http://127.0.0.1:9815/metrics
 
 say "RRDtool graphs: contrib/rrdtool/lvs-rrd.sh polls every 5 s while traffic flows"
 ( end=$(( EPOCHSECONDS + 40 )); while (( EPOCHSECONDS < end )); do curl -sf -o /dev/null http://10.99.0.1/; sleep 0.2; done ) &

@@ -31,7 +31,7 @@ ipvsadm --start-daemon master --mcast-interface veth0 --syncid 9
 ip netns exec backup ipvsadm --start-daemon backup --mcast-interface veth1 --syncid 9
 
 startsnmpd
-startagent
+startagent --metrics-listen 127.0.0.1:9815
 waitserved
 
 # Traffic: finished requests (TIME_WAIT), two connections held open with
@@ -57,6 +57,8 @@ walk > walk.txt
 snmpwalk -v2c -c pubbackup -On -m '' -t 5 127.0.0.1:1161 $LVS > backup-walk.txt
 snapshot 2
 lvs-agentx check --snmp udp:127.0.0.1:1161 > check.txt 2>&1 || true
+lvs-agentx check --metrics http://127.0.0.1:9815/metrics > check-metrics.txt 2>&1 || true
+lvs-agentx check --metrics http://127.0.0.1:9815/metrics --context backup --netns /run/netns/backup > check-metrics-backup.txt 2>&1 || true
 lvs-agentx dump > dump.txt 2>&1 || true
 
 # Deleting every service leaves the totals where they were.
