@@ -3,11 +3,14 @@ package graphs
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 	"github.com/lvs-agentx/lvs-agentx/test/scenario"
@@ -50,13 +53,13 @@ ip netns exec blue ipvsadm -a -t [fd00::3]:443 -r [fd00::30]:443 -g -w 2
 `
 
 // nativeRun is bash: the agent with its metrics endpoint serving the
-// scenario's namespace and /run/netns, Prometheus scraping it every
-// second with the rules in rules.yml, traffic in every context; then,
+// scenario's namespace and /run/netns, without snmpd (--agentx none, the
+// setup the endpoint is for), Prometheus scraping it every second with
+// contrib's rules, traffic in every context; then,
 // with the kernel's counters and rates frozen, the direct scrapes,
 // Prometheus's view and ipvsadm's of every context; then the weight
 // changes the alerts must follow.
 const nativeRun = `
-startsnmpd
 startagent --metrics-listen 127.0.0.1:9815
 metrics() { curl -sSf http://127.0.0.1:9815/metrics; }
 # Every context served: the namespaces are read once each before
@@ -109,11 +112,12 @@ alerts > alerts-before.json
 
 # A weight of 0 in red (one of two real servers: the service keeps one)
 # and in blue (its only real server: the service has none left); the
-# alerts must fire with the contexts' labels.
+# alerts must fire with the contexts' labels, beside the three of the
+# stopped estimator.
 T0=$(us)
 ip netns exec red ipvsadm -e -t 10.1.0.1:80 -r 127.0.0.1:8081 -m -w 0
 ip netns exec blue ipvsadm -e -t 10.3.0.1:80 -r 127.0.0.1:8080 -m -w 0
-firing() { local a; a=$(alerts) && [[ $(grep -o '"state":"firing"' <<< "$a" | wc -l) -ge 3 ]]; }
+firing() { local a; a=$(alerts) && [[ $(grep -o '"state":"firing"' <<< "$a" | wc -l) -ge 6 ]]; }
 POLL=0.5 waitfor 60 firing > alerts-firing-seconds.txt || echo "alerts did not fire" >&2
 sleep 3 # an alert that should not fire has had time to
 alerts > alerts-after.json
@@ -121,32 +125,67 @@ kill $PROM; wait $PROM || true
 stopagent
 `
 
-// nativePrometheusConfig is Prometheus's configuration: one job scraping
-// the agent every second (so the test waits seconds, not minutes) and the
-// rules evaluated as often.
-const nativePrometheusConfig = `global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files: [rules.yml]
-scrape_configs:
-  - job_name: lvs-agentx
-    static_configs:
-      - targets: ['127.0.0.1:9815']
-`
+// nativePrometheusConfig is contrib's lvs-agentx.scrape.yml, the job
+// users copy, with its target the agent in the guest and every interval 1
+// s, so that the test waits seconds, not minutes.
+func nativePrometheusConfig(t *testing.T) []byte {
+	t.Helper()
+	var cfg map[string]any
+	readYAML(t, "lvs-agentx.scrape.yml", &cfg)
+	jobs, _ := cfg["scrape_configs"].([]any)
+	if len(jobs) != 1 {
+		t.Fatalf("lvs-agentx.scrape.yml: %d scrape jobs, want 1", len(jobs))
+	}
+	job := jobs[0].(map[string]any)
+	job["scrape_interval"], job["scrape_timeout"] = "1s", "1s"
+	job["static_configs"] = []any{map[string]any{"targets": []any{"127.0.0.1:9815"}}}
+	cfg["global"] = map[string]any{"evaluation_interval": "1s"}
+	b, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
 
-// nativeRules are the alerts the test fires. contrib/prometheus has no
-// rules for the native endpoint yet (lvs-rules.yml is for snmp_exporter's
-// names), so these are the two the test needs, firing at once: a real
-// server taken out of rotation, and a service with none left in it.
-const nativeRules = `groups:
-  - name: lvs-native-e2e
-    rules:
-      - alert: LVSRealServerWeightZero
-        expr: lvs_real_server_weight == 0
-      - alert: LVSServiceNoAvailableRealServers
-        expr: lvs_service_available_real_servers == 0
-`
+// nativeFiring are the alerts of lvs-native-rules.yml the test makes fire
+// (the stopped estimator, the weights set to 0). Their for: durations
+// (up to 30 minutes) become 0 s in the guest; the other alerts keep
+// theirs, at least a minute, longer than they could have a cause in the
+// test, so that any of them firing is a failure.
+var nativeFiring = []string{"LvsRatesNotEstimated", "LvsRealServerDrained", "LvsServiceNoUsableRealServer"}
+
+// nativeRules is contrib's lvs-native-rules.yml with nativeFiring's for:
+// durations 0 s, and the severity each alert carries.
+func nativeRules(t *testing.T) ([]byte, map[string]string) {
+	t.Helper()
+	var rules map[string]any
+	readYAML(t, "lvs-native-rules.yml", &rules)
+	severity := map[string]string{}
+	groups, _ := rules["groups"].([]any)
+	for _, g := range groups {
+		rs, _ := g.(map[string]any)["rules"].([]any)
+		for _, r := range rs {
+			rule := r.(map[string]any)
+			name, _ := rule["alert"].(string)
+			if labels, ok := rule["labels"].(map[string]any); ok {
+				severity[name], _ = labels["severity"].(string)
+			}
+			if slices.Contains(nativeFiring, name) {
+				rule["for"] = "0s"
+			}
+		}
+	}
+	for _, a := range nativeFiring {
+		if _, ok := severity[a]; !ok {
+			t.Fatalf("lvs-native-rules.yml has no alert %s with a severity", a)
+		}
+	}
+	b, err := yaml.Marshal(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, severity
+}
 
 // TestPrometheusNativeMatchesIpvsadm runs the agent's own metrics
 // endpoint (--metrics-listen) serving three contexts (the scenario's
@@ -156,21 +195,24 @@ const nativeRules = `groups:
 // equal ipvsadm in that namespace: every service and real server present,
 // with the documented labels and no others, its counters, rates, weights
 // and connection counts, the totals, connection states and settings, and
-// not one series more than ipvsadm lists. Then real server weights set to
-// 0 in two namespaces must fire the rules' alerts in the live Prometheus
-// with each context's labels, and only those.
+// not one series more than ipvsadm lists. Prometheus runs contrib's scrape
+// job and alerting rules: the stopped estimator, and then real server
+// weights set to 0 in two namespaces, must fire their alerts in the live
+// Prometheus with each context's labels, and only those.
 func TestPrometheusNativeMatchesIpvsadm(t *testing.T) {
 	t.Parallel()
 	testutil.NeedTool(t, "prometheus", "apt-get install -y prometheus")
 	testutil.NeedTool(t, "curl", "apt-get install -y curl")
 	agent := scenario.DefaultAgent()
-	agent.NetnsDir, agent.CacheTTL = "/run/netns", "1s"
+	agent.AgentX, agent.NetnsDir, agent.CacheTTL = "none", "/run/netns", "1s"
+	rules, severity := nativeRules(t)
 	start := time.Now()
 	r := testbed.MustRun(t, testbed.Scenario{
 		Timeout:  8 * time.Minute,
 		Binaries: map[string]string{"lvs-agentx": "github.com/lvs-agentx/lvs-agentx/cmd/lvs-agentx"},
-		Files:    map[string][]byte{"prometheus.yml": []byte(nativePrometheusConfig), "rules.yml": []byte(nativeRules)},
-		Script: scenario.Script(scenario.Setup{SNMPD: scenario.Master(), Agent: agent},
+		// The scrape job loads the rules by this name, beside it.
+		Files: map[string][]byte{"prometheus.yml": nativePrometheusConfig(t), "lvs-native-rules.yml": rules},
+		Script: scenario.Script(scenario.Setup{Agent: agent},
 			"set -eu\n"+settingsFunc+nativeSetup+nativeRun),
 	})
 	t.Logf("scenario on %s: %v", r.Backend, time.Since(start).Round(time.Second))
@@ -190,25 +232,39 @@ func TestPrometheusNativeMatchesIpvsadm(t *testing.T) {
 	}
 	checkNative(t, "Prometheus", prometheusVector(t, r.File(t, "prom.json")), kernel)
 
-	if got := firingAlerts(t, r.File(t, "alerts-before.json")); len(got) != 0 {
-		t.Errorf("alerts firing before any weight was 0: %v", got)
+	// The estimator is stopped in every context: LvsRatesNotEstimated
+	// fires for each, before and after the weights change.
+	alert := func(name string, labels map[string]string) string {
+		l := map[string]string{"alertname": name, "severity": severity[name]}
+		for k, v := range labels {
+			l[k] = v
+		}
+		return labelKey("", l)
+	}
+	var before []string
+	for _, ns := range nativeContexts {
+		ctx := map[string]string{}
+		if ns != "default" {
+			ctx["context"] = ns
+		}
+		before = append(before, alert("LvsRatesNotEstimated", ctx))
+	}
+	after := append([]string{
+		alert("LvsRealServerDrained", realServerLabels("red", "TCP 10.1.0.1:80", "127.0.0.1:8081")),
+		alert("LvsRealServerDrained", realServerLabels("blue", "TCP 10.3.0.1:80", "127.0.0.1:8080")),
+		alert("LvsServiceNoUsableRealServer", serviceLabels("blue", "TCP 10.3.0.1:80")),
+	}, before...)
+	for _, c := range []struct {
+		file string
+		want []string
+	}{{"alerts-before.json", before}, {"alerts-after.json", after}} {
+		sort.Strings(c.want)
+		got := firingAlerts(t, r.File(t, c.file))
+		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("%s: firing alerts:\n%s\nwant:\n%s", c.file, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+		}
 	}
 	t.Logf("alerts fired %s s after the weights were set to 0", strings.TrimSpace(string(r.File(t, "alerts-firing-seconds.txt"))))
-	red := realServerLabels("red", "TCP 10.1.0.1:80", "127.0.0.1:8081")
-	blue := realServerLabels("blue", "TCP 10.3.0.1:80", "127.0.0.1:8080")
-	var want []string
-	for _, l := range []map[string]string{red, blue} {
-		l["alertname"] = "LVSRealServerWeightZero"
-		want = append(want, labelKey("", l))
-	}
-	svc := serviceLabels("blue", "TCP 10.3.0.1:80")
-	svc["alertname"] = "LVSServiceNoAvailableRealServers"
-	want = append(want, labelKey("", svc))
-	sort.Strings(want)
-	got := firingAlerts(t, r.File(t, "alerts-after.json"))
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("firing alerts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
 }
 
 // nativeKernel is what the kernel said of one namespace: ipvsadm's
