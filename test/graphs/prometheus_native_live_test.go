@@ -80,12 +80,12 @@ POLL=0.5 waitfor 60 scraped > /dev/null || { echo "prometheus never scraped the 
 # Requests every PAUSE seconds in each context for 10 s, long enough
 # for the kernel's 2 s estimator to give every service non-zero rates.
 end=$(( EPOCHSECONDS + 10 ))
-drive() { # NS URL PAUSE
+nsdrive() { # NS URL PAUSE
 	inns "$1" bash -c 'while (( EPOCHSECONDS < $3 )); do busybox wget -q -O /dev/null "$1" || echo "wget $1 failed" >&2; sleep "$2"; done' _ "$2" "$3" "$end"
 }
-drive default http://10.9.0.1/f 0.2 & d1=$!
-drive red http://10.1.0.1/f 0.3 & d2=$!
-drive blue http://10.3.0.1/f 0.5 & d3=$!
+nsdrive default http://10.9.0.1/f 0.2 & d1=$!
+nsdrive red http://10.1.0.1/f 0.3 & d2=$!
+nsdrive blue http://10.3.0.1/f 0.5 & d3=$!
 wait $d1 $d2 $d3
 
 # The kernel (6.1 here) folds its per-CPU counters into what ipvsadm
