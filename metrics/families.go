@@ -152,7 +152,7 @@ func (b *builder) healthFamilies() {
 	}, help: "The state of an IPVS defense (drop_entry, drop_packet, secure_tcp) as its sysctl reports it: 0 off, 1 automatic and idle, 2 automatic and turned on by the kernel (memory is short), 3 always on."})
 	b.from("lvs_amemthresh_pages", gauge, sc, "lvsAmemthresh")
 	b.own(family{name: "lvs_rates_estimated", kind: gauge, table: sc, cells: []cell{{col: column("lvsRatesEstimated"), conv: truth}},
-		help: "1 when the kernel computes rates in this namespace (run_estimation, always on kernels before 5.16); while 0 every _per_second series reads 0."})
+		help: "1 when the kernel computes rates in this namespace (run_estimation, always on kernels before 5.16); while 0 the _per_second series are not updated (6.1 keeps the last values)."})
 	b.from("lvs_setting", gauge, mib.SettingTable, "lvsSettingInteger")
 	b.own(family{name: "lvs_setting_info", kind: info, table: mib.SettingTable,
 		help:  "An IPVS sysctl of /proc/sys/net/ipv4/vs: its name in the label setting, its text in the label value; the value is 1.",
