@@ -1,32 +1,16 @@
 package metrics
 
 import (
-	"net/netip"
 	"testing"
 
 	"github.com/lvs-agentx/lvs-agentx/internal/fixture"
 	"github.com/lvs-agentx/lvs-agentx/ipvslive"
-	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
 // bigView is the view of nSvc TCP services with nDest real servers each.
 func bigView(nSvc, nDest int) *mib.View {
-	snap := &ipvsstats.Snapshot{Info: ipvsstats.Info{VersionCode: 0x010201}, ReadAt: fixture.ReadAt,
-		Services: make([]ipvsstats.Service, nSvc)}
-	for i := range snap.Services {
-		s := &snap.Services[i]
-		s.ServiceKey = ipvsstats.ServiceKey{Family: ipvsstats.FamilyIPv4, Protocol: ipvsstats.ProtoTCP,
-			Addr: netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 1}), Port: 80}
-		s.Scheduler = "wlc"
-		s.Dests = make([]ipvsstats.Dest, nDest)
-		for j := range s.Dests {
-			s.Dests[j] = ipvsstats.Dest{DestKey: ipvsstats.DestKey{
-				Addr: netip.AddrFrom4([4]byte{192, byte(i >> 8), byte(i), byte(j)}), Port: 8080},
-				Family: ipvsstats.FamilyIPv4, Weight: 1,
-				Stats: ipvsstats.Stats{Conns: uint64(j) * 1000003, InBytes: uint64(i) * 7777777, InPkts: 12345}}
-		}
-	}
+	snap := fixture.BigSnapshot(nSvc, nDest)
 	v := mib.Build(snap, ipvslive.NewIndexes(), fixture.Clock)
 	v.SetHealth(mib.Health{Totals: fixture.Totals(), Settings: fixture.Settings(), Conns: fixture.Conns(),
 		ConnsReadAt: fixture.ConnsReadAt})
