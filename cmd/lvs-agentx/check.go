@@ -19,6 +19,7 @@ import (
 	"github.com/lvs-agentx/lvs-agentx/internal/snmptext"
 	"github.com/lvs-agentx/lvs-agentx/internal/snmpvb"
 	"github.com/lvs-agentx/lvs-agentx/ipvslive"
+	"github.com/lvs-agentx/lvs-agentx/ipvsstats"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
 
@@ -170,20 +171,14 @@ func check(ctx context.Context, g *gosnmp.GoSNMP, netns string) (problems []stri
 			where, mib.Root, mib.Root)}, ""
 	}
 
-	snap, err := readOnce(ctx, netns)
-	if err != nil {
-		return []string{fmt.Sprintf("cannot read IPVS directly to compare (%v); run check as root or with CAP_NET_ADMIN, in the agent's namespace", err)}, ""
+	view, snap, problem := directView(ctx, netns)
+	if problem != "" {
+		return []string{problem}, ""
 	}
 	got, err := keyedWalk(pdus)
 	if err != nil {
 		return []string{err.Error()}, ""
 	}
-	health, err := readHealthOnce(netns)
-	if err != nil {
-		return []string{fmt.Sprintf("cannot read IPVS's /proc files to compare (%v); run check in the agent's namespace", err)}, ""
-	}
-	view := mib.Build(snap, ipvslive.NewIndexes(), time.Now)
-	view.SetHealth(health)
 	want := keyedView(view)
 
 	if v, ok := got["lvsIpvsAvailable"]; ok && v.vb.Int != 1 {
@@ -219,8 +214,26 @@ func check(ctx context.Context, g *gosnmp.GoSNMP, netns string) (problems []stri
 	}
 	sort.Strings(extra)
 	problems = append(problems, extra...)
+	entries, _ := mib.ColumnOf("lvsConnEntries")
 	return problems, fmt.Sprintf("%d objects served through snmpd at %s match IPVS (%d services, %d real servers, %d connection entries)",
-		len(got), where, len(snap.Services), snap.NumDests(), health.Conns.Entries)
+		len(got), where, len(snap.Services), snap.NumDests(), view.Cell(entries, 0).Uint)
+}
+
+// directView reads IPVS and its /proc files in the namespace at netns, as
+// the agent would, and returns their view; or, when it cannot, what to
+// tell the user.
+func directView(ctx context.Context, netns string) (*mib.View, *ipvsstats.Snapshot, string) {
+	snap, err := readOnce(ctx, netns)
+	if err != nil {
+		return nil, nil, fmt.Sprintf("cannot read IPVS directly to compare (%v); run check as root or with CAP_NET_ADMIN, in the agent's namespace", err)
+	}
+	health, err := readHealthOnce(netns)
+	if err != nil {
+		return nil, nil, fmt.Sprintf("cannot read IPVS's /proc files to compare (%v); run check in the agent's namespace", err)
+	}
+	view := mib.Build(snap, ipvslive.NewIndexes(), time.Now)
+	view.SetHealth(health)
+	return view, snap, ""
 }
 
 func explainSNMPError(where string, v gosnmp.SnmpVersion, err error) string {

@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/lvs-agentx/lvs-agentx/ipvslive"
 	"github.com/lvs-agentx/lvs-agentx/metrics"
 	"github.com/lvs-agentx/lvs-agentx/mib"
 )
@@ -58,16 +57,10 @@ func compareMetrics(ctx context.Context, body []byte, url, contextName, netns st
 		return []string{"the agent reports IPVS unavailable (lvs_up 0) although check can read it: " +
 			"the agent lacks CAP_NET_ADMIN, or reads another network namespace (--netns); see its log"}, ""
 	}
-	snap, err := readOnce(ctx, netns)
-	if err != nil {
-		return []string{fmt.Sprintf("cannot read IPVS directly to compare (%v); run check as root or with CAP_NET_ADMIN, in the agent's namespace", err)}, ""
+	view, snap, problem := directView(ctx, netns)
+	if problem != "" {
+		return []string{problem}, ""
 	}
-	health, err := readHealthOnce(netns)
-	if err != nil {
-		return []string{fmt.Sprintf("cannot read IPVS's /proc files to compare (%v); run check in the agent's namespace", err)}, ""
-	}
-	view := mib.Build(snap, ipvslive.NewIndexes(), time.Now)
-	view.SetHealth(health)
 	var text bytes.Buffer
 	if err := metrics.WriteText(&text, contextName, view, servedRealServers(got)); err != nil {
 		return []string{fmt.Sprintf("render what IPVS shows: %v", err)}, ""
@@ -145,15 +138,12 @@ func parseSeries(body []byte, name string) (series, error) {
 			if ctx != name {
 				continue
 			}
-			sort.Strings(labels)
-			out[fam+"{"+strings.Join(labels, ",")+"}"] = sampleValue(m)
-		}
-	}
-	// The parser names series without labels "name{}"; keep them by name.
-	for k, v := range out {
-		if strings.HasSuffix(k, "{}") {
-			delete(out, k)
-			out[strings.TrimSuffix(k, "{}")] = v
+			key := fam
+			if len(labels) > 0 {
+				sort.Strings(labels)
+				key += "{" + strings.Join(labels, ",") + "}"
+			}
+			out[key] = sampleValue(m)
 		}
 	}
 	return out, nil
