@@ -107,16 +107,13 @@ func (e *Exporter) Remove(name string) {
 func (e *Exporter) snapshot() []scraped {
 	e.mu.Lock()
 	srcs := make([]scraped, 0, len(e.contexts))
-	sources := make([]Source, 0, len(e.contexts))
 	for name, src := range e.contexts {
-		srcs = append(srcs, scraped{name: name})
-		sources = append(sources, src)
+		srcs = append(srcs, scraped{name: name, src: src})
 	}
 	e.mu.Unlock()
 	// Views are asked for outside the lock: a refresh may wait.
 	for i := range srcs {
-		srcs[i].view = sources[i].Current()
-		srcs[i].stats = sources[i].ReadStats()
+		srcs[i].view, srcs[i].stats = srcs[i].src.Current(), srcs[i].src.ReadStats()
 	}
 	slices.SortFunc(srcs, func(a, b scraped) int { return strings.Compare(a.name, b.name) })
 	return srcs

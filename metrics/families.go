@@ -253,11 +253,11 @@ func Families() []FamilyInfo {
 		if f.kind == counter {
 			out[i].Name += "_total"
 		}
-		if c := f.cells[0]; c.stat == nil {
-			out[i].Class = c.col.Object().Class
-			if f.kind == info {
-				out[i].Class = mib.ClassSetting // its labels are the data
-			}
+		switch {
+		case f.kind == info:
+			out[i].Class = mib.ClassSetting // its labels are the data
+		case f.cells[0].stat == nil:
+			out[i].Class = f.cells[0].col.Object().Class
 		}
 	}
 	return out

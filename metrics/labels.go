@@ -68,10 +68,11 @@ func rowLabels(name string, v *mib.View, mode RealServers) *labels {
 	}
 
 	services := make([]string, v.Rows(mib.ServiceTable))
-	serviceRow := map[int32]int{} // lvsServiceNumber: row
+	names := make([]string, len(services)) // the services' own pairs, for RealServersNames
+	serviceRow := map[int32]int{}          // lvsServiceNumber: row
 	for i := range services {
-		b := []byte(l.context)
-		b = pair(b, "service", string(col(i, "lvsServiceName").Bytes))
+		b := pair([]byte(l.context), "service", string(col(i, "lvsServiceName").Bytes))
+		names[i] = string(b)
 		full := b
 		if proto := col(i, "lvsServiceProto").Int; proto == -1 {
 			full = pair(full, "fwmark", strconv.FormatUint(uint64(uint32(col(i, "lvsServiceFWMark").Int)), 10))
@@ -92,8 +93,7 @@ func rowLabels(name string, v *mib.View, mode RealServers) *labels {
 			name := string(col(i, "lvsRealServerName").Bytes)
 			var b []byte
 			if mode == RealServersNames {
-				b = pair([]byte(l.context), "service", string(col(svc, "lvsServiceName").Bytes))
-				b = pair(b, "real_server", name)
+				b = pair([]byte(names[svc]), "real_server", name)
 			} else {
 				b = pair([]byte(services[svc]), "real_server", name)
 				b = pair(b, "real_address", addr(col(i, "lvsRealServerInetAddr").Bytes))
@@ -151,7 +151,8 @@ func addr(b []byte) string {
 }
 
 // label formats a cell's value as a label value: its enumeration's name,
-// its text, or its number.
+// its text (an address for the InetAddress objects, named ...Addr), or its
+// number.
 func label(object string, vb agentx.VarBind) string {
 	switch vb.Type {
 	case agentx.OctetString:

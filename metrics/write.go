@@ -13,6 +13,7 @@ import (
 // scraped is one context as a scrape sees it.
 type scraped struct {
 	name   string
+	src    Source
 	view   *mib.View
 	stats  ipvslive.ReadStats
 	labels *labels
@@ -38,10 +39,7 @@ func (wr *writer) family(f *family, ctxs []scraped, mode RealServers) {
 		if !f.always && !c.view.Available() {
 			continue
 		}
-		rows := 1
-		if f.cells[0].stat == nil {
-			rows = c.view.Rows(f.table)
-		}
+		rows := c.view.Rows(f.table) // 1 for the scalars, the agent's own among them
 		blocks := c.labels.rows[f.table]
 		for ci := range f.cells {
 			cl := &f.cells[ci]
