@@ -48,7 +48,7 @@ for n in $CONN_SIZES; do
 	# agent reads it again.
 	reads $mark | awk -v k=$kernel '$2 >= k' > reads-$n.txt
 	result "$n reads $(wc -l < reads-$n.txt)"
-	result "$n read_s $(sort -g reads-$n.txt | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "none" }')"
+	result "$n read_s $(median < reads-$n.txt)"
 	result "$n per_entry_ns $(sort -g reads-$n.txt | awk '{ a[NR] = $1; e[NR] = $2 } END { m = int((NR + 1) / 2); if (NR && e[m]) printf "%.0f\n", a[m] * 1e9 / e[m]; else print "none" }')"
 	result "$n next_after $(tail -n +$((mark + 1)) agent.log | sed -n 's/.*msg="connection table read".* next_after=\([^ ]*\).*/\1/p' | tail -1)"
 	result "$n walk_vbs $(walkloop -target 127.0.0.1:1161 -for 10s $LVS.18 | awk 'END { printf "%.0f\n", NR / 10 }')"

@@ -21,7 +21,6 @@
 # past 10 s).
 set -e
 URL=http://127.0.0.1:9815/metrics
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # scrape: one gzipped scrape; prints "SECONDS BYTES".
 scrape() { curl -sf -H 'Accept-Encoding: gzip' -o body.gz -w '%{time_total} %{size_download}\n' $URL; }
 # rendered N: N scrapes that each rendered a new body (one that differs

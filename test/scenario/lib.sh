@@ -16,6 +16,8 @@ us() { echo ${EPOCHREALTIME/./}; }
 # result LINE: a bench's result, on stdout and in $CTL/progress.txt, which
 # the host sees while the guest runs.
 result() { echo "$*"; echo "$*" >> "$CTL/progress.txt"; }
+# median: the median of the numbers on stdin, one per line ("none" for none).
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "none" }'; }
 # secs US [PLACES]: microseconds as seconds, with all six places (integer
 # arithmetic), or rounded to PLACES.
 secs() {
