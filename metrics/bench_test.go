@@ -33,7 +33,7 @@ func BenchmarkRender(b *testing.B) {
 			var size int
 			b.ReportAllocs()
 			for b.Loop() {
-				e.cache = [2]rendered{} // render anew
+				e.cache[0].written = false // render anew, into a buffer of the last size
 				body, _, err := e.body(false)
 				if err != nil {
 					b.Fatal(err)

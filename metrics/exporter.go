@@ -66,6 +66,7 @@ type Exporter struct {
 	// each format (the text format, OpenMetrics).
 	render sync.Mutex
 	cache  [2]rendered
+	zw     *gzip.Writer // reused by every render: its state is a megabyte
 }
 
 // rendered is a body and what it was rendered from.
@@ -201,11 +202,17 @@ func (e *Exporter) body(om bool) ([]byte, string, error) {
 		return c.body, c.ctype, nil
 	}
 	start := time.Now()
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
-	ctype, err := e.write(zw, ctxs, om)
+	// The last body's size, and a little more, saves growing the buffer
+	// (copying the body over and over) at every render.
+	buf := bytes.NewBuffer(make([]byte, 0, len(c.body)+len(c.body)/8))
+	if e.zw == nil {
+		e.zw, _ = gzip.NewWriterLevel(buf, gzip.BestSpeed) // a valid level: no error
+	} else {
+		e.zw.Reset(buf)
+	}
+	ctype, err := e.write(e.zw, ctxs, om)
 	if err == nil {
-		err = zw.Close()
+		err = e.zw.Close()
 	}
 	if err != nil {
 		return nil, "", err

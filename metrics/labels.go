@@ -52,83 +52,101 @@ type labels struct {
 }
 
 // rowLabels builds the labels of every row of v, served as context name.
+// Each table's rows are built in one reused buffer, so that a row costs
+// one allocation, its block's string.
 func rowLabels(name string, v *mib.View, mode RealServers) *labels {
 	l := &labels{rows: map[mib.Table][]string{}}
+	var ctx []byte
 	if name != "" {
-		l.context = string(pair(nil, "context", name))
+		ctx = pair(nil, "context", name)
+		l.context = string(ctx)
 	}
-	cols := map[string]mib.Column{}
-	col := func(row int, object string) agentx.VarBind {
-		c, ok := cols[object]
-		if !ok {
-			c = column(object)
-			cols[object] = c
-		}
-		return v.Cell(c, row)
-	}
-
-	services := make([]string, v.Rows(mib.ServiceTable))
-	names := make([]string, len(services)) // the services' own pairs, for RealServersNames
-	serviceRow := map[int32]int{}          // lvsServiceNumber: row
-	for i := range services {
-		b := pair([]byte(l.context), "service", string(col(i, "lvsServiceName").Bytes))
-		names[i] = string(b)
-		full := b
-		if proto := col(i, "lvsServiceProto").Int; proto == -1 {
-			full = pair(full, "fwmark", strconv.FormatUint(uint64(uint32(col(i, "lvsServiceFWMark").Int)), 10))
-		} else {
-			full = pair(full, "protocol", enumName("lvsServiceProto", int64(proto)))
-			full = pair(full, "address", addr(col(i, "lvsServiceInetAddr").Bytes))
-			full = pair(full, "port", strconv.Itoa(int(col(i, "lvsServicePort").Int)))
-		}
-		services[i] = string(full)
-		serviceRow[col(i, "lvsServiceNumber").Int] = i
-	}
-	l.rows[mib.ServiceTable] = services
-
+	l.rows[mib.ServiceTable] = serviceLabels(ctx, v)
 	if mode != RealServersNone {
-		reals := make([]string, v.Rows(mib.RealTable))
-		for i := range reals {
-			svc := serviceRow[col(i, "lvsRealServiceNumber").Int]
-			name := string(col(i, "lvsRealServerName").Bytes)
-			var b []byte
-			if mode == RealServersNames {
-				b = pair([]byte(names[svc]), "real_server", name)
-			} else {
-				b = pair([]byte(services[svc]), "real_server", name)
-				b = pair(b, "real_address", addr(col(i, "lvsRealServerInetAddr").Bytes))
-				b = pair(b, "real_port", strconv.Itoa(int(col(i, "lvsRealServerPort").Int)))
-			}
-			reals[i] = string(b)
-		}
-		l.rows[mib.RealTable] = reals
+		l.rows[mib.RealTable] = realLabels(ctx, v, mode, l.rows[mib.ServiceTable])
 	}
 
 	states := make([]string, v.Rows(mib.ConnStateTable))
+	var b []byte
+	proto, state := column("lvsConnStateProto"), column("lvsConnStateName")
 	for i := range states {
-		p := int64(col(i, "lvsConnStateProto").Int)
-		proto, ok := ipProtocols[p]
+		p := int64(v.Cell(proto, i).Int)
+		name, ok := ipProtocols[p]
 		if !ok {
-			proto = "ip_" + strconv.FormatInt(p, 10)
+			name = "ip_" + strconv.FormatInt(p, 10)
 		}
-		b := pair([]byte(l.context), "protocol", proto)
-		states[i] = string(pair(b, "state", string(col(i, "lvsConnStateName").Bytes)))
+		b = pair(pair(append(b[:0], ctx...), "protocol", name), "state", v.Cell(state, i).Bytes)
+		states[i] = string(b)
 	}
 	l.rows[mib.ConnStateTable] = states
 
 	settings := make([]string, v.Rows(mib.SettingTable))
+	setting := column("lvsSettingName")
 	for i := range settings {
-		settings[i] = string(pair([]byte(l.context), "setting", string(col(i, "lvsSettingName").Bytes)))
+		settings[i] = string(pair(append(b[:0], ctx...), "setting", v.Cell(setting, i).Bytes))
 	}
 	l.rows[mib.SettingTable] = settings
 
 	daemons := make([]string, v.Rows(mib.DaemonTable))
 	for i := range daemons {
-		daemons[i] = string(pair([]byte(l.context), "role", enumName("lvsSyncDaemonRole", int64(v.Index(mib.DaemonTable, i)[0]))))
+		role := enumName("lvsSyncDaemonRole", int64(v.Index(mib.DaemonTable, i)[0]))
+		daemons[i] = string(pair(append(b[:0], ctx...), "role", role))
 	}
 	l.rows[mib.DaemonTable] = daemons
 	l.rows[mib.Scalars] = []string{l.context}
 	return l
+}
+
+// serviceLabels returns the services' label blocks: context, service and
+// protocol, address and port, or fwmark.
+func serviceLabels(ctx []byte, v *mib.View) []string {
+	out := make([]string, v.Rows(mib.ServiceTable))
+	var b []byte
+	name, proto, mark := column("lvsServiceName"), column("lvsServiceProto"), column("lvsServiceFWMark")
+	address, port := column("lvsServiceInetAddr"), column("lvsServicePort")
+	for i := range out {
+		b = pair(append(b[:0], ctx...), "service", v.Cell(name, i).Bytes)
+		if p := v.Cell(proto, i).Int; p == -1 {
+			b = numPair(b, "fwmark", uint64(uint32(v.Cell(mark, i).Int)))
+		} else {
+			b = pair(b, "protocol", enumName("lvsServiceProto", int64(p)))
+			b = addrPair(b, "address", v.Cell(address, i).Bytes)
+			b = numPair(b, "port", uint64(uint16(v.Cell(port, i).Int)))
+		}
+		out[i] = string(b)
+	}
+	return out
+}
+
+// realLabels returns the real servers' label blocks: their service's
+// (services, or only its name in RealServersNames mode), real_server, and
+// in full mode real_address and real_port.
+func realLabels(ctx []byte, v *mib.View, mode RealServers, services []string) []string {
+	svcName, svcNumber := column("lvsServiceName"), column("lvsServiceNumber")
+	serviceRow := map[int32]int{} // lvsServiceNumber: row
+	var b []byte
+	prefix := services // each service's labels that its real servers carry
+	if mode == RealServersNames {
+		prefix = make([]string, len(services))
+	}
+	for i := range services {
+		serviceRow[v.Cell(svcNumber, i).Int] = i
+		if mode == RealServersNames {
+			prefix[i] = string(pair(append(b[:0], ctx...), "service", v.Cell(svcName, i).Bytes))
+		}
+	}
+	out := make([]string, v.Rows(mib.RealTable))
+	of, name := column("lvsRealServiceNumber"), column("lvsRealServerName")
+	address, port := column("lvsRealServerInetAddr"), column("lvsRealServerPort")
+	for i := range out {
+		b = pair(append(b[:0], prefix[serviceRow[v.Cell(of, i).Int]]...), "real_server", v.Cell(name, i).Bytes)
+		if mode == RealServersFull {
+			b = addrPair(b, "real_address", v.Cell(address, i).Bytes)
+			b = numPair(b, "real_port", uint64(uint16(v.Cell(port, i).Int)))
+		}
+		out[i] = string(b)
+	}
+	return out
 }
 
 // enumName is the name LVS-MIB.txt gives value n of object's enumeration,
@@ -170,7 +188,7 @@ func label(object string, vb agentx.VarBind) string {
 
 // pair appends name="value" to b, after a comma unless b is empty,
 // escaping the value as both exposition formats want.
-func pair(b []byte, name, value string) []byte {
+func pair[T string | []byte](b []byte, name string, value T) []byte {
 	if len(b) > 0 {
 		b = append(b, ',')
 	}
@@ -189,4 +207,20 @@ func pair(b []byte, name, value string) []byte {
 		}
 	}
 	return append(b, '"')
+}
+
+// addrPair appends name="address" for an InetAddress's octets (an empty
+// value for none); an address needs no escaping.
+func addrPair(b []byte, name string, octets []byte) []byte {
+	b = pair(b, name, "")
+	if a, ok := netip.AddrFromSlice(octets); ok {
+		b = append(a.AppendTo(b[:len(b)-1]), '"')
+	}
+	return b
+}
+
+// numPair appends name="n".
+func numPair(b []byte, name string, n uint64) []byte {
+	b = pair(b, name, "")
+	return append(strconv.AppendUint(b[:len(b)-1], n, 10), '"')
 }

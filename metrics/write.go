@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"bufio"
-	"io"
 	"strconv"
 	"strings"
 
@@ -26,6 +25,7 @@ type writer struct {
 	om     bool
 	line   []byte // the sample line being built
 	labels []byte // its labels
+	head   []byte // the HELP and TYPE lines being built
 }
 
 // family writes f for every context: its HELP and TYPE once it has a
@@ -107,9 +107,19 @@ func (wr *writer) header(f *family) {
 	case f.kind == info && wr.om:
 		typ, name = "info", strings.TrimSuffix(name, "_info")
 	}
-	help := strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(f.help)
-	if wr.om {
-		help = strings.ReplaceAll(help, `"`, `\"`)
+	b := append(append(append(wr.head[:0], "# HELP "...), name...), ' ')
+	for i := 0; i < len(f.help); i++ {
+		switch c := f.help[i]; {
+		case c == '\\':
+			b = append(b, '\\', '\\')
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '"' && wr.om: // the text format leaves quotes in help alone
+			b = append(b, '\\', '"')
+		default:
+			b = append(b, c)
+		}
 	}
-	io.WriteString(wr.w, "# HELP "+name+" "+help+"\n# TYPE "+name+" "+typ+"\n")
+	wr.head = append(append(append(append(append(b, "\n# TYPE "...), name...), ' '), typ...), '\n')
+	wr.w.Write(wr.head)
 }

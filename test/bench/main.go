@@ -113,6 +113,9 @@ func run(args []string) error {
 
 // boot runs s in a fresh guest and prints what its script printed.
 func boot(name string, s testbed.Scenario) error {
+	if err := umlMaps(s); err != nil {
+		return err
+	}
 	dir, err := testbed.NewWorkDir(name)
 	if err != nil {
 		return err
@@ -130,6 +133,28 @@ func boot(name string, s testbed.Scenario) error {
 	}
 	if r.ExitCode != 0 {
 		return fmt.Errorf("guest script failed")
+	}
+	return nil
+}
+
+// umlMapsWanted is the host's vm.max_map_count a UML bench needs: the
+// guest kernel maps its memory into the host's processes page by page, and
+// at the default 65530 snmp_exporter's walk of 1000x10 ran out ("UML ran
+// out of memory on the host side").
+const umlMapsWanted = 262144
+
+// umlMaps refuses a UML run on a host whose vm.max_map_count is too low,
+// saying how to raise it, rather than let the guest die midway.
+func umlMaps(s testbed.Scenario) error {
+	if backend, err := testbed.Choose(s); err != nil || backend != testbed.UML {
+		return err
+	}
+	b, err := os.ReadFile("/proc/sys/vm/max_map_count")
+	if err != nil {
+		return fmt.Errorf("read vm.max_map_count: %w", err)
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n < umlMapsWanted {
+		return fmt.Errorf("vm.max_map_count is %d; a bench on UML needs %d: sysctl -w vm.max_map_count=%d", n, umlMapsWanted, umlMapsWanted)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@
 #                       Prometheus asks) that each rendered a new body
 #   native_age_s        the data age those bodies told (lvs_data_age_seconds):
 #                       a read that outlasts --refresh-wait serves the last
+#   native_read_s       how long their reads of IPVS took (lvs_read_duration_
+#                       seconds): a scrape that waits for a read waits this
 #   native_bytes        the gzipped body's size; native_series its series
 #   native_cpu_s        the agent's CPU per scrape
 #   native_rss_kib      the agent's RSS after the scrapes
@@ -28,7 +30,8 @@ scrape() { curl -sf -H 'Accept-Encoding: gzip' -o body.gz -w '%{time_total} %{si
 # change, which takes longer than the cache TTL where reads are costly
 # (ten times their cost), and no sooner than ten times the last render's
 # cost. Between scrapes it waits 1.2 s, doubled after every scrape that got
-# the same body. Prints "SECONDS BYTES DATA_AGE" per rendered scrape.
+# the same body. Prints "SECONDS BYTES DATA_AGE READ_SECONDS" per rendered
+# scrape.
 rendered() {
 	local got=0 wait=1.2 prev=
 	while [ $got -lt $1 ]; do
@@ -37,7 +40,7 @@ rendered() {
 		sum=$(md5sum < body.gz)
 		if [ "$sum" = "$prev" ]; then wait=$(awk -v w=$wait 'BEGIN { print (w < 60) ? 2 * w : w }'); continue; fi
 		prev=$sum got=$((got + 1)) wait=1.2
-		echo "$secs $bytes $(gzip -dc body.gz | awk '$1 == "lvs_data_age_seconds" { print $2 }')"
+		echo "$secs $bytes $(gzip -dc body.gz | awk '$1 == "lvs_data_age_seconds" { a = $2 } $1 == "lvs_read_duration_seconds" { r = $2 } END { print a, r }')"
 	done
 }
 metricsagent() { # FLAGS...
@@ -65,6 +68,7 @@ for SIZE in $SIZES; do
 		result "$SIZE ${key}_bytes $(awk '{ print $2 }' scrapes.txt | median)"
 		result "$SIZE ${key}_series $(gzip -dc body.gz | grep -vc '^#')"
 		result "$SIZE ${key}_age_s $(awk '{ print $3 }' scrapes.txt | median)"
+		result "$SIZE ${key}_read_s $(awk '{ print $4 }' scrapes.txt | median)"
 		result "$SIZE ${key}_cpu_s $(awk -v t=$((c1 - c0)) -v n=$SCRAPES 'BEGIN { printf "%.3f", t / 100 / n }')"
 		result "$SIZE ${key}_rss_kib $(rss $AGENT)"
 	done

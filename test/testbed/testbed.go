@@ -12,7 +12,8 @@
 //
 // The backend is chosen per scenario: native when the kernel has IPVS,
 // otherwise QEMU with KVM when a probe boot succeeds, otherwise QEMU under
-// TCG. LVS_TESTBED=native|qemu|qemu-kvm|qemu-tcg forces one. A scenario
+// TCG, with User-mode Linux preferred over TCG for tests where it boots
+// (see uml.go). LVS_TESTBED=native|qemu|qemu-kvm|qemu-tcg|uml forces one. A scenario
 // that must unload ip_vs (NoIPVS) needs a kernel of its own: natively it
 // runs only inside a test bed guest, on a shared host kernel it gets a
 // guest.
@@ -105,9 +106,11 @@ type Scenario struct {
 	// Mem is a guest's memory in MiB when the scenario boots one; zero
 	// means 1024.
 	Mem int
-	// Timing marks a scenario that measures speed (the bench). It never
-	// runs on UML, whose system calls all pass through ptrace on the host
-	// and would distort what it measures.
+	// Timing marks a scenario that measures speed (the bench). It runs
+	// on UML only when LVS_TESTBED=uml asks: there every system call
+	// passes through ptrace on the host, which weighs on system-call-bound
+	// work more than on computation, so the figures of the default bed
+	// (QEMU) stay comparable from run to run.
 	Timing bool
 }
 

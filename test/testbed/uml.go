@@ -7,8 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/lvs-agentx/lvs-agentx/internal/testutil"
 )
@@ -75,6 +78,16 @@ func runUML(ctx context.Context, jobPath, consolePath string, memMiB int, peer s
 		// UML opens the tap in the namespace it runs in.
 		name, args = "ip", append([]string{"netns", "exec", peer, umlKernelPath}, args...)
 	}
+	if peer == "" {
+		// A guest-bound scenario runs its whole guest on one host CPU: UML's
+		// processes hand control to each other through ptrace, and across
+		// CPUs every hand-off wakes an idle one, which the guest charges to
+		// its current task. Pinned, walks run 2.5-3.5x faster and the
+		// guest's CPU figures are honest. A host-side peer keeps both CPUs.
+		if cpu, ok := firstCPU(); ok {
+			name, args = "taskset", append([]string{"-c", strconv.Itoa(cpu), name}, args...)
+		}
+	}
 	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr = console, console
 	defer os.RemoveAll(filepath.Join(umlDir, umid))
@@ -82,6 +95,24 @@ func runUML(ctx context.Context, jobPath, consolePath string, memMiB int, peer s
 		return fmt.Errorf("UML kernel: %v", err)
 	}
 	return ctx.Err()
+}
+
+// firstCPU returns the first CPU this process may run on; false when
+// that cannot be told or taskset is missing (the guest then runs unpinned).
+func firstCPU() (int, bool) {
+	if _, err := exec.LookPath("taskset"); err != nil {
+		return 0, false
+	}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return 0, false
+	}
+	for cpu := 0; cpu < len(set)*64; cpu++ {
+		if set.IsSet(cpu) {
+			return cpu, true
+		}
+	}
+	return 0, false
 }
 
 // addTap makes PeerLink, a tap device, in the network namespace peer.
