@@ -18,7 +18,8 @@ import (
 // BENCH_SNMPEXP_MAX (default 10000) is the most real servers snmp_exporter
 // walks (its walk of 5000x10 takes many minutes in an emulated guest);
 // BENCH_CONC_SIZE (default the first size) is where the walks beside the
-// scrapers are measured, BENCH_PAIRS (default 3) how many pairs.
+// scrapers are measured, BENCH_PAIRS (default 3) how many pairs;
+// BENCH_SCRAPES (default 5) how many rendered scrapes each median takes.
 func metricsBench(sizes []string) error {
 	for _, s := range sizes {
 		if !sizeRE.MatchString(s) {
@@ -35,8 +36,8 @@ func metricsBench(sizes []string) error {
 		}
 		return def
 	}
-	vars := fmt.Sprintf("SIZES='%s'\nSNMPEXP_MAX=%s\nCONC_SIZE=%s\nPAIRS=%s\nSCRAPES=5\n", strings.Join(sizes, " "),
-		env("BENCH_SNMPEXP_MAX", "10000"), env("BENCH_CONC_SIZE", sizes[0]), env("BENCH_PAIRS", "3"))
+	vars := fmt.Sprintf("SIZES='%s'\nSNMPEXP_MAX=%s\nCONC_SIZE=%s\nPAIRS=%s\nSCRAPES=%s\n", strings.Join(sizes, " "),
+		env("BENCH_SNMPEXP_MAX", "10000"), env("BENCH_CONC_SIZE", sizes[0]), env("BENCH_PAIRS", "3"), env("BENCH_SCRAPES", "5"))
 	return boot("metrics", testbed.Scenario{
 		Timing: true,
 		Binaries: map[string]string{
@@ -46,7 +47,7 @@ func metricsBench(sizes []string) error {
 			"scrapeloop": "github.com/lvs-agentx/lvs-agentx/test/cmd/scrapeloop",
 		},
 		Files:   map[string][]byte{"snmp.yml": snmpYml},
-		Mem:     2048,
+		Mem:     4096, // snmp_exporter holds a whole walk in memory: room for the largest tables
 		Timeout: 3 * time.Hour,
 		Script:  scenario.Script(scenario.Setup{SNMPD: scenario.Master(), Agent: benchAgent("$WORK/state.json", "", "")}, vars+metricsScript),
 	})
