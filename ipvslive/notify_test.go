@@ -188,13 +188,28 @@ func TestStormThroughTheAgent(t *testing.T) {
 		{Services: []ipvsstats.Service{after}, ReadAt: time.Now()}}},
 		Indexes: NewIndexes(), SysUpTimeAt: uptime.At, Notify: notifier.Enqueue, NotifyKinds: ipvsevents.AllKinds,
 		Logger: slog.New(slog.DiscardHandler)})
+	// Notifications sent before the session is the agent's are not
+	// delivered (counted in the summary): the notifier starts after it is.
+	registered := make(chan struct{}, 1)
 	a, err := agent.New(agent.Config{Address: f.Addr, Subtree: mib.Root, Source: src, PingInterval: -1,
-		Timeout: time.Second, Uptime: uptime})
+		Timeout: time.Second, Uptime: uptime, OnState: func(s agent.State, _ error) {
+			if s == agent.StateRegistered {
+				select {
+				case registered <- struct{}{}:
+				default:
+				}
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wg.Go(func() { a.Run(ctx) })
 	c := f.Accept(t, 1, mib.Root, agent.DefaultPriority, 0)
+	select {
+	case <-registered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the agent never reported its session registered")
+	}
 	src.Refresh(ctx)
 	src.Refresh(ctx)
 	wg.Go(func() { notifier.Run(ctx, a, src.StormNotification) })
