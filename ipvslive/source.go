@@ -52,8 +52,9 @@ type Config struct {
 	// RefreshWait bounds how long a request that finds the view older
 	// than its TTL waits for the re-read it starts (or finds running);
 	// when the read takes longer, the request is answered from the older
-	// view, whose lvsDataAge says how old it is. DefaultRefreshWait when
-	// zero; negative: never wait.
+	// view, whose lvsDataAge says how old it is; when the last read took
+	// longer, it does not wait. DefaultRefreshWait when zero; negative:
+	// never wait.
 	RefreshWait time.Duration
 	Logger      *slog.Logger     // slog.Default() when nil
 	Now         func() time.Time // time.Now when nil
@@ -234,7 +235,9 @@ func (s *Source) Current() *mib.View {
 		return e.view
 	}
 	refreshed := s.startRefresh()
-	if s.cfg.RefreshWait < 0 {
+	if s.cfg.RefreshWait < 0 || e.cost > s.cfg.RefreshWait {
+		// A table whose last read outlasted the wait will again: waiting
+		// would only delay an answer it cannot change.
 		return e.view
 	}
 	t := time.NewTimer(s.cfg.RefreshWait)

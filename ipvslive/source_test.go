@@ -287,17 +287,20 @@ func TestSourceSlowReadStretchesTTL(t *testing.T) {
 
 // A request that finds the view stale waits for the refresh it starts, up
 // to RefreshWait: after an idle gap the first answer is the kernel's value
-// of now. When the read takes longer, the request gets the older view.
+// of now. When the read takes longer, the request gets the older view;
+// when the last read took longer than the wait, it gets it at once.
 func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		wait     time.Duration
-		finishes bool // the read ends before the wait does
-		want     int  // services in the answered view
+		name      string
+		wait      time.Duration
+		firstCost time.Duration // how long the first read takes
+		finishes  bool          // the read ends before the wait does
+		want      int           // services in the answered view
 	}{
-		{"read within the wait", time.Minute, true, 1},
-		{"read slower than the wait", 20 * time.Millisecond, false, 6},
-		{"never waiting", -1, false, 6},
+		{"read within the wait", time.Minute, 0, true, 1},
+		{"read slower than the wait", 20 * time.Millisecond, 0, false, 6},
+		{"never waiting", -1, 0, false, 6},
+		{"last read slower than the wait", time.Hour, 2 * time.Hour, false, 6},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newFakeReader()
@@ -308,11 +311,12 @@ func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 				RefreshWait: tc.wait, Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
 			go s.Refresh(ctx)
 			<-r.started
+			clock.Add(tc.firstCost)
 			r.results <- readResult{snap: fixture.Snapshot()}
 			for s.cur.Load() == nil {
 				time.Sleep(time.Millisecond)
 			}
-			clock.Add(15 * time.Second) // idle, longer than the TTL
+			clock.Add(15*time.Second + 10*tc.firstCost) // idle, longer than the TTL
 			got := make(chan *mib.View)
 			go func() { got <- s.Current() }()
 			<-r.started
@@ -321,7 +325,12 @@ func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 			if tc.finishes {
 				r.results <- readResult{snap: snap}
 			}
-			v := <-got
+			var v *mib.View
+			select {
+			case v = <-got:
+			case <-time.After(10 * time.Second): // the waits that end sooner are a minute at most
+				t.Fatalf("no answer after 10 s with a wait of %s", tc.wait)
+			}
 			if !tc.finishes {
 				r.results <- readResult{snap: snap}
 			}

@@ -138,10 +138,10 @@ func boot(name string, s testbed.Scenario) error {
 }
 
 // umlMapsWanted is the host's vm.max_map_count a UML bench needs: the
-// guest kernel maps its memory into the host's processes page by page, and
-// at the default 65530 snmp_exporter's walk of 1000x10 ran out ("UML ran
-// out of memory on the host side").
-const umlMapsWanted = 262144
+// guest kernel maps its memory into the host's processes page by page;
+// snmp_exporter's walk of 1000x10 ran out at the default 65530, and of
+// 5000x10 at 262144 ("UML ran out of memory on the host side").
+const umlMapsWanted = 1 << 20
 
 // umlMaps refuses a UML run on a host whose vm.max_map_count is too low,
 // saying how to raise it, rather than let the guest die midway.
