@@ -214,8 +214,22 @@ func (s *Source) ReadStats() ReadStats {
 	return ReadStats{Reads: s.reads.Load(), Failures: s.failures.Load(), LastDuration: time.Duration(s.lastCost.Load())}
 }
 
-// Current is CurrentView with the concrete type, for the exporters that
-// read the view row by row (metrics).
+// CurrentDeferred is Current for a caller that reads the whole view at
+// once (a scrape of the metrics endpoint). Where Current would start a
+// re-read and not wait for it (the last read outlasted RefreshWait), it
+// returns the view at once and leaves the re-read to refresh, which the
+// caller calls when done with the view: on a busy CPU the caller then does
+// not share it with a read whose result it would not use. Otherwise it is
+// Current, and refresh does nothing.
+func (s *Source) CurrentDeferred() (v *mib.View, refresh func()) {
+	if e := s.cur.Load(); e != nil && e.stale.Load() && (s.cfg.RefreshWait < 0 || e.cost > s.cfg.RefreshWait) {
+		s.activity.Add(1)
+		return e.view, func() { s.startRefresh() }
+	}
+	return s.Current(), func() {}
+}
+
+// Current is CurrentView with the concrete type.
 func (s *Source) Current() *mib.View {
 	s.activity.Add(1)
 	e := s.cur.Load()

@@ -345,6 +345,58 @@ func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 	}
 }
 
+// CurrentDeferred starts the re-read a request would not wait for only
+// when its caller is done with the view; one it would wait for, it waits
+// for as Current does.
+func TestSourceCurrentDeferred(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		firstCost time.Duration
+		deferred  bool
+	}{
+		{"last read slower than the wait", 2 * time.Minute, true},
+		{"last read within the wait", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newFakeReader()
+			clock := &fakeClock{t: fixture.ReadAt}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s := New(ctx, Config{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+				RefreshWait: time.Minute, Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
+			go s.Refresh(ctx)
+			<-r.started
+			clock.Add(tc.firstCost)
+			r.results <- readResult{snap: fixture.Snapshot()}
+			for s.cur.Load() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			clock.Add(time.Hour) // stale
+			snap := fixture.Snapshot()
+			snap.Services = snap.Services[:1]
+			if !tc.deferred {
+				go func() { <-r.started; r.results <- readResult{snap: snap} }()
+				if v, _ := s.CurrentDeferred(); numServices(v) != 1 {
+					t.Errorf("answered from a view with %d services, want the re-read's 1", numServices(v))
+				}
+				waitIdle(s)
+				return
+			}
+			v, refresh := s.CurrentDeferred()
+			if numServices(v) != 6 || s.pending.Load() != nil {
+				t.Fatalf("got %d services, a re-read started: %v; want the last view, no read yet", numServices(v), s.pending.Load() != nil)
+			}
+			refresh()
+			<-r.started
+			r.results <- readResult{snap: snap}
+			waitIdle(s)
+			if v := s.Current(); numServices(v) != 1 {
+				t.Errorf("after refresh: %d services, want 1", numServices(v))
+			}
+		})
+	}
+}
+
 // A table that changes under every read attempt (heavy churn) is not an
 // unreadable IPVS: the previous view stays, available, and no change is
 // counted.

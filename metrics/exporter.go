@@ -25,9 +25,11 @@ import (
 
 // Source is the live state of one network namespace: an ipvslive.Source.
 type Source interface {
-	// Current returns the current view, refreshing it first when it is
-	// stale, by the rules SNMP requests follow.
-	Current() *mib.View
+	// CurrentDeferred returns the current view, refreshing it first when
+	// it is stale, by the rules SNMP requests follow, except that a
+	// refresh a request would not wait for starts only when refresh is
+	// called, once the view is rendered (ipvslive.Source.CurrentDeferred).
+	CurrentDeferred() (v *mib.View, refresh func())
 	// ReadStats returns what the reads of IPVS have done so far.
 	ReadStats() ipvslive.ReadStats
 }
@@ -104,8 +106,9 @@ func (e *Exporter) Remove(name string) {
 	delete(e.contexts, name)
 }
 
-// snapshot returns the contexts in name order with their current views.
-func (e *Exporter) snapshot() []scraped {
+// snapshot returns the contexts in name order with their current views,
+// and the function that starts the refreshes they deferred.
+func (e *Exporter) snapshot() ([]scraped, func()) {
 	e.mu.Lock()
 	srcs := make([]scraped, 0, len(e.contexts))
 	for name, src := range e.contexts {
@@ -113,11 +116,17 @@ func (e *Exporter) snapshot() []scraped {
 	}
 	e.mu.Unlock()
 	// Views are asked for outside the lock: a refresh may wait.
+	refreshes := make([]func(), len(srcs))
 	for i := range srcs {
-		srcs[i].view, srcs[i].stats = srcs[i].src.Current(), srcs[i].src.ReadStats()
+		srcs[i].view, refreshes[i] = srcs[i].src.CurrentDeferred()
+		srcs[i].stats = srcs[i].src.ReadStats()
 	}
 	slices.SortFunc(srcs, func(a, b scraped) int { return strings.Compare(a.name, b.name) })
-	return srcs
+	return srcs, func() {
+		for _, r := range refreshes {
+			r()
+		}
+	}
 }
 
 // ServeHTTP answers a scrape: GET or HEAD, in OpenMetrics when the Accept
@@ -197,7 +206,8 @@ func (e *Exporter) body(om bool) ([]byte, string, error) {
 	if c.written && time.Since(c.at) < renderBudget*c.cost {
 		return c.body, c.ctype, nil
 	}
-	ctxs := e.snapshot()
+	ctxs, refresh := e.snapshot()
+	defer refresh() // after the render: the reads it deferred would only slow it
 	if c.matches(ctxs) {
 		return c.body, c.ctype, nil
 	}

@@ -29,12 +29,19 @@ import (
 // fakeSource serves a fixed view and counts the views asked for, from
 // concurrent scrapes as the server's tests make.
 type fakeSource struct {
-	view  *mib.View
-	stats ipvslive.ReadStats
-	asked atomic.Int64
+	view    *mib.View
+	stats   ipvslive.ReadStats
+	asked   atomic.Int64
+	refresh func() // called as the refresh CurrentDeferred returns, if set
 }
 
-func (f *fakeSource) Current() *mib.View            { f.asked.Add(1); return f.view }
+func (f *fakeSource) CurrentDeferred() (*mib.View, func()) {
+	f.asked.Add(1)
+	if f.refresh != nil {
+		return f.view, f.refresh
+	}
+	return f.view, func() {}
+}
 func (f *fakeSource) ReadStats() ipvslive.ReadStats { return f.stats }
 
 func fixtureView() *mib.View {
@@ -394,5 +401,26 @@ func TestScrapeRate(t *testing.T) {
 	scrape(t, e, nil) // waits for a token, then is served
 	if time.Since(start) > maxScrapeWait {
 		t.Errorf("a scrape past the burst waited %v", time.Since(start))
+	}
+}
+
+// A refresh the source deferred starts after the render, once per scrape
+// that asked for the views.
+func TestDeferredRefreshAfterRender(t *testing.T) {
+	e := New(Config{})
+	var calls, beforeRender int
+	src := &fakeSource{view: fixtureView()}
+	src.refresh = func() {
+		calls++
+		if !e.cache[0].written {
+			beforeRender++
+		}
+	}
+	e.Add("", src)
+	for range 2 { // the second scrape finds the body it may serve again
+		scrape(t, e, nil)
+	}
+	if calls != 1 || beforeRender != 0 {
+		t.Errorf("refresh called %d times, %d before the render; want once, after it", calls, beforeRender)
 	}
 }
