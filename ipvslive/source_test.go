@@ -285,6 +285,26 @@ func TestSourceSlowReadStretchesTTL(t *testing.T) {
 	waitIdle(s)
 }
 
+// staleSource returns a Source with RefreshWait wait whose first read, of
+// the fixture, took firstCost, and whose view has gone stale since.
+func staleSource(t *testing.T, wait, firstCost time.Duration) (*Source, *fakeReader) {
+	r := newFakeReader()
+	clock := &fakeClock{t: fixture.ReadAt}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	s := New(ctx, Config{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
+		RefreshWait: wait, Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
+	go s.Refresh(ctx)
+	<-r.started
+	clock.Add(firstCost)
+	r.results <- readResult{snap: fixture.Snapshot()}
+	for s.cur.Load() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	clock.Add(15*time.Second + 10*firstCost) // idle, longer than the TTL
+	return s, r
+}
+
 // A request that finds the view stale waits for the refresh it starts, up
 // to RefreshWait: after an idle gap the first answer is the kernel's value
 // of now. When the read takes longer, the request gets the older view;
@@ -303,20 +323,7 @@ func TestSourceStaleRequestWaitsForRefresh(t *testing.T) {
 		{"last read slower than the wait", time.Hour, 2 * time.Hour, false, 6},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newFakeReader()
-			clock := &fakeClock{t: fixture.ReadAt}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			s := New(ctx, Config{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
-				RefreshWait: tc.wait, Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
-			go s.Refresh(ctx)
-			<-r.started
-			clock.Add(tc.firstCost)
-			r.results <- readResult{snap: fixture.Snapshot()}
-			for s.cur.Load() == nil {
-				time.Sleep(time.Millisecond)
-			}
-			clock.Add(15*time.Second + 10*tc.firstCost) // idle, longer than the TTL
+			s, r := staleSource(t, tc.wait, tc.firstCost)
 			got := make(chan *mib.View)
 			go func() { got <- s.Current() }()
 			<-r.started
@@ -358,20 +365,7 @@ func TestSourceCurrentDeferred(t *testing.T) {
 		{"last read within the wait", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newFakeReader()
-			clock := &fakeClock{t: fixture.ReadAt}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			s := New(ctx, Config{Reader: r, Indexes: NewIndexes(), CacheTTL: time.Second,
-				RefreshWait: time.Minute, Logger: slog.New(&logRecorder{}), Now: clock.Now, AfterFunc: clock.AfterFunc})
-			go s.Refresh(ctx)
-			<-r.started
-			clock.Add(tc.firstCost)
-			r.results <- readResult{snap: fixture.Snapshot()}
-			for s.cur.Load() == nil {
-				time.Sleep(time.Millisecond)
-			}
-			clock.Add(time.Hour) // stale
+			s, r := staleSource(t, time.Minute, tc.firstCost)
 			snap := fixture.Snapshot()
 			snap.Services = snap.Services[:1]
 			if !tc.deferred {
