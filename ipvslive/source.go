@@ -222,11 +222,19 @@ func (s *Source) ReadStats() ReadStats {
 // not share it with a read whose result it would not use. Otherwise it is
 // Current, and refresh does nothing.
 func (s *Source) CurrentDeferred() (v *mib.View, refresh func()) {
-	if e := s.cur.Load(); e != nil && e.stale.Load() && (s.cfg.RefreshWait < 0 || e.cost > s.cfg.RefreshWait) {
+	if e := s.cur.Load(); e != nil && e.stale.Load() && !s.waitsFor(e) {
 		s.activity.Add(1)
 		return e.view, func() { s.startRefresh() }
 	}
 	return s.Current(), func() {}
+}
+
+// waitsFor reports whether a request that finds e stale waits for the
+// re-read: not when told never to, nor when e's read outlasted the wait (a
+// table that took that long will again, and waiting would only delay an
+// answer it cannot change).
+func (s *Source) waitsFor(e *entry) bool {
+	return s.cfg.RefreshWait >= 0 && e.cost <= s.cfg.RefreshWait
 }
 
 // Current is CurrentView with the concrete type.
@@ -249,9 +257,7 @@ func (s *Source) Current() *mib.View {
 		return e.view
 	}
 	refreshed := s.startRefresh()
-	if s.cfg.RefreshWait < 0 || e.cost > s.cfg.RefreshWait {
-		// A table whose last read outlasted the wait will again: waiting
-		// would only delay an answer it cannot change.
+	if !s.waitsFor(e) {
 		return e.view
 	}
 	t := time.NewTimer(s.cfg.RefreshWait)
