@@ -194,19 +194,26 @@ func pair[T string | []byte](b []byte, name string, value T) []byte {
 	}
 	b = append(b, name...)
 	b = append(b, '=', '"')
-	for i := 0; i < len(value); i++ {
-		switch c := value[i]; c {
-		case '\\':
+	return append(escape(b, value, true), '"')
+}
+
+// escape appends s with backslashes and newlines escaped, and double
+// quotes too when quotes is set (label values; help text only in
+// OpenMetrics).
+func escape[T string | []byte](b []byte, s T, quotes bool) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
 			b = append(b, '\\', '\\')
-		case '"':
-			b = append(b, '\\', '"')
-		case '\n':
+		case c == '\n':
 			b = append(b, '\\', 'n')
+		case c == '"' && quotes:
+			b = append(b, '\\', '"')
 		default:
 			b = append(b, c)
 		}
 	}
-	return append(b, '"')
+	return b
 }
 
 // addrPair appends name="address" for an InetAddress's octets (an empty

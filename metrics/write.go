@@ -107,19 +107,8 @@ func (wr *writer) header(f *family) {
 	case f.kind == info && wr.om:
 		typ, name = "info", strings.TrimSuffix(name, "_info")
 	}
-	b := append(append(append(wr.head[:0], "# HELP "...), name...), ' ')
-	for i := 0; i < len(f.help); i++ {
-		switch c := f.help[i]; {
-		case c == '\\':
-			b = append(b, '\\', '\\')
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '"' && wr.om: // the text format leaves quotes in help alone
-			b = append(b, '\\', '"')
-		default:
-			b = append(b, c)
-		}
-	}
+	// The text format leaves quotes in help alone.
+	b := escape(append(append(append(wr.head[:0], "# HELP "...), name...), ' '), f.help, wr.om)
 	wr.head = append(append(append(append(append(b, "\n# TYPE "...), name...), ' '), typ...), '\n')
 	wr.w.Write(wr.head)
 }
